@@ -1,0 +1,18 @@
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping;
+
+/// <summary>What a mapper knows about the document a batch of passages comes from.</summary>
+public sealed record MappingContext(string DocumentName, string DocType, double DocTypeConfidence, bool AiRelevant);
+
+/// <summary>Maps passages to ISO/IEC 42001 entries. Returns, per passage and in order, the suggestions it stands behind (score-descending).</summary>
+public interface IControlMapper
+{
+    /// <summary>Name recorded on runs and in status output, e.g. "lexical-bm25" or "hybrid-minilm".</summary>
+    string Name { get; }
+
+    Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> MapAsync(
+        IReadOnlyList<Passage> passages,
+        MappingContext context,
+        CancellationToken cancellationToken = default);
+}

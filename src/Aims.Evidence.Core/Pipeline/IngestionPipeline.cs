@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Segmentation;
+using Aims.Evidence.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Aims.Evidence.Core.Pipeline;
+
+/// <summary>What happened to one document in one ingestion.</summary>
+public enum IngestStatus
+{
+    Processed,
+    Failed,
+    Skipped,
+
+    /// <summary>The same bytes were already ingested: nothing changed.</summary>
+    Unchanged,
+}
+
+public sealed record IngestOutcome(string Name, IngestStatus Status, DocumentRecord? Document, string? Reason)
+{
+    public TimeSpan Elapsed { get; init; }
+}
+
+/// <summary>Ingests one document: the entry point every host (CLI, watcher, blob trigger) calls.</summary>
+public interface IDocumentIngestor
+{
+    Task<IngestOutcome> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+}
+
+public sealed record PipelineOptions
+{
+    public ExtractionLimits Limits { get; init; } = ExtractionLimits.Default;
+
+    /// <summary>Recorded on document versions written in this run.</summary>
+    public string? RunId { get; init; }
+}
+
+/// <summary>
+/// The one pipeline: hash, de-duplicate, extract, segment, classify, map, store. Each stage is a small class of
+/// its own; this class only orders them and turns every failure into a recorded status with a reason.
+/// </summary>
+public sealed class IngestionPipeline(
+    IDocumentReader reader,
+    Segmenter segmenter,
+    IDocumentClassifier classifier,
+    IControlMapper mapper,
+    IEvidenceStore store,
+    IsoCatalog catalog,
+    PipelineOptions? options = null,
+    ILogger<IngestionPipeline>? logger = null) : IDocumentIngestor
+{
+    private readonly PipelineOptions _options = options ?? new PipelineOptions();
+    private readonly ILogger _logger = logger ?? NullLogger<IngestionPipeline>.Instance;
+
+    public IControlMapper Mapper => mapper;
+
+    public async Task<IngestOutcome> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var clock = Stopwatch.StartNew();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
+
+        var current = await store.GetCurrentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.Sha256 == sha)
+        {
+            return new IngestOutcome(name, IngestStatus.Unchanged, current, "already ingested with the same content") { Elapsed = clock.Elapsed };
+        }
+
+        var twin = await store.FindCurrentBySha256Async(sha, cancellationToken).ConfigureAwait(false);
+        if (twin is not null && twin.Status == DocumentStatus.Processed)
+        {
+            return new IngestOutcome(name, IngestStatus.Unchanged, twin, $"identical to already ingested \"{twin.Name}\"") { Elapsed = clock.Elapsed };
+        }
+
+        var baseRecord = new DocumentRecord
+        {
+            Id = NewId(),
+            Name = name,
+            Sha256 = sha,
+            Size = content.Length,
+            IngestedAt = DateTimeOffset.UtcNow,
+            RunId = _options.RunId,
+        };
+
+        ExtractedDocument extracted;
+        try
+        {
+            if (content.Length > _options.Limits.MaxFileBytes)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, $"the file is {content.Length / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit");
+            }
+
+            extracted = await reader.ReadAsync(content, name, _options.Limits, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DocumentRejectedException ex)
+        {
+            var status = ex.Kind == RejectionKind.Unsupported ? DocumentStatus.Skipped : DocumentStatus.Failed;
+            _logger.LogWarning("{Name} {Status}: {Reason}", name, status, ex.Message);
+            var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = status, Reason = ex.Message }, []), cancellationToken).ConfigureAwait(false);
+            return new IngestOutcome(name, status == DocumentStatus.Skipped ? IngestStatus.Skipped : IngestStatus.Failed, stored, ex.Message) { Elapsed = clock.Elapsed };
+        }
+
+        var passages = segmenter.Segment(extracted);
+        if (passages.Count == 0)
+        {
+            const string reason = "no readable text was found in the document";
+            var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, []), cancellationToken).ConfigureAwait(false);
+            return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+        }
+
+        var classification = await classifier.ClassifyAsync(extracted, passages, name, cancellationToken).ConfigureAwait(false);
+        var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated);
+        var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
+
+        var document = baseRecord with
+        {
+            Status = DocumentStatus.Processed,
+            MediaType = extracted.MediaType,
+            DocType = classification.DocType,
+            DocTypeConfidence = classification.Confidence,
+            PageCount = extracted.PageCount,
+            PassageCount = passages.Count,
+        };
+
+        var rows = new List<PassageWithMappings>(passages.Count);
+        for (var i = 0; i < passages.Count; i++)
+        {
+            var p = passages[i];
+            var passage = new PassageRecord
+            {
+                Id = $"{document.Id}-{p.Ordinal:D5}",
+                DocumentId = document.Id,
+                Ordinal = p.Ordinal,
+                Page = p.Page,
+                Headings = p.Headings,
+                Text = p.Text,
+                Start = p.Start,
+                Length = p.Length,
+                Kind = p.Kind.ToString().ToLowerInvariant(),
+            };
+            var mappings = suggestions[i]
+                .Where(s => catalog.Contains(s.ControlId))
+                .Select((s, k) => MappingRecord.From($"{passage.Id}-{k}", passage.Id, s, catalog.Version))
+                .ToArray();
+            rows.Add(new PassageWithMappings(passage, mappings));
+        }
+
+        var saved = await store.WriteDocumentAsync(new DocumentWrite(document, rows), cancellationToken).ConfigureAwait(false);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("{Name} processed: {Type}, {Passages} passages in {Elapsed} ms", name, classification.DocType, passages.Count, clock.ElapsedMilliseconds);
+        }
+
+        return new IngestOutcome(name, IngestStatus.Processed, saved, null) { Elapsed = clock.Elapsed };
+    }
+
+    private static string NewId() => Guid.CreateVersion7().ToString("N");
+}

@@ -1,0 +1,204 @@
+using System.Text;
+using Aims.Evidence.Core.Extraction;
+
+namespace Aims.Evidence.Core.Segmentation;
+
+public sealed record SegmenterOptions
+{
+    /// <summary>Below this many words a passage keeps absorbing the next block under the same heading.</summary>
+    public int MinWords { get; init; } = 40;
+
+    /// <summary>A passage being merged stops growing at this many words.</summary>
+    public int TargetWords { get; init; } = 160;
+
+    /// <summary>No passage exceeds this many words: longer blocks are split at sentence boundaries.</summary>
+    public int MaxWords { get; init; } = 300;
+}
+
+/// <summary>
+/// Splits a document's layout into passages of about 40-300 words. A passage never crosses a heading, keeps
+/// its heading path, page and character span; a table row becomes a passage of its own, with its header.
+/// </summary>
+public sealed class Segmenter(SegmenterOptions? options = null)
+{
+    private readonly SegmenterOptions _options = options ?? new SegmenterOptions();
+
+    public IReadOnlyList<Passage> Segment(ExtractedDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var passages = new List<Passage>();
+        var headingStack = new List<(int Level, string Text)>();
+        var pending = new List<LayoutBlock>();
+        var pendingWords = 0;
+
+        foreach (var block in document.Blocks)
+        {
+            switch (block.Kind)
+            {
+                case BlockKind.Heading:
+                    Flush();
+                    while (headingStack.Count > 0 && headingStack[^1].Level >= block.HeadingLevel)
+                    {
+                        headingStack.RemoveAt(headingStack.Count - 1);
+                    }
+
+                    headingStack.Add((block.HeadingLevel, block.Text));
+                    break;
+
+                case BlockKind.TableRow:
+                    Flush();
+                    EmitSplit([block], RowText(block));
+                    break;
+
+                default:
+                    var words = CountWords(block.Text);
+                    if (pending.Count > 0 && (pendingWords >= _options.MinWords || pendingWords + words > _options.TargetWords))
+                    {
+                        Flush();
+                    }
+
+                    pending.Add(block);
+                    pendingWords += words;
+                    break;
+            }
+        }
+
+        Flush();
+        return passages;
+
+        void Flush()
+        {
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            var text = string.Join("\n", pending.Select(b => b.Text));
+            EmitSplit(pending.ToArray(), text);
+            pending.Clear();
+            pendingWords = 0;
+        }
+
+        void EmitSplit(IReadOnlyList<LayoutBlock> blocks, string text)
+        {
+            var headings = headingStack.Select(h => h.Text).ToArray();
+            var first = blocks[0];
+            var last = blocks[^1];
+            var start = first.Start;
+            var length = last.Start + last.Length - first.Start;
+            var kind = blocks.All(b => b.Kind == first.Kind) ? first.Kind : BlockKind.Paragraph;
+            foreach (var chunk in SplitToMax(text, _options.MaxWords))
+            {
+                passages.Add(new Passage(passages.Count, chunk, first.Page, headings, start, length, kind));
+            }
+        }
+    }
+
+    private static string RowText(LayoutBlock row)
+    {
+        // Rows whose extractor already wrote "Header: value" pairs keep their text; otherwise the header is prepended.
+        if (row.TableHeader is not { Count: > 0 } header || row.Text.Contains(header[0] + ":", StringComparison.Ordinal))
+        {
+            return row.Text;
+        }
+
+        return "[" + string.Join(" | ", header) + "] " + row.Text;
+    }
+
+    internal static int CountWords(string text)
+    {
+        var count = 0;
+        var inWord = false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                inWord = false;
+            }
+            else if (!inWord)
+            {
+                inWord = true;
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Splits text longer than <paramref name="maxWords"/> into balanced chunks at sentence ends where possible.</summary>
+    internal static IEnumerable<string> SplitToMax(string text, int maxWords)
+    {
+        var total = CountWords(text);
+        if (total <= maxWords)
+        {
+            yield return text;
+            yield break;
+        }
+
+        var parts = (int)Math.Ceiling(total / (double)maxWords);
+        var target = (int)Math.Ceiling(total / (double)parts);
+        var sentences = SplitSentences(text);
+        var current = new StringBuilder();
+        var currentWords = 0;
+        foreach (var sentence in sentences)
+        {
+            var words = CountWords(sentence);
+            if (words > maxWords)
+            {
+                if (current.Length > 0)
+                {
+                    yield return current.ToString().Trim();
+                    current.Clear();
+                    currentWords = 0;
+                }
+
+                var tokens = sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                for (var i = 0; i < tokens.Length; i += target)
+                {
+                    yield return string.Join(' ', tokens.Skip(i).Take(target));
+                }
+
+                continue;
+            }
+
+            if (currentWords > 0 && currentWords + words > target && currentWords + words > maxWords / 2)
+            {
+                yield return current.ToString().Trim();
+                current.Clear();
+                currentWords = 0;
+            }
+
+            current.Append(sentence).Append(' ');
+            currentWords += words;
+        }
+
+        if (current.Length > 0)
+        {
+            yield return current.ToString().Trim();
+        }
+    }
+
+    private static List<string> SplitSentences(string text)
+    {
+        var result = new List<string>();
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var end = c == '\n' || ((c == '.' || c == '?' || c == '!' || c == ';') && i + 1 < text.Length && text[i + 1] == ' ');
+            if (end)
+            {
+                result.Add(text[start..(i + 1)].Trim());
+                start = i + 1;
+            }
+        }
+
+        if (start < text.Length)
+        {
+            result.Add(text[start..].Trim());
+        }
+
+        result.RemoveAll(s => s.Length == 0);
+        return result;
+    }
+}
