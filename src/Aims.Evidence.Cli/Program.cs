@@ -1,1 +1,4 @@
-namespace Aims.Evidence.Cli; internal static class Program { public static int Main() => 0; }
+using System.CommandLine;
+using Aims.Evidence.Cli;
+
+return await AimsCli.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Text.Json;
+using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Spectre.Console;
+
+namespace Aims.Evidence.Cli;
+
+public static partial class AimsCli
+{
+    private static Command IngestCommand(TextWriter output, TextWriter error)
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Files and folders (recursive) to ingest.", Arity = ArgumentArity.OneOrMore };
+        var json = JsonOption();
+        var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.") { paths, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var inputs = parse.GetValue(paths) ?? [];
+            var files = EnumerateInputs(inputs);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(new { documents = outcomes.Select(OutcomeJson) }, Json)).ConfigureAwait(false);
+            }
+            else
+            {
+                PrintOutcomes(Console(output), outcomes);
+            }
+
+            var failed = outcomes.Where(o => o.Status == IngestStatus.Failed).ToArray();
+            if (failed.Length > 0)
+            {
+                foreach (var f in failed)
+                {
+                    await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
+                }
+
+                return ExitCodes.DocumentsFailed;
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Expands files and folders into (name, path) pairs. A folder's files are named by their path relative to it.</summary>
+    internal static IReadOnlyList<(string Name, string Path)> EnumerateInputs(IEnumerable<string> inputs)
+    {
+        var result = new List<(string, string)>();
+        foreach (var input in inputs)
+        {
+            if (File.Exists(input))
+            {
+                result.Add((System.IO.Path.GetFileName(input), System.IO.Path.GetFullPath(input)));
+            }
+            else if (Directory.Exists(input))
+            {
+                var root = System.IO.Path.GetFullPath(input);
+                foreach (var file in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
+                    .Order(StringComparer.Ordinal))
+                {
+                    result.Add((System.IO.Path.GetRelativePath(root, file).Replace('\\', '/'), file));
+                }
+            }
+            else
+            {
+                throw new UsageException($"no such file or folder: {input}");
+            }
+        }
+
+        return result;
+    }
+
+    internal static async Task<IReadOnlyList<IngestOutcome>> IngestFilesAsync(LocalAims aims, IReadOnlyList<(string Name, string Path)> files, TextWriter output, bool quiet, CancellationToken ct)
+    {
+        var run = new RunRecord { Id = Guid.CreateVersion7().ToString("N"), StartedAt = DateTimeOffset.UtcNow };
+        await aims.Store.SaveRunAsync(run, ct).ConfigureAwait(false);
+        var pipeline = aims.CreatePipeline(run.Id);
+        var outcomes = new List<IngestOutcome>(files.Count);
+
+        async Task IngestOne((string Name, string Path) file)
+        {
+            IngestOutcome outcome;
+            try
+            {
+                var bytes = await File.ReadAllBytesAsync(file.Path, ct).ConfigureAwait(false);
+                outcome = await pipeline.IngestAsync(file.Name, bytes, ct).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                outcome = new IngestOutcome(file.Name, IngestStatus.Failed, null, "could not read the file: " + ex.Message);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                outcome = new IngestOutcome(file.Name, IngestStatus.Failed, null, "could not read the file: " + ex.Message);
+            }
+
+            outcomes.Add(outcome);
+        }
+
+        var console = Console(output);
+        if (!quiet && console.Profile.Capabilities.Interactive)
+        {
+            await console.Progress().StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("Ingesting", maxValue: Math.Max(1, files.Count));
+                foreach (var file in files)
+                {
+                    task.Description = Markup.Escape(file.Name.Length > 40 ? "…" + file.Name[^39..] : file.Name);
+                    await IngestOne(file).ConfigureAwait(false);
+                    task.Increment(1);
+                }
+            }).ConfigureAwait(false);
+        }
+        else
+        {
+            foreach (var file in files)
+            {
+                await IngestOne(file).ConfigureAwait(false);
+            }
+        }
+
+        await aims.Store.SaveRunAsync(
+            run with
+            {
+                FinishedAt = DateTimeOffset.UtcNow,
+                Processed = outcomes.Count(o => o.Status == IngestStatus.Processed),
+                Failed = outcomes.Count(o => o.Status == IngestStatus.Failed),
+                Skipped = outcomes.Count(o => o.Status == IngestStatus.Skipped),
+                Unchanged = outcomes.Count(o => o.Status == IngestStatus.Unchanged),
+            },
+            ct).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private static object OutcomeJson(IngestOutcome o) => new
+    {
+        name = o.Name,
+        outcome = o.Status,
+        reason = o.Reason,
+        id = o.Document?.Id,
+        docType = o.Document?.DocType,
+        docTypeConfidence = o.Document?.DocTypeConfidence,
+        version = o.Document?.Version,
+        passages = o.Document?.PassageCount,
+        pages = o.Document?.PageCount,
+        elapsedMs = (int)o.Elapsed.TotalMilliseconds,
+    };
+
+    private static void PrintOutcomes(IAnsiConsole console, IReadOnlyList<IngestOutcome> outcomes)
+    {
+        var table = new Table().AddColumns("Document", "Outcome", "Type", "Pages", "Passages", "Reason");
+        foreach (var o in outcomes)
+        {
+            var colour = o.Status switch
+            {
+                IngestStatus.Processed => "green",
+                IngestStatus.Unchanged => "grey",
+                IngestStatus.Skipped => "yellow",
+                _ => "red",
+            };
+            table.AddRow(
+                Markup.Escape(o.Name),
+                $"[{colour}]{o.Status.ToString().ToLowerInvariant()}[/]",
+                Markup.Escape(o.Document?.DocType ?? "-"),
+                o.Document?.PageCount.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                o.Document?.PassageCount.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                Markup.Escape(o.Reason ?? string.Empty));
+        }
+
+        console.Write(table);
+        console.MarkupLine($"{outcomes.Count(o => o.Status == IngestStatus.Processed)} processed, {outcomes.Count(o => o.Status == IngestStatus.Unchanged)} unchanged, {outcomes.Count(o => o.Status == IngestStatus.Skipped)} skipped, {outcomes.Count(o => o.Status == IngestStatus.Failed)} failed.");
+    }
+}

@@ -1,0 +1,390 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Spectre.Console;
+
+namespace Aims.Evidence.Cli;
+
+public static partial class AimsCli
+{
+    private static Command StatusCommand(TextWriter output)
+    {
+        var json = JsonOption();
+        var all = new Option<bool>("--all") { Description = "Include superseded versions." };
+        var command = new Command("status", "Documents with their status, reason, type and version; recent runs.") { json, all };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var docs = await aims.Store.ListDocumentsAsync(parse.GetValue(all), ct).ConfigureAwait(false);
+            var runs = await aims.Store.ListRunsAsync(10, ct).ConfigureAwait(false);
+            var totals = new
+            {
+                documents = docs.Count,
+                processed = docs.Count(d => d.Status == DocumentStatus.Processed),
+                failed = docs.Count(d => d.Status == DocumentStatus.Failed),
+                skipped = docs.Count(d => d.Status == DocumentStatus.Skipped),
+                passages = docs.Sum(d => d.PassageCount),
+            };
+            if (parse.GetValue(json))
+            {
+                var body = new
+                {
+                    database = aims.Store.Path,
+                    mapper = aims.Mapper.Name,
+                    catalogVersion = aims.Catalog.Version,
+                    totals,
+                    documents = docs.Select(d => new
+                    {
+                        id = d.Id,
+                        name = d.Name,
+                        status = d.Status,
+                        reason = d.Reason,
+                        docType = d.DocType,
+                        docTypeConfidence = d.DocTypeConfidence,
+                        version = d.Version,
+                        current = d.IsCurrent,
+                        sha256 = d.Sha256,
+                        size = d.Size,
+                        mediaType = d.MediaType,
+                        pages = d.PageCount,
+                        passages = d.PassageCount,
+                        ingestedAt = d.IngestedAt,
+                        effectiveDate = d.EffectiveDate,
+                    }),
+                    runs,
+                };
+                await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            var console = Console(output);
+            var table = new Table().AddColumns("Document", "Version", "Status", "Type", "Pages", "Passages", "Reason");
+            foreach (var d in docs)
+            {
+                table.AddRow(Markup.Escape(d.Name), d.Version.ToString(CultureInfo.InvariantCulture), StatusMarkup(d.Status), Markup.Escape(d.DocType ?? "-"),
+                    d.PageCount.ToString(CultureInfo.InvariantCulture), d.PassageCount.ToString(CultureInfo.InvariantCulture), Markup.Escape(d.Reason ?? string.Empty));
+            }
+
+            console.Write(table);
+            console.MarkupLine($"{totals.documents} documents: {totals.processed} processed, {totals.failed} failed, {totals.skipped} skipped; {totals.passages} passages. Database: {Markup.Escape(aims.Store.Path)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command ControlsCommand(TextWriter output)
+    {
+        var json = JsonOption();
+        var command = new Command("controls", "The ISO/IEC 42001 catalog: clauses 4-10 and Annex A controls with their status.") { json };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                var body = report.Entries.Select(g => new
+                {
+                    id = g.Entry.Id,
+                    kind = g.Entry.Kind,
+                    title = g.Entry.Title,
+                    group = g.Entry.Group,
+                    parent = g.Entry.Parent,
+                    container = g.Entry.Container,
+                    summary = g.Entry.Summary,
+                    expectedEvidence = g.Entry.ExpectedEvidence,
+                    status = g.Status,
+                    evidencePassages = g.PassageCount,
+                });
+                await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            var console = Console(output);
+            var table = new Table().AddColumns("Id", "Title", "Status", "Passages");
+            foreach (var g in report.Entries)
+            {
+                table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(g.Entry.Title), GapMarkup(g.Status), g.PassageCount.ToString(CultureInfo.InvariantCulture));
+            }
+
+            console.Write(table);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command GapsCommand(TextWriter output)
+    {
+        var json = JsonOption();
+        var statusFilter = new Option<string[]>("--status") { Description = "Only entries with these statuses (missing, stale, weak, suggested, covered).", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("gaps", "The gap report: every clause and control with its status, best evidence and citation; coverage per clause and objective.") { json, statusFilter };
+        command.SetAction(async (parse, ct) =>
+        {
+            var wanted = ParseStatuses(parse.GetValue(statusFilter));
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+            await WriteGapReportAsync(report, wanted, parse.GetValue(json), output).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static async Task WriteGapReportAsync(GapReport report, IReadOnlySet<GapStatus>? wanted, bool json, TextWriter output)
+    {
+        var entries = report.Entries.Where(g => wanted is null || wanted.Contains(g.Status)).ToArray();
+        if (json)
+        {
+            var body = new
+            {
+                generatedAt = report.GeneratedAt,
+                overall = CoverageJson(report.Overall),
+                clauses = report.Clauses.Select(CoverageJson),
+                objectives = report.Objectives.Select(CoverageJson),
+                entries = entries.Select(g => new
+                {
+                    id = g.Entry.Id,
+                    title = g.Entry.Title,
+                    kind = g.Entry.Kind,
+                    group = g.Entry.Group,
+                    container = g.Entry.Container,
+                    status = g.Status,
+                    reason = g.Reason,
+                    bestScore = Math.Round(g.BestScore, 4),
+                    passages = g.PassageCount,
+                    documents = g.DocumentCount,
+                    missingDocTypes = g.MissingDocTypes,
+                    bestEvidence = g.BestEvidence is { } c ? new
+                    {
+                        documentId = c.DocumentId,
+                        document = c.DocumentName,
+                        docType = c.DocType,
+                        page = c.Page,
+                        headings = c.Headings,
+                        passageId = c.PassageId,
+                        text = c.Text,
+                        score = c.Score,
+                        method = c.Method,
+                        rationale = c.Rationale,
+                    } : null,
+                }),
+            };
+            await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
+            return;
+        }
+
+        var console = Console(output);
+        console.Write(new Rule("[bold]ISO/IEC 42001 gap report[/]").LeftJustified());
+        var table = new Table().AddColumns("Id", "Title", "Status", "Best evidence (citation)", "Why");
+        foreach (var g in entries.Where(g => !g.Entry.Container))
+        {
+            var citation = g.BestEvidence is { } c
+                ? $"{Markup.Escape(c.Display)} [grey]({c.Score:0.00})[/]\n[italic]\"{Markup.Escape(Excerpt(c.Text, 110))}\"[/]"
+                : "-";
+            table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(g.Entry.Title), GapMarkup(g.Status), citation, Markup.Escape(g.Reason));
+        }
+
+        console.Write(table);
+        var coverage = new Table().AddColumns("Clause / objective", "Entries", "Covered", "Suggested", "Weak", "Stale", "Missing", "Covered %", "Evidenced %");
+        foreach (var c in report.Clauses.Concat(report.Objectives).Append(report.Overall))
+        {
+            coverage.AddRow(Markup.Escape(c.Group), N(c.Total), N(c.Covered), N(c.Suggested), N(c.Weak), N(c.Stale), N(c.Missing),
+                c.CoveredPercent.ToString("0.0", CultureInfo.InvariantCulture), c.EvidencedPercent.ToString("0.0", CultureInfo.InvariantCulture));
+        }
+
+        console.Write(coverage);
+
+        static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static object CoverageJson(CoverageGroup c) => new
+    {
+        group = c.Group,
+        total = c.Total,
+        covered = c.Covered,
+        suggested = c.Suggested,
+        weak = c.Weak,
+        stale = c.Stale,
+        missing = c.Missing,
+        coveredPercent = c.CoveredPercent,
+        evidencedPercent = c.EvidencedPercent,
+    };
+
+    private static HashSet<GapStatus>? ParseStatuses(string[]? values)
+    {
+        if (values is null || values.Length == 0)
+        {
+            return null;
+        }
+
+        var set = new HashSet<GapStatus>();
+        foreach (var v in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Enum.TryParse<GapStatus>(v, ignoreCase: true, out var s) || int.TryParse(v, out _))
+            {
+                throw new UsageException($"unknown status '{v}' (use missing, stale, weak, suggested, covered)");
+            }
+
+            set.Add(s);
+        }
+
+        return set;
+    }
+
+    private static Command SearchCommand(TextWriter output)
+    {
+        var query = new Argument<string>("query") { Description = "Words to search for in passages." };
+        var control = new Option<string?>("--control") { Description = "Only passages mapped to this control id." };
+        var docType = new Option<string?>("--doc-type") { Description = "Only passages of documents of this type." };
+        var limit = new Option<int>("--limit") { Description = "Maximum results.", DefaultValueFactory = _ => 10 };
+        var json = JsonOption();
+        var command = new Command("search", "Ranked passages with citations.") { query, control, docType, limit, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var controlId = parse.GetValue(control);
+            if (controlId is not null && !aims.Catalog.Contains(controlId))
+            {
+                throw new UsageException($"unknown control id '{controlId}'");
+            }
+
+            var hits = await aims.Store.SearchAsync(new SearchQuery(parse.GetValue(query)!, controlId, parse.GetValue(docType), parse.GetValue(limit)), ct).ConfigureAwait(false);
+            if (parse.GetValue(json))
+            {
+                var body = hits.Select(h => new
+                {
+                    score = h.Score,
+                    document = new { id = h.Document.Id, name = h.Document.Name, docType = h.Document.DocType },
+                    passage = new { id = h.Passage.Id, page = h.Passage.Page, headings = h.Passage.Headings, text = h.Passage.Text },
+                    controls = h.Mappings.Select(m => new { controlId = m.ControlId, score = m.Score }),
+                });
+                await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            var console = Console(output);
+            if (hits.Count == 0)
+            {
+                console.MarkupLine("No passages found.");
+            }
+
+            var rank = 1;
+            foreach (var h in hits)
+            {
+                var heading = h.Passage.Headings.Count > 0 ? ", § " + h.Passage.Headings[^1] : string.Empty;
+                console.MarkupLine($"[bold]{rank++}.[/] {Markup.Escape(h.Document.Name)}, p. {h.Passage.Page}{Markup.Escape(heading)} [grey]({h.Score:0.00}; {Markup.Escape(string.Join(", ", h.Mappings.Select(m => m.ControlId)))})[/]");
+                console.MarkupLine("   " + Markup.Escape(Excerpt(h.Passage.Text, 240)));
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command ExportCommand(TextWriter output, TextWriter error)
+    {
+        var format = new Option<string>("--format") { Description = "Export format (jsonl).", DefaultValueFactory = _ => "jsonl" };
+        var outFile = new Option<string?>("--out") { Description = "Write to this file instead of standard output." };
+        var passages = new Command("passages", "One JSON line per passage with its document and the mappings the system stands behind.") { format, outFile };
+        passages.SetAction(async (parse, ct) =>
+        {
+            if (!string.Equals(parse.GetValue(format), "jsonl", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UsageException($"unsupported format '{parse.GetValue(format)}' (use jsonl)");
+            }
+
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var path = parse.GetValue(outFile);
+            var writer = path is null ? output : new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+            var count = 0;
+            try
+            {
+                await foreach (var line in aims.Evidence.ExportPassagesAsync(ct).ConfigureAwait(false))
+                {
+                    await writer.WriteLineAsync(JsonSerializer.Serialize(line, JsonLine)).ConfigureAwait(false);
+                    count++;
+                }
+            }
+            finally
+            {
+                if (path is not null)
+                {
+                    await writer.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (path is not null)
+            {
+                await error.WriteLineAsync($"{count} passages written to {path}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return new Command("export", "Export evidence.") { passages };
+    }
+
+    private static Command DemoCommand(TextWriter output, TextWriter error)
+    {
+        var samples = new Option<string?>("--samples") { Description = "Folder of documents to ingest (default: the repository's samples/)." };
+        var json = JsonOption();
+        var command = new Command("demo", "Ingest the bundled samples into a fresh database and print the gap report.") { samples, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var folder = parse.GetValue(samples) ?? FindSamples() ?? throw new UsageException("samples/ not found; pass --samples DIR");
+            var db = parse.GetResult(DbOption) is { Implicit: false } ? parse.GetValue(DbOption)! : "aims-demo.db";
+            foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+            {
+                File.Delete(db + suffix);
+            }
+
+            using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
+            var outcomes = await IngestFilesAsync(aims, EnumerateInputs([folder]), output, parse.GetValue(json), ct).ConfigureAwait(false);
+            if (!parse.GetValue(json))
+            {
+                PrintOutcomes(Console(output), outcomes);
+            }
+
+            var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+            await WriteGapReportAsync(report, null, parse.GetValue(json), output).ConfigureAwait(false);
+            await error.WriteLineAsync($"Demo database: {aims.Store.Path} (try: aims gaps --db {db}, aims search \"intended use\" --db {db})").ConfigureAwait(false);
+            return outcomes.Any(o => o.Status == Core.Pipeline.IngestStatus.Failed) ? ExitCodes.DocumentsFailed : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string? FindSamples()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "samples");
+                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "Aims.Evidence.sln")))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    internal static string Excerpt(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    private static string StatusMarkup(DocumentStatus status) => status switch
+    {
+        DocumentStatus.Processed => "[green]processed[/]",
+        DocumentStatus.Skipped => "[yellow]skipped[/]",
+        _ => "[red]failed[/]",
+    };
+
+    private static string GapMarkup(GapStatus status) => status switch
+    {
+        GapStatus.Covered => "[green]covered[/]",
+        GapStatus.Suggested => "[blue]suggested[/]",
+        GapStatus.Weak => "[yellow]weak[/]",
+        GapStatus.Stale => "[purple]stale[/]",
+        _ => "[red]missing[/]",
+    };
+}

@@ -1,0 +1,52 @@
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Storage;
+
+namespace Aims.Evidence.Core.Services;
+
+/// <summary>
+/// The read-side queries every host shares (CLI, REST API, Functions): one implementation of each, over the store abstraction.
+/// </summary>
+public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, GapOptions? gapOptions = null)
+{
+    public IsoCatalog Catalog => catalog;
+
+    public IEvidenceStore Store => store;
+
+    public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
+    {
+        var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
+        var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
+        var present = documents.Where(d => d.Status == DocumentStatus.Processed && d.DocType is not null)
+            .Select(d => d.DocType!).ToHashSet(StringComparer.Ordinal);
+        return new GapAnalyzer(catalog, gapOptions).Analyze(links, present);
+    }
+
+    /// <summary>One line per passage of every current processed document, with the mappings the system stands behind (score-descending).</summary>
+    public async IAsyncEnumerable<PassageExport> ExportPassagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
+        foreach (var doc in documents.Where(d => d.Status == DocumentStatus.Processed))
+        {
+            var passages = await store.GetPassagesAsync(doc.Id, cancellationToken).ConfigureAwait(false);
+            foreach (var (passage, mappings) in passages)
+            {
+                yield return new PassageExport(
+                    new ExportDocument(doc.Id, doc.Name, doc.Sha256, doc.DocType, doc.DocTypeConfidence, doc.Status.ToString().ToLowerInvariant()),
+                    new ExportPassage(passage.Id, passage.Ordinal, passage.Page, passage.Headings, passage.Text),
+                    mappings.Where(m => m.Review != ReviewState.Rejected)
+                        .OrderByDescending(m => m.Score)
+                        .Select(m => new ExportMapping(m.ControlId, m.Score, m.Method, m.Rationale))
+                        .ToArray());
+            }
+        }
+    }
+}
+
+public sealed record PassageExport(ExportDocument Document, ExportPassage Passage, IReadOnlyList<ExportMapping> Mappings);
+
+public sealed record ExportDocument(string Id, string Name, string Sha256, string? DocType, double DocTypeConfidence, string Status);
+
+public sealed record ExportPassage(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Text);
+
+public sealed record ExportMapping(string ControlId, double Score, string Method, string Rationale);
