@@ -1,0 +1,464 @@
+using System.Text.RegularExpressions;
+using UglyToad.PdfPig;
+using UglyToad.PdfPig.Content;
+using UglyToad.PdfPig.DocumentLayoutAnalysis;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.PageSegmenter;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.ReadingOrderDetector;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.WordExtractor;
+using UglyToad.PdfPig.Exceptions;
+
+namespace Aims.Evidence.Core.Extraction;
+
+/// <summary>
+/// PDF (PdfPig): words by nearest neighbour, blocks by Docstrum, unsupervised reading order; headings from font
+/// size and weight relative to the body text; de-hyphenation; running headers/footers and page numbers dropped.
+/// </summary>
+public sealed partial class PdfExtractor : IDocumentExtractor
+{
+    private const double MarginZone = 0.12;
+
+    public IReadOnlyCollection<string> MediaTypes { get; } = [Extraction.MediaTypes.Pdf];
+
+    public Task<ExtractedDocument> ExtractAsync(ReadOnlyMemory<byte> content, ExtractionContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var bytes = content.ToArray();
+        CheckComplete(bytes);
+        PdfDocument document;
+        try
+        {
+            document = PdfDocument.Open(bytes, new ParsingOptions { UseLenientParsing = true });
+        }
+        catch (PdfDocumentEncryptedException ex)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, "The PDF is password-protected (encrypted); it cannot be read without the password.", ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, $"the PDF is corrupt and could not be opened: {Short(ex.Message)}", ex);
+        }
+
+        using (document)
+        {
+            if (document.IsEncrypted && document.NumberOfPages == 0)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, "The PDF is password-protected (encrypted); it cannot be read without the password.");
+            }
+
+            var pageCount = document.NumberOfPages;
+            if (pageCount > context.Limits.MaxPages)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, $"the PDF has {pageCount} pages, over the limit of {context.Limits.MaxPages}");
+            }
+
+            if (pageCount == 0)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, "the PDF has no pages");
+            }
+
+            var regions = new List<Region>();
+            var sizeHistogram = new Dictionary<double, int>();
+            var boldLetters = 0;
+            var totalLetters = 0;
+            for (var p = 1; p <= pageCount; p++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Page page;
+                try
+                {
+                    page = document.GetPage(p);
+                }
+                catch (PdfDocumentEncryptedException ex)
+                {
+                    throw new DocumentRejectedException(RejectionKind.Invalid, "The PDF is password-protected (encrypted); it cannot be read without the password.", ex);
+                }
+
+                foreach (var letter in page.Letters)
+                {
+                    if (string.IsNullOrWhiteSpace(letter.Value))
+                    {
+                        continue;
+                    }
+
+                    totalLetters++;
+                    var size = Math.Round(letter.PointSize * 2) / 2;
+                    sizeHistogram[size] = sizeHistogram.GetValueOrDefault(size) + 1;
+                    if (IsBold(letter))
+                    {
+                        boldLetters++;
+                    }
+                }
+
+                regions.AddRange(PageRegions(page, p));
+            }
+
+            if (totalLetters < 20)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, "no text layer (scanned PDF?); OCR needs Document Intelligence");
+            }
+
+            var bodySize = sizeHistogram.OrderByDescending(kv => kv.Value).First().Key;
+            var bodyIsBold = boldLetters > totalLetters / 2;
+            var vocabulary = BuildVocabulary(regions);
+            DropRunningHeadersAndFooters(regions, pageCount);
+            return Task.FromResult(Build(regions, bodySize, bodyIsBold, vocabulary, context, pageCount, document));
+        }
+    }
+
+    private static ExtractedDocument Build(List<Region> regions, double bodySize, bool bodyIsBold, HashSet<string> vocabulary,
+        ExtractionContext context, int pageCount, PdfDocument document)
+    {
+        // Heading candidates: short regions set larger than the body, or bold when the body is not.
+        var headingSizes = new SortedSet<double>(Comparer<double>.Create((a, b) => b.CompareTo(a)));
+        foreach (var r in regions)
+        {
+            r.IsHeading = IsHeadingCandidate(r, bodySize, bodyIsBold);
+            if (r.IsHeading)
+            {
+                headingSizes.Add(Math.Round(r.Size * 2) / 2);
+            }
+        }
+
+        var sizes = headingSizes.ToList();
+        var builder = new LayoutBuilder();
+        string? title = null;
+        var pendingBullet = false;
+        foreach (var r in regions)
+        {
+            if (r.Dropped)
+            {
+                continue;
+            }
+
+            var text = JoinLines(r.Lines, vocabulary);
+            if (BulletOnly().IsMatch(text))
+            {
+                pendingBullet = true;
+                continue;
+            }
+
+            if (r.IsHeading)
+            {
+                var level = Math.Min(6, sizes.IndexOf(Math.Round(r.Size * 2) / 2) + 1);
+                builder.Heading(text, Math.Max(1, level), r.Page);
+                if (title is null && r.Page <= 2 && level == 1)
+                {
+                    title = TextNormalizer.CollapseWhitespace(text);
+                }
+
+                pendingBullet = false;
+                continue;
+            }
+
+            if (pendingBullet || BulletStart().IsMatch(r.Lines[0]))
+            {
+                foreach (var item in SplitItems(r.Lines))
+                {
+                    builder.ListItem(JoinLines(item, vocabulary), r.Page);
+                }
+
+                pendingBullet = false;
+                continue;
+            }
+
+            builder.Paragraph(text, r.Page);
+            if (builder.Count > context.Limits.MaxBlocks)
+            {
+                throw new DocumentRejectedException(RejectionKind.Invalid, $"the PDF has more than {context.Limits.MaxBlocks} blocks");
+            }
+        }
+
+        if (title is null)
+        {
+            try
+            {
+                var infoTitle = document.Information.Title;
+                title = string.IsNullOrWhiteSpace(infoTitle) ? null : TextNormalizer.CollapseWhitespace(infoTitle);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                title = null;
+            }
+        }
+
+        return builder.Build(context.MediaType, pageCount, title);
+    }
+
+    private static IEnumerable<List<string>> SplitItems(List<string> lines)
+    {
+        var current = new List<string>();
+        foreach (var line in lines)
+        {
+            if (BulletStart().IsMatch(line) && current.Count > 0)
+            {
+                yield return current;
+                current = [];
+            }
+
+            current.Add(BulletGlyph().Replace(line, string.Empty, 1));
+        }
+
+        if (current.Count > 0)
+        {
+            yield return current;
+        }
+    }
+
+    private static bool IsHeadingCandidate(Region r, double bodySize, bool bodyIsBold)
+    {
+        var text = string.Join(' ', r.Lines);
+        if (r.Lines.Count > 3 || text.Length > 160 || text.Length < 2 || !text.Any(char.IsLetter))
+        {
+            return false;
+        }
+
+        if (r.Size >= bodySize * 1.15)
+        {
+            return true;
+        }
+
+        return !bodyIsBold && r.BoldShare > 0.9 && r.Size >= bodySize * 0.95 && r.Lines.Count <= 2 && text.Length <= 100 &&
+               !text.TrimEnd().EndsWith('.') && !text.TrimEnd().EndsWith(',');
+    }
+
+    /// <summary>Blocks of one page in reading order, each split where the font size or weight changes between lines.</summary>
+    private static IEnumerable<Region> PageRegions(Page page, int pageNumber)
+    {
+        var letters = page.Letters;
+        if (letters.Count == 0)
+        {
+            yield break;
+        }
+
+        var words = NearestNeighbourWordExtractor.Instance.GetWords(letters).ToList();
+        if (words.Count == 0)
+        {
+            yield break;
+        }
+
+        var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
+        var ordered = UnsupervisedReadingOrderDetector.Instance.Get(blocks);
+        var height = page.Height > 0 ? page.Height : 792;
+        foreach (var block in ordered)
+        {
+            Region? current = null;
+            foreach (var line in block.TextLines)
+            {
+                var lineLetters = line.Words.SelectMany(w => w.Letters).Where(l => !string.IsNullOrWhiteSpace(l.Value)).ToList();
+                if (lineLetters.Count == 0)
+                {
+                    continue;
+                }
+
+                var size = Median(lineLetters.Select(l => l.PointSize));
+                var bold = lineLetters.Count(IsBold) / (double)lineLetters.Count;
+                var lineText = FixLigatures(line.Text);
+                if (current is not null && Math.Abs(size - current.Size) <= current.Size * 0.1 && Math.Abs(bold - current.BoldShare) < 0.5)
+                {
+                    current.Lines.Add(lineText);
+                    current.Top = Math.Max(current.Top, line.BoundingBox.Top);
+                    current.Bottom = Math.Min(current.Bottom, line.BoundingBox.Bottom);
+                    continue;
+                }
+
+                if (current is not null)
+                {
+                    yield return current;
+                }
+
+                current = new Region(pageNumber, height, size, bold, [lineText], line.BoundingBox.Top, line.BoundingBox.Bottom);
+            }
+
+            if (current is not null)
+            {
+                yield return current;
+            }
+        }
+    }
+
+    private static void DropRunningHeadersAndFooters(List<Region> regions, int pageCount)
+    {
+        var threshold = pageCount >= 5 ? 3 : 2;
+        var byKey = new Dictionary<string, HashSet<int>>();
+        foreach (var r in regions)
+        {
+            var text = string.Join(' ', r.Lines).Trim();
+            if (!r.InMargin)
+            {
+                continue;
+            }
+
+            if (PageNumber().IsMatch(text))
+            {
+                r.Dropped = true;
+                continue;
+            }
+
+            var key = Digits().Replace(text.ToLowerInvariant(), "#");
+            if (!byKey.TryGetValue(key, out var pages))
+            {
+                byKey[key] = pages = [];
+            }
+
+            pages.Add(r.Page);
+        }
+
+        if (pageCount < 2)
+        {
+            return;
+        }
+
+        foreach (var r in regions)
+        {
+            if (!r.InMargin || r.Dropped)
+            {
+                continue;
+            }
+
+            var key = Digits().Replace(string.Join(' ', r.Lines).Trim().ToLowerInvariant(), "#");
+            if (byKey.TryGetValue(key, out var pages) && pages.Count >= threshold)
+            {
+                r.Dropped = true;
+            }
+        }
+    }
+
+    private static HashSet<string> BuildVocabulary(List<Region> regions)
+    {
+        var vocabulary = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in regions.SelectMany(r => r.Lines))
+        {
+            foreach (var word in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var w = word.Trim(',', '.', ';', ':', '(', ')', '"', '\'', '\u201C', '\u201D', '\u2019').ToLowerInvariant();
+                if (w.Length > 1 && !w.EndsWith('-'))
+                {
+                    vocabulary.Add(w);
+                }
+            }
+        }
+
+        return vocabulary;
+    }
+
+    /// <summary>Joins lines; a word split by a hyphen at a line end is rejoined unless the hyphenated form is the usual one.</summary>
+    private static string JoinLines(List<string> lines, HashSet<string> vocabulary)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (sb.Length == 0)
+            {
+                sb.Append(line);
+                continue;
+            }
+
+            if (sb.Length >= 3 && sb[^1] is '-' or '\u2010' or '\u00AD' && char.IsLetter(sb[^2]) && char.IsLower(line[0]))
+            {
+                var tailStart = sb.Length - 1;
+                while (tailStart > 0 && char.IsLetter(sb[tailStart - 1]))
+                {
+                    tailStart--;
+                }
+
+                var head = sb.ToString(tailStart, sb.Length - 1 - tailStart).ToLowerInvariant();
+                var next = new string(line.TakeWhile(char.IsLetter).ToArray()).ToLowerInvariant();
+                var keepHyphen = sb[^1] != '\u00AD' && vocabulary.Contains($"{head}-{next}") && !vocabulary.Contains(head + next);
+                if (!keepHyphen)
+                {
+                    sb.Length--;
+                }
+
+                sb.Append(line);
+            }
+            else
+            {
+                sb.Append(' ').Append(line);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static void CheckComplete(byte[] bytes)
+    {
+        var tail = bytes.AsSpan(Math.Max(0, bytes.Length - 4096));
+        if (tail.IndexOf("%%EOF"u8) < 0)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, "the PDF is truncated or corrupt (no end-of-file marker)");
+        }
+    }
+
+    private static bool IsBold(Letter letter) =>
+        letter.FontDetails is { } font && (font.IsBold || font.Weight >= 600 || (font.Name?.Contains("Bold", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("Black", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("Heavy", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("Semibold", StringComparison.OrdinalIgnoreCase) ?? false));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        return sorted.Length == 0 ? 0 : sorted[sorted.Length / 2];
+    }
+
+    private static string FixLigatures(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c is >= '\uFB00' and <= '\uFB06')
+            {
+                return text.Normalize(System.Text.NormalizationForm.FormKC);
+            }
+        }
+
+        return text;
+    }
+
+    private static string Short(string message)
+    {
+        var m = TextNormalizer.CollapseWhitespace(message);
+        return m.Length > 200 ? m[..200] + "..." : m;
+    }
+
+    [GeneratedRegex(@"^(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:of|/)\s*\d{1,4})?$", RegexOptions.IgnoreCase)]
+    private static partial Regex PageNumber();
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
+
+    [GeneratedRegex(@"^[\s•●○◦▪■□►▶‣⁃∙·\-–—*]+$")]
+    private static partial Regex BulletOnly();
+
+    [GeneratedRegex(@"^\s*(?:[•●○◦▪■□►▶‣⁃∙·]|[-–*]\s)")]
+    private static partial Regex BulletStart();
+
+    [GeneratedRegex(@"^\s*[•●○◦▪■□►▶‣⁃∙·\-–*]\s*")]
+    private static partial Regex BulletGlyph();
+
+    private sealed class Region(int page, double pageHeight, double size, double boldShare, List<string> lines, double top, double bottom)
+    {
+        public int Page { get; } = page;
+
+        public double Size { get; } = size;
+
+        public double BoldShare { get; } = boldShare;
+
+        public List<string> Lines { get; } = lines;
+
+        public double Top { get; set; } = top;
+
+        public double Bottom { get; set; } = bottom;
+
+        public bool InMargin => Bottom > pageHeight * (1 - MarginZone) || Top < pageHeight * MarginZone;
+
+        public bool IsHeading { get; set; }
+
+        public bool Dropped { get; set; }
+    }
+}
