@@ -36,8 +36,8 @@ public static partial class AimsCli
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
-        var output = stdout ?? Console.Out;
-        var error = stderr ?? Console.Error;
+        var output = stdout ?? System.Console.Out;
+        var error = stderr ?? System.Console.Error;
         var root = new RootCommand("aims: ISO/IEC 42001 evidence from your documents, on one machine, offline.");
         root.Options.Add(DbOption);
         root.Subcommands.Add(IngestCommand(output, error));

@@ -1,6 +1,6 @@
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Segmentation;
-using Aims.Evidence.Core.Text;
+using Aims.Evidence.Core.Lexical;
 
 namespace Aims.Evidence.Core.Classification;
 

@@ -4,7 +4,7 @@ namespace Aims.Evidence.Core.Extraction;
 /// The single entry point for extraction: sniffs the media type, picks the extractor, enforces the limits and
 /// turns any library failure into a <see cref="DocumentRejectedException"/> so nothing crashes the caller.
 /// </summary>
-public sealed class DocumentReader
+public sealed class DocumentReader : IDocumentReader
 {
     private readonly Dictionary<string, IDocumentExtractor> _byMediaType = new(StringComparer.OrdinalIgnoreCase);
 

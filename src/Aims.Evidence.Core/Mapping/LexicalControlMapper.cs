@@ -1,7 +1,7 @@
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Segmentation;
-using Aims.Evidence.Core.Text;
+using Aims.Evidence.Core.Lexical;
 
 namespace Aims.Evidence.Core.Mapping;
 

@@ -335,7 +335,7 @@ public sealed class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IDispos
     /// <summary>Turns free text into a safe FTS5 query: every word quoted, OR-ed; FTS syntax in the input is inert.</summary>
     internal static string FtsQuery(string text)
     {
-        var words = Aims.Evidence.Core.Text.Tokenizer.Normalize(text ?? string.Empty)
+        var words = Aims.Evidence.Core.Lexical.Tokenizer.Normalize(text ?? string.Empty)
             .Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Where(w => w.Length > 1)
             .Distinct(StringComparer.Ordinal)

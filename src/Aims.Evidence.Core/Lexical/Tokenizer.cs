@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Aims.Evidence.Core.Text;
+namespace Aims.Evidence.Core.Lexical;
 
 /// <summary>Lower-cases, splits on non-letters/digits, drops stop words and applies a light English stemmer.</summary>
 public static class Tokenizer

@@ -1,4 +1,4 @@
-namespace Aims.Evidence.Core.Text;
+namespace Aims.Evidence.Core.Lexical;
 
 /// <summary>An in-memory Okapi BM25 index over a small set of documents (the control profiles).</summary>
 public sealed class Bm25Index
