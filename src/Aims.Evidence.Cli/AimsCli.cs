@@ -76,13 +76,22 @@ public static partial class AimsCli
         }
     }
 
-    internal static IAnsiConsole Console(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    internal static IAnsiConsole Console(TextWriter writer)
     {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
         Out = new AnsiConsoleOutput(writer),
         Ansi = writer == System.Console.Out && !System.Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
         ColorSystem = writer == System.Console.Out && !System.Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
         Interactive = writer == System.Console.Out && !System.Console.IsOutputRedirected ? InteractionSupport.Detect : InteractionSupport.No,
-    });
+        });
+        if (writer != System.Console.Out || System.Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 150; // files and pipes get full rows instead of an 80-column wrap
+        }
+
+        return console;
+    }
 }
 
 public sealed class UsageException(string message) : Exception(message)

@@ -176,17 +176,17 @@ public static partial class AimsCli
 
         var console = Console(output);
         console.Write(new Rule("[bold]ISO/IEC 42001 gap report[/]").LeftJustified());
-        var table = new Table().AddColumns("Id", "Title", "Status", "Best evidence (citation)", "Why");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("Id", "Title", "Status", "Best evidence: document, page, section (score) / reason");
         foreach (var g in entries.Where(g => !g.Entry.Container))
         {
-            var citation = g.BestEvidence is { } c
-                ? $"{Markup.Escape(c.Display)} [grey]({c.Score:0.00})[/]\n[italic]\"{Markup.Escape(Excerpt(c.Text, 110))}\"[/]"
-                : "-";
-            table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(g.Entry.Title), GapMarkup(g.Status), citation, Markup.Escape(g.Reason));
+            var evidence = g.BestEvidence is { } c
+                ? $"{Markup.Escape(Excerpt(c.Display, 70))} [grey]({c.Score:0.00})[/]"
+                : $"[grey]{Markup.Escape(g.Reason)}[/]";
+            table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(Excerpt(g.Entry.Title, 44)), GapMarkup(g.Status), evidence);
         }
 
         console.Write(table);
-        var coverage = new Table().AddColumns("Clause / objective", "Entries", "Covered", "Suggested", "Weak", "Stale", "Missing", "Covered %", "Evidenced %");
+        var coverage = new Table().Border(TableBorder.Simple).AddColumns("Clause / objective", "Entries", "Covered", "Suggested", "Weak", "Stale", "Missing", "Covered %", "With evidence %");
         foreach (var c in report.Clauses.Concat(report.Objectives).Append(report.Overall))
         {
             coverage.AddRow(Markup.Escape(c.Group), N(c.Total), N(c.Covered), N(c.Suggested), N(c.Weak), N(c.Stale), N(c.Missing),

@@ -6,7 +6,8 @@ namespace Aims.Evidence.Core.Classification;
 
 /// <summary>
 /// Classifies from content cues: phrases typical of each document type, weighted more in headings and the title,
-/// structure (share of table rows, imperative "must/shall" density), and an AI-relevance density that decides "unrelated".
+/// structure (share of table rows), and an AI-relevance density that decides "unrelated". The file name is deliberately
+/// ignored: customers' file names are neutral or misleading, and the evaluation uses neutral names.
 /// </summary>
 public sealed class LexicalDocumentClassifier : IDocumentClassifier
 {
@@ -16,6 +17,8 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
         "neural", "llm", "llms", "language model", "training data", "dataset", "datasets", "automated decision",
         "generative", "classifier", "deep learning", "inference", "fine tuning", "fine tuned", "chatbot", "risk profile",
         "prediction", "predictive", "speech recognition", "computer vision", "embedding", "prompt", "deepfake",
+        "large language models", "synthetic media", "corpus", "training", "trained", "chat agent", "automated",
+        "annotation", "annotations", "labelled", "labeled", "data subjects", "transcription", "recognition",
     ];
 
     private static readonly Dictionary<string, (string Cue, double Weight)[]> Cues = new(StringComparer.Ordinal)
@@ -87,10 +90,10 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
     public Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
-        return Task.FromResult(Classify(document, fileName));
+        return Task.FromResult(Classify(document));
     }
 
-    public static Classification Classify(ExtractedDocument document, string fileName)
+    public static Classification Classify(ExtractedDocument document)
     {
         ArgumentNullException.ThrowIfNull(document);
         var body = " " + Tokenizer.Normalize(document.Text) + " ";
@@ -101,7 +104,7 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
         var aiHits = AiTerms.Sum(t => Count(body, t));
         var aiDensity = aiHits * 1000.0 / words;
         var distinctAi = AiTerms.Count(t => Count(body, t) > 0);
-        if (aiDensity < 1.5 || distinctAi < 2)
+        if (aiDensity < 1.5 || (distinctAi < 2 && aiDensity < 4))
         {
             var conf = Math.Clamp(0.95 - (aiDensity / 3), 0.5, 0.95);
             return new Classification(DocumentTypes.Unrelated, Math.Round(conf, 2), $"AI vocabulary density {aiDensity:0.0} per 1000 words ({distinctAi} distinct terms).");
@@ -126,15 +129,6 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
         if (tableShare > 0.6)
         {
             scores[DocumentTypes.Inventory] += 6 * tableShare;
-        }
-
-        var hint = Tokenizer.Normalize(Path.GetFileNameWithoutExtension(fileName));
-        foreach (var type in scores.Keys.ToArray())
-        {
-            if (hint.Contains(type.Replace('-', ' '), StringComparison.Ordinal))
-            {
-                scores[type] += 1.0; // a weak hint only
-            }
         }
 
         var ranked = scores.OrderByDescending(kv => kv.Value).ToArray();

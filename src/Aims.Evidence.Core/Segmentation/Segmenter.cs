@@ -161,7 +161,7 @@ public sealed class Segmenter(SegmenterOptions? options = null)
                 continue;
             }
 
-            if (currentWords > 0 && currentWords + words > target && currentWords + words > maxWords / 2)
+            if (currentWords > 0 && (currentWords + (words / 2.0) > target || currentWords + words > maxWords))
             {
                 yield return current.ToString().Trim();
                 current.Clear();
