@@ -140,6 +140,11 @@ public static partial class AimsCli
 
     private static void PrintEvalReport(IAnsiConsole console, EvaluationReport report)
     {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Width = Math.Max(console.Profile.Width, 200); // redirected output: keep file names on one line
+        }
+
         var m = report.Metrics;
         var c = m.Counts;
         var metrics = new Table().AddColumns("Metric", "Value", "Counts");
