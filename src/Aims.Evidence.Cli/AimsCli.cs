@@ -47,6 +47,7 @@ public static partial class AimsCli
         root.Subcommands.Add(SearchCommand(output));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
+        root.Subcommands.Add(EvalCommand(output, error));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Aims.Evidence.Core.Evaluation;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Spectre.Console;
+
+namespace Aims.Evidence.Cli;
+
+public static partial class AimsCli
+{
+    private static readonly JsonSerializerOptions EvalJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    private static Command EvalCommand(TextWriter output, TextWriter error)
+    {
+        var goldOption = new Option<string>("--gold") { Description = "Gold labels (JSONL, one object per document).", Required = true };
+        var filesOption = new Option<string>("--files") { Description = "Folder of the labelled documents (names relative to it).", Required = true };
+        var top = new Option<int>("--confusions") { Description = "How many of the most frequent confusions to print.", DefaultValueFactory = _ => 15 };
+        var json = JsonOption();
+        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var goldPath = parse.GetValue(goldOption)!;
+            var folder = parse.GetValue(filesOption)!;
+            if (!File.Exists(goldPath))
+            {
+                throw new UsageException($"no such gold file: {goldPath}");
+            }
+
+            if (!Directory.Exists(folder))
+            {
+                throw new UsageException($"no such folder: {folder}");
+            }
+
+            IReadOnlyList<GoldDocument> gold;
+            try
+            {
+                gold = await GoldReader.ReadFileAsync(goldPath, ct).ConfigureAwait(false);
+            }
+            catch (FormatException ex)
+            {
+                throw new UsageException($"{goldPath}: {ex.Message}");
+            }
+
+            var keepDb = parse.GetResult(DbOption) is { Implicit: false };
+            var db = keepDb ? parse.GetValue(DbOption)! : Path.Combine(Path.GetTempPath(), $"aims-eval-{Guid.NewGuid():N}.db");
+            DeleteDatabase(db);
+            var asJson = parse.GetValue(json);
+            Dictionary<string, ProducedDocument> produced;
+            try
+            {
+                using (var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false))
+                {
+                    var outcomes = await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
+                    foreach (var f in outcomes.Where(o => o.Status == Core.Pipeline.IngestStatus.Failed))
+                    {
+                        await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
+                    }
+
+                    produced = await BuildProducedAsync(aims, ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (!keepDb)
+                {
+                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                    DeleteDatabase(db);
+                }
+            }
+
+            var report = Evaluator.Evaluate(gold, produced, Math.Max(0, parse.GetValue(top)));
+            if (asJson)
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(EvalReportJson(report), EvalJson)).ConfigureAwait(false);
+            }
+            else
+            {
+                PrintEvalReport(Console(output), report);
+            }
+
+            if (keepDb)
+            {
+                await error.WriteLineAsync($"Evaluation database kept: {db}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void DeleteDatabase(string db)
+    {
+        foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
+        {
+            File.Delete(db + suffix);
+        }
+    }
+
+    /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
+    internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(LocalAims aims, CancellationToken ct)
+    {
+        var passages = new Dictionary<string, List<(int Ordinal, ProducedPassage Passage)>>(StringComparer.Ordinal);
+        await foreach (var line in aims.Evidence.ExportPassagesAsync(ct).ConfigureAwait(false))
+        {
+            if (!passages.TryGetValue(line.Document.Name, out var list))
+            {
+                list = [];
+                passages[line.Document.Name] = list;
+            }
+
+            list.Add((line.Passage.Ordinal, new ProducedPassage(line.Passage.Text, line.Mappings.Select(m => m.ControlId).ToArray())));
+        }
+
+        var result = new Dictionary<string, ProducedDocument>(StringComparer.Ordinal);
+        foreach (var doc in await aims.Store.ListDocumentsAsync(false, ct).ConfigureAwait(false))
+        {
+            var list = passages.GetValueOrDefault(doc.Name) ?? [];
+            result[doc.Name] = new ProducedDocument(
+                doc.Status == DocumentStatus.Processed ? doc.DocType : null,
+                list.OrderBy(p => p.Ordinal).Select(p => p.Passage).ToArray());
+        }
+
+        return result;
+    }
+
+    private static object EvalReportJson(EvaluationReport report) => new
+    {
+        metrics = report.Metrics.Named.ToDictionary(kv => kv.Key, kv => kv.Key == "unmatched_quotes" ? kv.Value : Math.Round(kv.Value, 4), StringComparer.Ordinal),
+        counts = report.Metrics.Counts,
+        documents = report.Documents,
+        controls = report.Controls,
+        confusions = report.Confusions,
+    };
+
+    private static void PrintEvalReport(IAnsiConsole console, EvaluationReport report)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Width = Math.Max(console.Profile.Width, 200); // redirected output: keep file names on one line
+        }
+
+        var m = report.Metrics;
+        var c = m.Counts;
+        var metrics = new Table().AddColumns("Metric", "Value", "Counts");
+        var detail = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["passage_recall@3"] = $"{c.ScoredHits}/{c.ScoredPassages}",
+            ["passage_precision@3"] = $"{c.Top3Correct}/{c.Top3Predictions}",
+            ["passage_f1"] = string.Empty,
+            ["null_fpr"] = $"{c.NullFalsePositives}/{c.NullPassages}",
+            ["unrelated_passage_rate"] = $"{c.UnrelatedSuggested}/{c.UnrelatedPassages}",
+            ["doc_must_recall"] = $"{c.MustFound}/{c.MustTotal}",
+            ["doc_precision"] = $"{c.DocSuggestedCorrect}/{c.DocSuggested}",
+            ["doc_type_accuracy"] = $"{c.DocTypeCorrect}/{c.Documents}",
+            ["unmatched_quotes"] = $"of {c.Quotes} quotes",
+        };
+        foreach (var (name, value) in m.Named)
+        {
+            metrics.AddRow(Markup.Escape(name), name == "unmatched_quotes" ? N(m.UnmatchedQuotes) : F(value), detail[name]);
+        }
+
+        console.Write(new Rule("[bold]Mapping quality[/]").LeftJustified());
+        console.Write(metrics);
+
+        var docs = new Table().AddColumns("Document", "Type (pred / gold)", "Recall@3", "Prec@3", "Null FP", "Must recall", "Doc prec", "Unmatched");
+        foreach (var d in report.Documents)
+        {
+            var type = $"{(d.DocTypeCorrect ? "[green]" : "[red]")}{Markup.Escape(d.PredictedDocType ?? "-")}[/] / {Markup.Escape(d.GoldDocType)}";
+            docs.AddRow(
+                Markup.Escape(d.File) + (d.Produced ? string.Empty : " [red](not produced)[/]") + (d.AiRelevant ? string.Empty : " [grey](unrelated)[/]"),
+                type,
+                d.AiRelevant ? $"{d.Hits}/{d.ScoredPassages}" : "-",
+                d.AiRelevant ? $"{d.Top3Correct}/{d.Top3Predictions}" : "-",
+                d.AiRelevant ? $"{d.NullFalsePositives}/{d.NullPassages}" : "-",
+                d.AiRelevant ? $"{d.MustFound}/{d.MustTotal}" : "-",
+                d.AiRelevant ? $"{d.DocSuggestedCorrect}/{d.DocSuggested}" : $"{d.DocSuggested} ids",
+                N(d.UnmatchedQuotes));
+        }
+
+        console.Write(docs);
+
+        if (report.Confusions.Count > 0)
+        {
+            var confusions = new Table().AddColumns("Gold control", "Wrong top-3 prediction", "Count");
+            foreach (var x in report.Confusions)
+            {
+                confusions.AddRow(Markup.Escape(x.GoldControl), Markup.Escape(x.PredictedControl), N(x.Count));
+            }
+
+            console.Write(confusions);
+        }
+
+        static string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+        static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+    }
+}
