@@ -11,7 +11,7 @@ namespace Aims.Evidence.Core.Extraction;
 
 /// <summary>
 /// Markdown and MDX (Markdig, advanced extensions): visible text only. Link text is kept, URLs, images, HTML tags
-/// and markup characters are dropped; fenced/indented code blocks are dropped (inline code text is kept).
+/// and markup characters are dropped; code blocks with a programming language and indented code are dropped, fences without a language are kept as paragraphs (inline code text is kept).
 /// MDX import/export lines, JSX component tags (their inner text is kept) and {expressions} are removed first.
 /// </summary>
 public sealed partial class MarkdownExtractor : IDocumentExtractor
@@ -86,6 +86,9 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
                 }
 
                 break;
+            case FencedCodeBlock fenced when IsProseFence(fenced.Info):
+                builder.Add(paragraphKind, fenced.Lines.ToString(), 1);
+                break;
             case CodeBlock:
             case ThematicBreakBlock:
             case LinkReferenceDefinitionGroup:
@@ -102,6 +105,10 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
                 break;
         }
     }
+
+    /// <summary>A fence without a language (or marked as text) usually holds sample prose, not code: keep it.</summary>
+    private static bool IsProseFence(string? info) =>
+        string.IsNullOrWhiteSpace(info) || info.Trim().ToLowerInvariant() is "text" or "txt" or "plain" or "plaintext" or "markdown" or "md";
 
     private static void AddListItem(ListItemBlock item, LayoutBuilder builder, CancellationToken ct)
     {

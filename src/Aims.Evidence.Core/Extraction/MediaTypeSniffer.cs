@@ -60,6 +60,11 @@ public static class MediaTypeSniffer
             return SniffZip(content, ext);
         }
 
+        if (ext is "docx" or "xlsx" or "pptx")
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, $"not a valid {ext.ToUpperInvariant()} (not a zip package)");
+        }
+
         if (bytes.Length >= 12 && bytes.StartsWith("RIFF"u8))
         {
             throw Unsupported("RIFF media (audio/video/image)");

@@ -119,6 +119,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             }
         }
 
+        MergeContinuations(regions);
         var sizes = headingSizes.ToList();
         var builder = new LayoutBuilder();
         string? title = null;
@@ -230,7 +231,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             yield break;
         }
 
-        var words = NearestNeighbourWordExtractor.Instance.GetWords(letters).ToList();
+        var words = NearestNeighbourWordExtractor.Instance.GetWords(Deduplicate(letters)).ToList();
         if (words.Count == 0)
         {
             yield break;
@@ -253,6 +254,11 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 var size = Median(lineLetters.Select(l => l.PointSize));
                 var bold = lineLetters.Count(IsBold) / (double)lineLetters.Count;
                 var lineText = FixLigatures(line.Text);
+                if (current is not null && size < current.Size * 0.85 && lineText.Length <= 4 && !lineText.Any(char.IsLetter))
+                {
+                    continue; // a superscript footnote marker set on its own baseline inside a paragraph
+                }
+
                 if (current is not null && Math.Abs(size - current.Size) <= current.Size * 0.1 && Math.Abs(bold - current.BoldShare) < 0.5)
                 {
                     current.Lines.Add(lineText);
@@ -273,6 +279,84 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             {
                 yield return current;
             }
+        }
+    }
+
+    /// <summary>Drops glyphs drawn twice at (nearly) the same spot, a common fake-bold/shadow effect.</summary>
+    private static List<Letter> Deduplicate(IReadOnlyList<Letter> letters)
+    {
+        var seen = new Dictionary<(string, long, long), List<Letter>>();
+        var result = new List<Letter>(letters.Count);
+        foreach (var letter in letters)
+        {
+            if (string.IsNullOrWhiteSpace(letter.Value))
+            {
+                result.Add(letter);
+                continue;
+            }
+
+            var x = (long)Math.Floor(letter.StartBaseLine.X);
+            var y = (long)Math.Floor(letter.StartBaseLine.Y);
+            var tolerance = Math.Max(0.2, Math.Min(1.5, letter.Width * 0.3));
+            var duplicate = false;
+            for (var dx = -1; dx <= 1 && !duplicate; dx++)
+            {
+                for (var dy = -1; dy <= 1 && !duplicate; dy++)
+                {
+                    if (seen.TryGetValue((letter.Value, x + dx, y + dy), out var near))
+                    {
+                        duplicate = near.Exists(o => Math.Abs(o.StartBaseLine.X - letter.StartBaseLine.X) < tolerance &&
+                                                     Math.Abs(o.StartBaseLine.Y - letter.StartBaseLine.Y) < tolerance);
+                    }
+                }
+            }
+
+            if (duplicate)
+            {
+                continue;
+            }
+
+            if (!seen.TryGetValue((letter.Value, x, y), out var list))
+            {
+                seen[(letter.Value, x, y)] = list = [];
+            }
+
+            list.Add(letter);
+            result.Add(letter);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Joins a paragraph broken by a page or column change: body text that does not end a sentence followed by
+    /// body text of the same size starting in lower case.
+    /// </summary>
+    private static void MergeContinuations(List<Region> regions)
+    {
+        Region? previous = null;
+        foreach (var r in regions)
+        {
+            if (r.Dropped || r.IsHeading)
+            {
+                if (r.IsHeading)
+                {
+                    previous = null;
+                }
+
+                continue;
+            }
+
+            if (previous is not null && r.Page - previous.Page <= 1 && Math.Abs(r.Size - previous.Size) <= previous.Size * 0.1 &&
+                previous.Lines[^1].TrimEnd() is { Length: > 0 } last && !".!?:;".Contains(last[^1], StringComparison.Ordinal) &&
+                r.Lines[0].TrimStart() is { Length: > 0 } first && char.IsLower(first[0]) && !BulletStart().IsMatch(first))
+            {
+                previous.Lines.AddRange(r.Lines);
+                r.Dropped = true;
+                continue;
+            }
+
+            previous = r;
         }
     }
 

@@ -4,7 +4,7 @@ using DocumentFormat.OpenXml.Spreadsheet;
 namespace Aims.Evidence.Core.Extraction;
 
 /// <summary>
-/// XLSX (Open XML SDK): each sheet is a page headed by its name; the first row with two or more values is the
+/// XLSX (Open XML SDK): each sheet is a page headed by its name; the first row of two or more short labels is the
 /// header; every later non-empty row is a table row "Header: value; Header: value" with that header as context.
 /// </summary>
 public sealed class XlsxExtractor : IDocumentExtractor
@@ -101,9 +101,13 @@ public sealed class XlsxExtractor : IDocumentExtractor
 
             if (header is null)
             {
-                if (filled >= 2)
+                if (filled >= 2 && cells.All(c => c.Length == 0 || (c.Length <= 80 && c.Any(char.IsLetter))))
                 {
-                    header = cells;
+                    header = cells; // the first row of short labels
+                    builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page);
+                }
+                else if (filled >= 2)
+                {
                     builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page);
                 }
                 else
