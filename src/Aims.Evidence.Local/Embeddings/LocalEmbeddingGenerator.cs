@@ -221,7 +221,7 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     }
 
     /// <summary>Whitespace-normalises and cuts the input to <see cref="LocalEmbeddingOptions.MaxInputWords"/> words.</summary>
-    internal string Prepare(string? text)
+    public string Prepare(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
