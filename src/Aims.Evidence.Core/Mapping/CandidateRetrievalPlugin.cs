@@ -1,0 +1,138 @@
+using System.ComponentModel;
+using Aims.Evidence.Core.Catalog;
+using Microsoft.Extensions.AI;
+using Microsoft.SemanticKernel;
+
+namespace Aims.Evidence.Core.Mapping;
+
+/// <summary>One retrieved catalog entry: the best cosine between the passage and any of the entry's profile texts.</summary>
+public sealed record CandidateHit(string Id, string Title, float Score);
+
+/// <summary>
+/// Semantic Kernel plugin that proposes candidate catalog entries for a passage by embedding similarity.
+/// Each mappable entry is represented by its profile examples plus one "title. summary" text; an entry scores the
+/// maximum cosine over its texts. Profile vectors are computed once, on first use, and cached for the plugin's life.
+/// </summary>
+public sealed class CandidateRetrievalPlugin
+{
+    private readonly IsoCatalog _catalog;
+    private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;
+    private Task<ProfileIndex>? _index;
+
+    public CandidateRetrievalPlugin(IsoCatalog catalog, IEmbeddingGenerator<string, Embedding<float>> generator)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(generator);
+        _catalog = catalog;
+        _generator = generator;
+    }
+
+    [KernelFunction("top_candidates")]
+    [Description("Returns the k ISO/IEC 42001 entries whose example evidence is most similar to the passage, best first.")]
+    public async Task<IReadOnlyList<CandidateHit>> TopCandidatesAsync(
+        [Description("Passage text")] string passage,
+        [Description("Number of candidates")] int k = 5,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passage);
+        if (k <= 0)
+        {
+            return [];
+        }
+
+        var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var query = await _generator.GenerateVectorAsync(passage, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return index.Rank(query.Span, k);
+    }
+
+    /// <summary>Computes (once) and returns the cached profile vectors.</summary>
+    public Task<ProfileIndex> GetIndexAsync(CancellationToken cancellationToken = default)
+    {
+        var task = Volatile.Read(ref _index);
+        if (task is null || task.IsFaulted || task.IsCanceled)
+        {
+            // Built once without the caller's token (other callers share it); a failed build is retried next time.
+            var created = ProfileIndex.BuildAsync(_catalog, _generator, CancellationToken.None);
+            var previous = Interlocked.CompareExchange(ref _index, created, task);
+            task = previous == task ? created : previous!;
+        }
+
+        return task.WaitAsync(cancellationToken);
+    }
+}
+
+/// <summary>Embedded profile texts of the mappable catalog entries.</summary>
+public sealed class ProfileIndex
+{
+    private readonly CatalogEntry[] _entries;
+    private readonly int[] _owner;
+    private readonly float[][] _vectors;
+
+    private ProfileIndex(CatalogEntry[] entries, int[] owner, float[][] vectors)
+    {
+        _entries = entries;
+        _owner = owner;
+        _vectors = vectors;
+    }
+
+    public int EntryCount => _entries.Length;
+
+    public int VectorCount => _vectors.Length;
+
+    /// <summary>The texts that represent an entry: its profile examples and "title. summary".</summary>
+    public static IEnumerable<string> ProfileTexts(CatalogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        foreach (var example in entry.Profile.Examples)
+        {
+            yield return example;
+        }
+
+        yield return string.IsNullOrWhiteSpace(entry.Summary) ? entry.Title : $"{entry.Title}. {entry.Summary}";
+    }
+
+    public static async Task<ProfileIndex> BuildAsync(
+        IsoCatalog catalog,
+        IEmbeddingGenerator<string, Embedding<float>> generator,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(generator);
+        var entries = catalog.Mappable.ToArray();
+        var texts = new List<string>();
+        var owner = new List<int>();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            foreach (var text in ProfileTexts(entries[i]))
+            {
+                texts.Add(text);
+                owner.Add(i);
+            }
+        }
+
+        var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var vectors = embeddings.Select(e => VectorMath.Normalize(e.Vector.Span)).ToArray();
+        return new ProfileIndex(entries, [.. owner], vectors);
+    }
+
+    /// <summary>Entries ranked by max cosine over their profile vectors; <paramref name="query"/> must be normalised.</summary>
+    public IReadOnlyList<CandidateHit> Rank(ReadOnlySpan<float> query, int k)
+    {
+        var best = new float[_entries.Length];
+        Array.Fill(best, float.NegativeInfinity);
+        for (var v = 0; v < _vectors.Length; v++)
+        {
+            var score = VectorMath.Dot(query, _vectors[v]);
+            if (score > best[_owner[v]])
+            {
+                best[_owner[v]] = score;
+            }
+        }
+
+        return [.. Enumerable.Range(0, _entries.Length)
+            .OrderByDescending(i => best[i])
+            .ThenBy(i => i)
+            .Take(k)
+            .Select(i => new CandidateHit(_entries[i].Id, _entries[i].Title, best[i]))];
+    }
+}
