@@ -47,6 +47,8 @@ public static partial class AimsCli
         root.Subcommands.Add(SearchCommand(output));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
+        root.Subcommands.Add(ServeCommand(output));
+        root.Subcommands.Add(KeysCommand(output));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
