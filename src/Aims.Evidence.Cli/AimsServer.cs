@@ -56,3 +56,11 @@ public static class AimsServer
         return app;
     }
 }
+
+/// <summary>Marks the aims executable's assembly (the one with the entry point), e.g. for WebApplicationFactory.</summary>
+public sealed class AimsHost
+{
+    private AimsHost()
+    {
+    }
+}

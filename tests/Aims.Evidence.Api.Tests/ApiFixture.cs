@@ -95,7 +95,7 @@ public sealed class ApiFixture : IAsyncLifetime
 }
 
 /// <summary>The `aims serve` composition (AimsServer) on a TestServer.</summary>
-public sealed class AimsApiFactory(LocalAims aims, string inbox) : WebApplicationFactory<AimsApiOptions>
+public sealed class AimsApiFactory(LocalAims aims, string inbox) : WebApplicationFactory<AimsHost>
 {
     protected override IHostBuilder CreateHostBuilder() =>
         Host.CreateDefaultBuilder()
