@@ -48,6 +48,8 @@ public static partial class AimsCli
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
         root.Subcommands.Add(EvalCommand(output, error));
+        root.Subcommands.Add(ServeCommand(output));
+        root.Subcommands.Add(KeysCommand(output));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

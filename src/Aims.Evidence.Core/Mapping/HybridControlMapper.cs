@@ -32,10 +32,10 @@ public sealed record HybridMapperOptions
     public double NegativeCuePenalty { get; init; } = 0.85;
 
     /// <summary>The one threshold: a combined score from which a control is suggested.</summary>
-    public double Threshold { get; init; } = 0.55;
+    public double Threshold { get; init; } = 0.50;
 
     /// <summary>Suggestions further than this below the passage's best are dropped.</summary>
-    public double RelativeMargin { get; init; } = 0.12;
+    public double RelativeMargin { get; init; } = 0.20;
 
     public int MaxSuggestions { get; init; } = 3;
 

@@ -74,5 +74,33 @@ internal static class SqliteSchema
             """,
             "CREATE VIRTUAL TABLE passages_fts USING fts5(text, headings, content='passages', content_rowid='seq', tokenize='porter unicode61')",
         ],
+
+        // v2: review metadata on mappings, append-only audit log, hashed API keys.
+        [
+            "ALTER TABLE mappings ADD COLUMN reviewed_by TEXT",
+            "ALTER TABLE mappings ADD COLUMN reviewed_at TEXT",
+            "ALTER TABLE mappings ADD COLUMN review_comment TEXT",
+            """
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                before TEXT,
+                after TEXT
+            )
+            """,
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                role TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at TEXT NOT NULL
+            )
+            """,
+        ],
     ];
 }

@@ -1,0 +1,393 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Services;
+using Aims.Evidence.Core.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Aims.Evidence.Api;
+
+/// <summary>The REST API for auditors and dashboards: minimal endpoints under /api/v1, OpenAPI at /openapi/v1.json.</summary>
+public static partial class AimsEvidenceApi
+{
+    public const string Prefix = "/api/v1";
+
+    /// <summary>
+    /// Registers the API's infrastructure: JSON, problem details, OpenAPI, API-key authentication and role policies.
+    /// The host registers the evidence services: <see cref="EvidenceService"/>, <see cref="IEvidenceStore"/>,
+    /// <see cref="IPassageIndex"/> and <see cref="IReviewStore"/> (and an ingestor for the inbox watcher).
+    /// </summary>
+    public static IServiceCollection AddAimsEvidenceApi(this IServiceCollection services, Action<AimsApiOptions>? configure = null)
+    {
+        services.AddOptions<AimsApiOptions>();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddProblemDetails();
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Aims.Evidence API";
+            doc.Info.Description = "ISO/IEC 42001 evidence, gaps and reviews. Authenticate with the X-Api-Key header.";
+            return Task.CompletedTask;
+        }));
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicies.Reader, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Reader))
+            .AddPolicy(ApiPolicies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Reviewer))
+            .AddPolicy(ApiPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Admin));
+        services.AddHostedService<InboxIngestionService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAimsEvidenceApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+
+        var api = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Reader).WithTags("aims");
+        api.MapGet("/health", () => Results.Ok(new Health("ok", typeof(AimsEvidenceApi).Assembly.GetName().Version?.ToString() ?? "0"))).AllowAnonymous().WithName("health");
+
+        api.MapGet("/controls", GetControls).WithName("listControls").Produces<Page<ControlSummary>>();
+        api.MapGet("/controls/{id}", GetControl).WithName("getControl").Produces<ControlDetail>().ProducesProblem(404);
+        api.MapGet("/gaps", GetGaps).WithName("listGaps").Produces<Page<ControlSummary>>();
+        api.MapGet("/coverage", GetCoverage).WithName("getCoverage").Produces<CoverageReport>();
+        api.MapGet("/documents", GetDocuments).WithName("listDocuments").Produces<Page<DocumentSummary>>();
+        api.MapGet("/documents/{id}", GetDocument).WithName("getDocument").Produces<DocumentDetail>().ProducesProblem(404);
+        api.MapPost("/documents", UploadDocument).WithName("uploadDocument").RequireAuthorization(ApiPolicies.Reviewer)
+            .Accepts<IFormFile>("multipart/form-data").Produces<UploadResult>(202).ProducesProblem(413).ProducesProblem(400).DisableAntiforgery();
+        api.MapPut("/documents/{id}/effective-date", SetEffectiveDate).WithName("setEffectiveDate").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<DocumentSummary>().ProducesProblem(400).ProducesProblem(404);
+        api.MapGet("/search", Search).WithName("search").Produces<Page<SearchResult>>();
+        api.MapPost("/mappings/{id}/review", ReviewMapping).WithName("reviewMapping").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<MappingView>().ProducesProblem(400).ProducesProblem(404);
+        api.MapPost("/passages/{id}/mappings", AddManualMapping).WithName("addManualMapping").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<MappingView>(201).ProducesProblem(400).ProducesProblem(404);
+        api.MapGet("/exports/soa", ExportSoa).WithName("exportSoa");
+        api.MapGet("/exports/oscal", ExportOscal).WithName("exportOscal");
+        api.MapGet("/audit-log", GetAuditLog).WithName("auditLog").Produces<Page<AuditView>>();
+        api.MapPost("/keys", CreateKey).WithName("createKey").RequireAuthorization(ApiPolicies.Admin).Produces<CreatedKey>(201).ProducesProblem(400);
+        return app;
+    }
+
+    private static string Actor(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
+
+    private static async Task<IResult> GetControls(HttpContext context, EvidenceService evidence, int? limit, string? continuationToken, string? kind, CancellationToken ct)
+    {
+        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
+        {
+            return bad;
+        }
+
+        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+        var items = report.Entries.Select(ControlSummary.From).Where(c => kind is null || string.Equals(c.Kind, kind, StringComparison.OrdinalIgnoreCase));
+        return ApiResults.Cached(context, ApiResults.Paginate(items, offset, take));
+    }
+
+    private static async Task<IResult> GetControl(HttpContext context, EvidenceService evidence, string id, CancellationToken ct)
+    {
+        if (!evidence.Catalog.TryGet(id, out var entry) || entry is null)
+        {
+            return ApiResults.NotFound("control or clause", id);
+        }
+
+        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+        var gap = report.Entries.First(g => g.Entry.Id == id);
+        var links = await evidence.Store.GetEvidenceAsync(null, ct).ConfigureAwait(false);
+        var own = links.Where(l => l.Mapping.ControlId == id || (entry.Container && evidence.Catalog.TryGet(l.Mapping.ControlId, out var c) && c?.Parent == id))
+            .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
+            .Select(EvidenceCitation.From).ToArray();
+        var detail = new ControlDetail(ControlSummary.From(gap), entry.Summary, entry.ExpectedEvidence, ExpectedDocuments.For(entry), own);
+        return ApiResults.Cached(context, detail);
+    }
+
+    private static async Task<IResult> GetGaps(HttpContext context, EvidenceService evidence, int? limit, string? continuationToken, string? group, string? status, string? docType, CancellationToken ct)
+    {
+        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
+        {
+            return bad;
+        }
+
+        GapStatus? wanted = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<GapStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
+            {
+                return ApiResults.Problem(400, "Invalid status", "status must be one of missing, stale, weak, suggested, covered.");
+            }
+
+            wanted = s;
+        }
+
+        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+        var items = report.Entries
+            .Where(g => !g.Entry.Container)
+            .Where(g => wanted is null ? g.Status != GapStatus.Covered : g.Status == wanted)
+            .Where(g => string.IsNullOrWhiteSpace(group) || InGroup(g.Entry, group))
+            .Where(g => string.IsNullOrWhiteSpace(docType) || ExpectedDocuments.For(g.Entry).Contains(docType, StringComparer.OrdinalIgnoreCase))
+            .OrderBy(g => g.Status)
+            .Select(ControlSummary.From);
+        return ApiResults.Cached(context, ApiResults.Paginate(items, offset, take));
+    }
+
+    /// <summary>"6", "6 Planning", "A.6", "A.6.2" or the full group name all select the entries of that clause or objective.</summary>
+    private static bool InGroup(CatalogEntry entry, string group)
+    {
+        group = group.Trim();
+        return string.Equals(entry.Group, group, StringComparison.OrdinalIgnoreCase)
+            || entry.Group.StartsWith(group + " ", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(entry.SubGroup, group, StringComparison.OrdinalIgnoreCase)
+            || entry.Id.StartsWith(group + ".", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(entry.Id, group, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task<IResult> GetCoverage(HttpContext context, EvidenceService evidence, CancellationToken ct)
+    {
+        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
+        return ApiResults.Cached(context, new CoverageReport(
+            CoverageView.From(report.Overall),
+            report.Clauses.Select(CoverageView.From).ToArray(),
+            report.Objectives.Select(CoverageView.From).ToArray()));
+    }
+
+    private static async Task<IResult> GetDocuments(HttpContext context, IEvidenceStore store, int? limit, string? continuationToken, bool? all, CancellationToken ct)
+    {
+        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
+        {
+            return bad;
+        }
+
+        var docs = await store.ListDocumentsAsync(all ?? false, ct).ConfigureAwait(false);
+        return ApiResults.Cached(context, ApiResults.Paginate(docs.Select(DocumentSummary.From), offset, take));
+    }
+
+    private static async Task<IResult> GetDocument(HttpContext context, IEvidenceStore store, string id, CancellationToken ct)
+    {
+        var doc = await store.GetDocumentAsync(id, ct).ConfigureAwait(false);
+        if (doc is null)
+        {
+            return ApiResults.NotFound("document", id);
+        }
+
+        var versions = await store.GetVersionsAsync(doc.Name, ct).ConfigureAwait(false);
+        var passages = await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
+        var detail = new DocumentDetail(
+            DocumentSummary.From(doc),
+            versions.Select(DocumentSummary.From).ToArray(),
+            passages.Select(p => new PassageView(p.Passage.Id, p.Passage.Ordinal, p.Passage.Page, p.Passage.Headings, p.Passage.Kind, p.Passage.Text, p.Mappings.Select(MappingView.From).ToArray())).ToArray());
+        return ApiResults.Cached(context, detail);
+    }
+
+    private static async Task<IResult> UploadDocument(HttpContext context, IOptions<AimsApiOptions> options, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (string.IsNullOrEmpty(o.InboxPath))
+        {
+            return ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Uploads disabled", "No inbox folder is configured.");
+        }
+
+        var tooLarge = ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", $"The largest accepted upload is {o.MaxUploadBytes} bytes.");
+        const long formOverhead = 64 * 1024;
+        if (context.Request.ContentLength > o.MaxUploadBytes + formOverhead)
+        {
+            return tooLarge;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = o.MaxUploadBytes + formOverhead;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return ApiResults.Problem(400, "Multipart form expected", "Send the document as multipart/form-data with a 'file' field.");
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return tooLarge;
+        }
+        catch (InvalidDataException)
+        {
+            return ApiResults.Problem(400, "Malformed form", "The multipart body could not be read.");
+        }
+
+        var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
+        if (file is null || file.Length == 0)
+        {
+            return ApiResults.Problem(400, "No file", "The form has no non-empty 'file' field.");
+        }
+
+        if (file.Length > o.MaxUploadBytes)
+        {
+            return tooLarge;
+        }
+
+        Directory.CreateDirectory(o.InboxPath);
+        var name = SafeFileName(file.FileName);
+        var target = Path.Combine(o.InboxPath, name);
+        for (var i = 2; File.Exists(target); i++)
+        {
+            target = Path.Combine(o.InboxPath, Path.GetFileNameWithoutExtension(name) + "-" + i.ToString(CultureInfo.InvariantCulture) + Path.GetExtension(name));
+        }
+
+        // Written under a hidden temporary name (which the watcher ignores), then moved into place in one step.
+        var temp = Path.Combine(o.InboxPath, "." + Guid.NewGuid().ToString("N") + ".part");
+        string sha;
+        await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            await using var input = file.OpenReadStream();
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            }
+
+            sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+
+        File.Move(temp, target);
+        return Results.Accepted(null as string, new UploadResult(Path.GetFileName(target), file.Length, sha, "queued"));
+    }
+
+    /// <summary>A file name safe on every platform: no directories, only letters, digits, '.', '-', '_'; never hidden.</summary>
+    public static string SafeFileName(string? fileName)
+    {
+        var name = Path.GetFileName((fileName ?? string.Empty).Replace('\\', '/').Split('/')[^1]);
+        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray();
+        var safe = new string(chars).Trim('.', ' ');
+        if (safe.Length == 0 || safe.All(c => c == '_'))
+        {
+            safe = "upload-" + DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        }
+
+        return safe.Length > 120 ? safe[..80] + safe[^40..] : safe;
+    }
+
+    private static async Task<IResult> SetEffectiveDate(HttpContext context, IReviewStore reviews, string id, EffectiveDateRequest? body, CancellationToken ct)
+    {
+        DateOnly? date = null;
+        if (!string.IsNullOrWhiteSpace(body?.EffectiveDate))
+        {
+            if (!DateOnly.TryParseExact(body.EffectiveDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+            {
+                return ApiResults.Problem(400, "Invalid effective date", "effectiveDate must be a date as yyyy-MM-dd.");
+            }
+
+            date = d;
+        }
+
+        var doc = await reviews.SetEffectiveDateAsync(id, date, Actor(context.User), ct).ConfigureAwait(false);
+        return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
+    }
+
+    private static async Task<IResult> Search(HttpContext context, IPassageIndex index, string? q, string? control, string? docType, int? limit, string? continuationToken, CancellationToken ct)
+    {
+        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
+        {
+            return bad;
+        }
+
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            return ApiResults.Problem(400, "Missing query", "Pass the search text as q.");
+        }
+
+        if (q.Length > 1000)
+        {
+            return ApiResults.Problem(400, "Query too long", "q is limited to 1000 characters.");
+        }
+
+        var hits = await index.SearchAsync(new SearchQuery(q, control, docType, Math.Min(200, offset + take + 1)), ct).ConfigureAwait(false);
+        var results = hits.Select(h => new SearchResult(h.Score, h.Document.Id, h.Document.Name, h.Document.DocType, h.Passage.Page, h.Passage.Headings, h.Passage.Id, h.Passage.Text, h.Mappings.Select(MappingView.From).ToArray()));
+        return ApiResults.Cached(context, ApiResults.Paginate(results, offset, take));
+    }
+
+    private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct)
+    {
+        var state = body?.Decision?.Trim().ToLowerInvariant() switch
+        {
+            "accept" => ReviewState.Accepted,
+            "reject" => ReviewState.Rejected,
+            _ => (ReviewState?)null,
+        };
+        if (state is null)
+        {
+            return ApiResults.Problem(400, "Invalid decision", "decision must be \"accept\" or \"reject\".");
+        }
+
+        if (body!.Comment is { Length: > 2000 })
+        {
+            return ApiResults.Problem(400, "Comment too long", "comment is limited to 2000 characters.");
+        }
+
+        var mapping = await reviews.ReviewMappingAsync(id, state.Value, Actor(context.User), body.Comment, ct).ConfigureAwait(false);
+        return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
+    }
+
+    private static async Task<IResult> AddManualMapping(HttpContext context, IReviewStore reviews, EvidenceService evidence, string id, ManualMappingRequest? body, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body?.ControlId) || !evidence.Catalog.TryGet(body.ControlId.Trim(), out var entry) || entry is null || entry.Container)
+        {
+            return ApiResults.Problem(400, "Unknown control", "controlId must be a mappable clause or Annex A control id, e.g. \"A.6.2.2\" or \"6.1.2\".");
+        }
+
+        var rationale = string.IsNullOrWhiteSpace(body.Rationale) ? "added by a reviewer" : body.Rationale.Trim();
+        if (rationale.Length > 2000)
+        {
+            return ApiResults.Problem(400, "Rationale too long", "rationale is limited to 2000 characters.");
+        }
+
+        var mapping = await reviews.AddManualMappingAsync(id, entry.Id, rationale, Actor(context.User), ct).ConfigureAwait(false);
+        return mapping is null ? ApiResults.NotFound("passage", id) : Results.Created($"{Prefix}/controls/{entry.Id}", MappingView.From(mapping));
+    }
+
+    private static async Task<IResult> GetAuditLog(HttpContext context, IReviewStore reviews, int? limit, string? continuationToken, CancellationToken ct)
+    {
+        if (ApiResults.TryPaging(context, limit, continuationToken, out var afterId, out var take) is { } bad)
+        {
+            return bad;
+        }
+
+        var entries = await reviews.ListAuditAsync(afterId, take + 1, ct).ConfigureAwait(false);
+        var page = entries.Take(take).Select(e => new AuditView(e.Id, e.At, e.Actor, e.Action, e.Target, e.Before, e.After)).ToArray();
+        var token = entries.Count > take ? ApiResults.EncodeToken(page[^1].Id) : null;
+        return ApiResults.Cached(context, new Page<AuditView>(page, token, take));
+    }
+
+    private static async Task<IResult> CreateKey(HttpContext context, IReviewStore reviews, CreateKeyRequest? body, CancellationToken ct)
+    {
+        if (!Enum.TryParse<ApiRole>(body?.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(body?.Role, out _))
+        {
+            return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
+        }
+
+        var (record, key) = await reviews.CreateApiKeyAsync(role, Actor(context.User), ct).ConfigureAwait(false);
+        return Results.Created($"{Prefix}/keys/{record.Id}", new CreatedKey(record.Id, role.ToString().ToLowerInvariant(), key));
+    }
+}

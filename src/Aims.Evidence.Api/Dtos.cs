@@ -1,0 +1,87 @@
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Storage;
+
+namespace Aims.Evidence.Api;
+
+public sealed record ControlSummary(string Id, string Kind, string Title, string Group, string? SubGroup, string? Parent, bool Container, string Status, string Reason, double BestScore, int PassageCount, int DocumentCount, IReadOnlyList<string> MissingDocTypes, DateTimeOffset? NewestEvidence)
+{
+    public static ControlSummary From(ControlGap g) => new(
+        g.Entry.Id,
+        g.Entry.Kind == EntryKind.Clause ? "clause" : "control",
+        g.Entry.Title,
+        g.Entry.Group,
+        g.Entry.SubGroup,
+        g.Entry.Parent,
+        g.Entry.Container,
+        GapAnalyzer.StatusText(g.Status),
+        g.Reason,
+        Math.Round(g.BestScore, 4),
+        g.PassageCount,
+        g.DocumentCount,
+        g.MissingDocTypes,
+        g.NewestEvidence);
+}
+
+public sealed record EvidenceCitation(string MappingId, string ControlId, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, double Score, string Method, string Rationale, string Review, string Display)
+{
+    public static EvidenceCitation From(EvidenceLink l) => new(
+        l.Mapping.Id,
+        l.Mapping.ControlId,
+        l.Document.Id,
+        l.Document.Name,
+        l.Document.DocType,
+        l.Passage.Page,
+        l.Passage.Headings,
+        l.Passage.Id,
+        l.Passage.Text,
+        Math.Round(l.Mapping.Score, 4),
+        l.Mapping.Method,
+        l.Mapping.Rationale,
+        ReviewText(l.Mapping.Review),
+        $"{l.Document.Name}, p. {l.Passage.Page}{(l.Passage.Headings.Count > 0 ? ", \u00a7 " + l.Passage.Headings[^1] : string.Empty)}");
+
+    public static string ReviewText(ReviewState r) => r.ToString().ToLowerInvariant();
+}
+
+public sealed record ControlDetail(ControlSummary Control, string Summary, IReadOnlyList<string> ExpectedEvidence, IReadOnlyList<string> ExpectedDocTypes, IReadOnlyList<EvidenceCitation> Evidence);
+
+public sealed record DocumentSummary(string Id, string Name, string Status, string? Reason, string? DocType, double DocTypeConfidence, int Version, bool Current, string Sha256, long Size, string? MediaType, int Pages, int Passages, DateTimeOffset IngestedAt, DateOnly? EffectiveDate)
+{
+    public static DocumentSummary From(DocumentRecord d) => new(
+        d.Id, d.Name, d.Status.ToString().ToLowerInvariant(), d.Reason, d.DocType, Math.Round(d.DocTypeConfidence, 4), d.Version, d.IsCurrent, d.Sha256, d.Size, d.MediaType, d.PageCount, d.PassageCount, d.IngestedAt, d.EffectiveDate);
+}
+
+public sealed record MappingView(string Id, string ControlId, double Score, string Method, string Rationale, string Review)
+{
+    public static MappingView From(MappingRecord m) => new(m.Id, m.ControlId, Math.Round(m.Score, 4), m.Method, m.Rationale, EvidenceCitation.ReviewText(m.Review));
+}
+
+public sealed record PassageView(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Kind, string Text, IReadOnlyList<MappingView> Mappings);
+
+public sealed record DocumentDetail(DocumentSummary Document, IReadOnlyList<DocumentSummary> Versions, IReadOnlyList<PassageView> Passages);
+
+public sealed record SearchResult(double Score, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, IReadOnlyList<MappingView> Mappings);
+
+public sealed record CoverageView(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing, double CoveredPercent, double EvidencedPercent)
+{
+    public static CoverageView From(CoverageGroup g) => new(g.Group, g.Total, g.Covered, g.Suggested, g.Weak, g.Stale, g.Missing, g.CoveredPercent, g.EvidencedPercent);
+}
+
+public sealed record CoverageReport(CoverageView Overall, IReadOnlyList<CoverageView> Clauses, IReadOnlyList<CoverageView> Objectives);
+
+public sealed record ReviewRequest(string? Decision, string? Comment);
+
+public sealed record ManualMappingRequest(string? ControlId, string? Rationale);
+
+public sealed record EffectiveDateRequest(string? EffectiveDate);
+
+public sealed record CreateKeyRequest(string? Role);
+
+public sealed record CreatedKey(string Id, string Role, string Key);
+
+public sealed record UploadResult(string FileName, long Size, string Sha256, string Status);
+
+public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Before, string? After);
+
+public sealed record Health(string Status, string Version);

@@ -1,0 +1,166 @@
+using System.Threading.Channels;
+using Aims.Evidence.Core.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Aims.Evidence.Api;
+
+/// <summary>
+/// Ingests what lands in the inbox folder: a startup scan plus a FileSystemWatcher feed a channel; one document at a
+/// time, once its size is stable and it can be opened exclusively. Known bytes come back Unchanged from the pipeline.
+/// </summary>
+public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> options, IServiceProvider services, ILogger<InboxIngestionService> logger) : BackgroundService
+{
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _pendingLock = new();
+    private FileSystemWatcher? _watcher;
+
+    /// <summary>Raised after each document is handled (tests and hosts may listen).</summary>
+    public event EventHandler<IngestOutcome>? Ingested;
+
+    public override void Dispose()
+    {
+        _watcher?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var inbox = options.Value.InboxPath;
+        if (!options.Value.WatchInbox || string.IsNullOrEmpty(inbox))
+        {
+            return;
+        }
+
+        var ingestor = services.GetService<IDocumentIngestor>();
+        if (ingestor is null)
+        {
+            LogNoIngestor(logger);
+            return;
+        }
+
+        Directory.CreateDirectory(inbox);
+        _watcher = new FileSystemWatcher(inbox) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite };
+        _watcher.Created += (_, e) => Enqueue(e.FullPath);
+        _watcher.Changed += (_, e) => Enqueue(e.FullPath);
+        _watcher.Renamed += (_, e) => Enqueue(e.FullPath);
+        _watcher.EnableRaisingEvents = true;
+        foreach (var file in Directory.EnumerateFiles(inbox, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            Enqueue(file);
+        }
+
+        await foreach (var path in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        {
+            lock (_pendingLock)
+            {
+                _pending.Remove(path);
+            }
+
+            try
+            {
+                var bytes = await WaitUntilCompleteAsync(path, stoppingToken).ConfigureAwait(false);
+                if (bytes is null)
+                {
+                    continue;
+                }
+
+                var name = Path.GetRelativePath(inbox, path).Replace('\\', '/');
+                var outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+                LogIngested(logger, name, outcome.Status, outcome.Reason);
+                Ingested?.Invoke(this, outcome);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                LogFailed(logger, ex, path);
+            }
+        }
+    }
+
+    private static bool Ignored(string path)
+    {
+        var name = Path.GetFileName(path);
+        return name.StartsWith('.') || name.StartsWith('~') || name.EndsWith(".part", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Waits until the size is stable across two looks and the file opens exclusively; null when it vanished.</summary>
+    private static async Task<byte[]?> WaitUntilCompleteAsync(string path, CancellationToken ct)
+    {
+        long last = -1;
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            long size;
+            try
+            {
+                size = new FileInfo(path).Length;
+            }
+            catch (IOException)
+            {
+                size = -2;
+            }
+
+            if (size >= 0 && size == last)
+            {
+                try
+                {
+                    await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+                    var buffer = new byte[stream.Length];
+                    await stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
+                    return buffer;
+                }
+                catch (IOException)
+                {
+                    // Still being written by someone else.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return null;
+                }
+            }
+
+            last = size;
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private void Enqueue(string path)
+    {
+        if (Ignored(path) || Directory.Exists(path))
+        {
+            return;
+        }
+
+        lock (_pendingLock)
+        {
+            if (!_pending.Add(path))
+            {
+                return;
+            }
+        }
+
+        _queue.Writer.TryWrite(path);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox watcher has no document ingestor registered; nothing will be ingested.")]
+    private static partial void LogNoIngestor(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Name}: {Status} {Reason}")]
+    private static partial void LogIngested(ILogger logger, string name, IngestStatus status, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingesting {Path} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string path);
+}

@@ -1,0 +1,167 @@
+'use strict';
+(() => {
+  const API = 'api/v1';
+  const STATUSES = ['covered', 'suggested', 'weak', 'stale', 'missing'];
+  const HELP = {
+    covered: 'accepted by a reviewer, or strong support from expected documents',
+    suggested: 'strong machine suggestions that need review',
+    weak: 'low score or a single passage',
+    stale: 'newest evidence older than the review period',
+    missing: 'no evidence'
+  };
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, props, ...children) => {
+    const e = document.createElement(tag);
+    Object.assign(e, props || {});
+    for (const c of children) e.append(c);
+    return e;
+  };
+  const key = () => sessionStorage.getItem('aims-key') || '';
+  let currentControl = null;
+
+  function message(text) {
+    const m = $('message');
+    m.textContent = text || '';
+    m.hidden = !text;
+  }
+
+  async function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    opts.headers['X-Api-Key'] = key();
+    if (opts.body && typeof opts.body !== 'string') {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(opts.body);
+    }
+    const res = await fetch(`${API}/${path}`, opts);
+    if (!res.ok) {
+      let detail = res.statusText;
+      try { const p = await res.json(); detail = p.detail || p.title || detail; } catch { /* not JSON */ }
+      if (res.status === 401) detail = 'Enter a valid API key above (ask an admin: aims keys create --role reader).';
+      if (res.status === 403) detail = 'Your key\'s role does not allow this action (reviewer needed).';
+      throw new Error(`${res.status}: ${detail}`);
+    }
+    return res.json();
+  }
+
+  function legend() {
+    const l = $('legend');
+    l.replaceChildren(...STATUSES.map(s => el('span', { title: HELP[s] }, el('span', { className: `swatch ${s}` }), `${s} — ${HELP[s]}`)));
+  }
+
+  async function loadHeatmap() {
+    const [controls, coverage] = await Promise.all([api('controls?limit=500'), api('coverage')]);
+    const o = coverage.overall;
+    $('overall').textContent = `— ${o.coveredPercent}% covered, ${o.evidencedPercent}% with evidence (${o.total} entries)`;
+    const groups = new Map();
+    for (const c of controls.items) {
+      if (!groups.has(c.group)) groups.set(c.group, []);
+      groups.get(c.group).push(c);
+    }
+    const rows = [];
+    for (const [name, items] of groups) {
+      const row = el('div', { className: 'group' }, el('span', { className: 'group-name', textContent: name }));
+      for (const c of items) {
+        const b = el('button', {
+          className: `cell ${c.status}${c.container ? ' container' : ''}`,
+          textContent: c.id,
+          title: `${c.id} ${c.title}: ${c.status} — ${c.reason}`,
+          type: 'button'
+        });
+        b.dataset.id = c.id;
+        b.dataset.status = c.status;
+        b.addEventListener('click', () => showControl(c.id));
+        row.append(b);
+      }
+      rows.push(row);
+    }
+    $('heatmap').replaceChildren(...rows);
+  }
+
+  function reviewButtons(mappingId) {
+    const wrap = el('span');
+    for (const decision of ['accept', 'reject']) {
+      const b = el('button', { className: decision, type: 'button', textContent: decision === 'accept' ? 'Accept' : 'Reject' });
+      b.dataset.mapping = mappingId;
+      b.addEventListener('click', async () => {
+        try {
+          await api(`mappings/${encodeURIComponent(mappingId)}/review`, { method: 'POST', body: { decision, comment: 'dashboard' } });
+          message(`Mapping ${decision}ed.`);
+          await refresh();
+        } catch (e) { message(e.message); }
+      });
+      wrap.append(' ', b);
+    }
+    return wrap;
+  }
+
+  async function showControl(id) {
+    try {
+      const d = await api(`controls/${encodeURIComponent(id)}`);
+      currentControl = id;
+      $('detail').hidden = false;
+      $('detail-title').textContent = `${d.control.id} ${d.control.title}`;
+      $('detail-status').replaceChildren(el('span', { className: `badge ${d.control.status}`, textContent: d.control.status }), ` ${d.control.reason}`);
+      $('detail-status').dataset.status = d.control.status;
+      $('detail-summary').textContent = d.summary;
+      const items = d.evidence.map(e => el('li', {},
+        el('div', { className: 'cite', textContent: e.display }),
+        el('div', { className: 'meta', textContent: `score ${e.score} · ${e.method} · review: ${e.review} · ${e.rationale}` }),
+        el('blockquote', { className: 'passage', textContent: e.text }),
+        e.review === 'unreviewed' ? reviewButtons(e.mappingId) : el('span')));
+      $('detail-evidence').replaceChildren(...(items.length ? items : [el('li', { textContent: 'No evidence found.' })]));
+    } catch (e) { message(e.message); }
+  }
+
+  async function loadGaps() {
+    const g = await api('gaps?limit=500');
+    $('gaps').tBodies[0].replaceChildren(...g.items.map(c => {
+      const tr = el('tr', {}, el('td', { textContent: c.id }), el('td', { textContent: c.title }),
+        el('td', {}, el('span', { className: `badge ${c.status}`, textContent: c.status })), el('td', { textContent: c.reason }));
+      tr.addEventListener('click', () => showControl(c.id));
+      return tr;
+    }));
+  }
+
+  async function loadDocuments() {
+    const d = await api('documents?limit=500');
+    $('documents').tBodies[0].replaceChildren(...d.items.map(x => el('tr', {},
+      el('td', { textContent: x.name }), el('td', { textContent: x.status }), el('td', { textContent: x.docType || '-' }),
+      el('td', { textContent: String(x.version) }), el('td', { textContent: String(x.passages) }), el('td', { textContent: x.reason || '' }))));
+  }
+
+  async function search(ev) {
+    ev.preventDefault();
+    const q = $('search-q').value.trim();
+    if (!q) return;
+    try {
+      const r = await api(`search?q=${encodeURIComponent(q)}&limit=20`);
+      const items = r.items.map(h => el('li', {},
+        el('div', { className: 'cite', textContent: `${h.documentName}, p. ${h.page}${h.headings.length ? ', § ' + h.headings[h.headings.length - 1] : ''}` }),
+        el('div', { className: 'meta', textContent: `score ${h.score} · controls: ${h.mappings.map(m => `${m.controlId} (${m.score}, ${m.review})`).join(', ') || 'none'}` }),
+        el('blockquote', { className: 'passage', textContent: h.text })));
+      $('search-results').replaceChildren(...(items.length ? items : [el('li', { textContent: 'No passages found.' })]));
+    } catch (e) { message(e.message); }
+  }
+
+  async function refresh() {
+    try {
+      await Promise.all([loadHeatmap(), loadGaps(), loadDocuments()]);
+      if (currentControl) await showControl(currentControl);
+      $('key-state').textContent = key() ? 'key in use (this tab only)' : '';
+    } catch (e) { message(e.message); }
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    legend();
+    $('key-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      sessionStorage.setItem('aims-key', $('api-key').value.trim());
+      $('api-key').value = '';
+      message('');
+      refresh();
+    });
+    $('forget-key').addEventListener('click', () => { sessionStorage.removeItem('aims-key'); location.reload(); });
+    $('search-form').addEventListener('submit', search);
+    if (key()) refresh(); else message('Enter your API key above to load the dashboard.');
+  });
+})();

@@ -1,0 +1,66 @@
+using Aims.Evidence.Api;
+using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Services;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aims.Evidence.Cli;
+
+/// <summary>The `aims serve` host: the local composition behind the REST API, the dashboard and the inbox watcher.</summary>
+public static class AimsServer
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Registers the local store, catalog, pipeline and the API.</summary>
+    public static IServiceCollection AddAimsServer(this IServiceCollection services, LocalAims aims, Action<AimsApiOptions> configure, string? runId = null)
+    {
+        ArgumentNullException.ThrowIfNull(aims);
+        services.AddSingleton(aims.Evidence);
+        services.AddSingleton<IEvidenceStore>(aims.Store);
+        services.AddSingleton<IPassageIndex>(aims.Store);
+        services.AddSingleton<IReviewStore>(aims.Store);
+        services.AddSingleton<IDocumentIngestor>(_ => aims.CreatePipeline(runId));
+        services.AddAimsEvidenceApi(configure);
+        return services;
+    }
+
+    /// <summary>The request pipeline: security headers, dashboard, auth, then the API endpoints.</summary>
+    public static void ConfigureApp(IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseAimsEvidenceApi();
+        app.UseEndpoints(endpoints => endpoints.MapAimsEvidenceApi());
+    }
+
+    public static WebApplication Build(LocalAims aims, string inbox, string urls, string? runId = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Production",
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.WebHost.UseUrls(urls);
+        builder.Services.AddAimsServer(aims, o =>
+        {
+            o.InboxPath = Path.GetFullPath(inbox);
+            o.WatchInbox = true;
+        }, runId);
+        var app = builder.Build();
+        app.UseAimsEvidenceApi();
+        app.MapAimsEvidenceApi();
+        return app;
+    }
+}
+
+/// <summary>Marks the aims executable's assembly (the one with the entry point), e.g. for WebApplicationFactory.</summary>
+public sealed class AimsHost
+{
+    private AimsHost()
+    {
+    }
+}

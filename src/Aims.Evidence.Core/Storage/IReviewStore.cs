@@ -1,0 +1,43 @@
+namespace Aims.Evidence.Core.Storage;
+
+/// <summary>
+/// Reviewer actions, the audit log and API keys. Separate from <see cref="IEvidenceStore"/> so adapters that only
+/// ingest do not have to implement it. Every state-changing method appends an audit entry in the same transaction.
+/// </summary>
+public interface IReviewStore
+{
+    Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default);
+
+    Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a mapping's review state; returns the mapping after the change, or null when it does not exist.</summary>
+    Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a reviewer's mapping (method "manual", score 1, accepted) of a passage to a control; null when the passage does not exist.</summary>
+    Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets (or clears) a document version's effective date; null when the document does not exist.</summary>
+    Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Audit entries, oldest first, with an id greater than <paramref name="afterId"/>.</summary>
+    Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a new API key (only its SHA-256 hash) and returns the record and the key itself, which is never stored.</summary>
+    Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>The key with this SHA-256 (lower-case hex) hash, if any.</summary>
+    Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default);
+}
+
+/// <summary>API roles, ordered: each includes the rights of the ones before it.</summary>
+public enum ApiRole
+{
+    Reader = 1,
+    Reviewer = 2,
+    Admin = 3,
+}
+
+public sealed record ApiKeyRecord(string Id, ApiRole Role, DateTimeOffset CreatedAt);
+
+/// <summary>One append-only audit entry: who (API key id), when, what action on which target, state before and after (JSON).</summary>
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Before, string? After);

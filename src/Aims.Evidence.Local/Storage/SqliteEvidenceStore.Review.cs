@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aims.Evidence.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Aims.Evidence.Local.Storage;
+
+/// <summary>Reviewer actions, audit log and API keys (schema v2).</summary>
+public sealed partial class SqliteEvidenceStore
+{
+    private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <summary>Lower-case hex SHA-256 of an API key, as stored.</summary>
+    public static string HashKey(string key) =>
+        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key ?? string.Empty)));
+
+    public async Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadMappingAsync(connection, null, id, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(connection, $"SELECT {PassageColumns} FROM passages p WHERE p.id = $p0", id);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadPassage(reader, 0) : null;
+    }
+
+    public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        WriteAsync<MappingRecord>(
+            async (connection, tx) =>
+            {
+                var before = await ReadMappingAsync(connection, tx, mappingId, cancellationToken).ConfigureAwait(false);
+                if (before is null)
+                {
+                    return null;
+                }
+
+                await ExecuteAsync(
+                    connection,
+                    "UPDATE mappings SET review = $p0, reviewed_by = $p1, reviewed_at = $p2, review_comment = $p3 WHERE id = $p4",
+                    cancellationToken,
+                    tx,
+                    ReviewText(state), actor, Now(), comment, mappingId).ConfigureAwait(false);
+                var after = before with { Review = state };
+                await AuditAsync(connection, tx, actor, "mapping.review", mappingId, before, new { after.Review, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
+                return after;
+            },
+            cancellationToken);
+
+    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) =>
+        WriteAsync<MappingRecord>(
+            async (connection, tx) =>
+            {
+                var exists = await ScalarAsync(connection, "SELECT COUNT(*) FROM passages WHERE id = $p0", cancellationToken, tx, passageId).ConfigureAwait(false);
+                if (Convert.ToInt64(exists, CultureInfo.InvariantCulture) == 0)
+                {
+                    return null;
+                }
+
+                var mapping = new MappingRecord
+                {
+                    Id = Guid.CreateVersion7().ToString("N"),
+                    PassageId = passageId,
+                    ControlId = controlId,
+                    Score = 1.0,
+                    Method = "manual",
+                    Rationale = rationale,
+                    Review = ReviewState.Accepted,
+                };
+                await ExecuteAsync(
+                    connection,
+                    "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, review, reviewed_by, reviewed_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)",
+                    cancellationToken,
+                    tx,
+                    mapping.Id, passageId, controlId, mapping.Score, mapping.Method, rationale, ReviewText(mapping.Review), actor, Now()).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "mapping.add", mapping.Id, null, mapping, cancellationToken).ConfigureAwait(false);
+                return mapping;
+            },
+            cancellationToken);
+
+    public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
+    {
+        var before = await GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (before is null)
+        {
+            return null;
+        }
+
+        return await WriteAsync<DocumentRecord>(
+            async (connection, tx) =>
+            {
+                var text = effectiveDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                await ExecuteAsync(connection, "UPDATE documents SET effective_date = $p0 WHERE id = $p1", cancellationToken, tx, text, documentId).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "document.effective-date", documentId, new { effectiveDate = before.EffectiveDate }, new { effectiveDate }, cancellationToken).ConfigureAwait(false);
+                return before with { EffectiveDate = effectiveDate };
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(connection, "SELECT id, at, actor, action, target, before, after FROM audit_log WHERE id > $p0 ORDER BY id LIMIT $p1", afterId, Math.Clamp(limit, 1, 1000));
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<AuditEntry>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new AuditEntry(
+                reader.GetInt64(0),
+                DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6)));
+        }
+
+        return result;
+    }
+
+    public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
+    {
+        var key = "aims_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var record = new ApiKeyRecord(Guid.CreateVersion7().ToString("N")[..16], role, DateTimeOffset.UtcNow);
+        await WriteAsync<ApiKeyRecord>(
+            async (connection, tx) =>
+            {
+                await ExecuteAsync(
+                    connection,
+                    "INSERT INTO api_keys (id, role, key_hash, created_at) VALUES ($p0, $p1, $p2, $p3)",
+                    cancellationToken,
+                    tx,
+                    record.Id, role.ToString().ToLowerInvariant(), HashKey(key), record.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "apikey.create", record.Id, null, new { record.Id, record.Role }, cancellationToken).ConfigureAwait(false);
+                return record;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return (record, key);
+    }
+
+    public async Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(connection, "SELECT id, role, created_at FROM api_keys WHERE key_hash = $p0", keySha256);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new ApiKeyRecord(reader.GetString(0), Enum.Parse<ApiRole>(reader.GetString(1), ignoreCase: true), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+
+    private static async Task<MappingRecord?> ReadMappingAsync(SqliteConnection connection, SqliteTransaction? tx, string id, CancellationToken cancellationToken)
+    {
+        await using var cmd = Command(connection, $"SELECT {MappingColumns} FROM mappings m WHERE m.id = $p0", id);
+        cmd.Transaction = tx;
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadMapping(reader, 0) : null;
+    }
+
+    private static Task AuditAsync(SqliteConnection connection, SqliteTransaction tx, string actor, string action, string target, object? before, object? after, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            connection,
+            "INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($p0, $p1, $p2, $p3, $p4, $p5)",
+            cancellationToken,
+            tx,
+            Now(), actor, action, target,
+            before is null ? null : JsonSerializer.Serialize(before, AuditJson),
+            after is null ? null : JsonSerializer.Serialize(after, AuditJson));
+
+    private async Task<T?> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T?>> work, CancellationToken cancellationToken)
+        where T : class
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var result = await work(connection, tx).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Aims.Evidence.Cli;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Aims.Evidence.Local.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
+
+namespace Aims.Evidence.Api.Tests;
+
+/// <summary>`aims serve` on a real Kestrel at 127.0.0.1 (port chosen by the OS) over a temp SQLite file.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "aims-serve-tests-" + Guid.NewGuid().ToString("N"));
+
+    public string Inbox => Path.Combine(Dir, "inbox");
+
+    public LocalAims Aims { get; private set; } = null!;
+
+    public WebApplication App { get; private set; } = null!;
+
+    public string Url { get; private set; } = string.Empty;
+
+    public string ReviewerKey { get; private set; } = string.Empty;
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(Inbox);
+        Aims = await LocalAims.OpenAsync(Path.Combine(Dir, "aims.db"));
+        await ApiFixture.IngestSamplesAsync(Aims);
+        ReviewerKey = (await Aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test")).Key;
+        App = AimsServer.Build(Aims, Inbox, "http://127.0.0.1:0");
+        await App.StartAsync();
+        Url = App.Urls.First().TrimEnd('/');
+    }
+
+    public HttpClient Client()
+    {
+        var client = new HttpClient { BaseAddress = new Uri(Url) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", ReviewerKey);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        Aims.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Inbox_watcher_ingests_new_files_once_by_hash()
+    {
+        using var client = fx.Client();
+        var before = JsonNode.Parse(await client.GetStringAsync("/api/v1/documents", Ct))!["items"]!.AsArray().Count;
+        var source = Path.Combine(ApiFixture.RepoRoot(), "samples", "impact-assessment-assistant.html");
+        File.Copy(source, Path.Combine(fx.Inbox, "impact.html"));
+        var count = await WaitForDocumentsAsync(client, before + 1);
+        Assert.Equal(before + 1, count);
+
+        // The same bytes under another name: the pipeline reports Unchanged, nothing new is stored.
+        File.Copy(source, Path.Combine(fx.Inbox, "impact-copy.html"));
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        Assert.Equal(before + 1, JsonNode.Parse(await client.GetStringAsync("/api/v1/documents", Ct))!["items"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Keys_create_prints_the_key_alone_on_its_last_line_and_stores_only_its_hash()
+    {
+        var db = Path.Combine(fx.Dir, "keys.db");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await AimsCli.RunAsync(["keys", "create", "--role", "reviewer", "--db", db], output, error);
+        Assert.Equal(0, code);
+        var key = output.ToString().TrimEnd().Split('\n')[^1].Trim();
+        Assert.StartsWith("aims_", key, StringComparison.Ordinal);
+        using var store = new SqliteEvidenceStore(db);
+        var record = await store.FindApiKeyAsync(SqliteEvidenceStore.HashKey(key), Ct);
+        Assert.Equal(ApiRole.Reviewer, record?.Role);
+        Assert.Equal(2, await AimsCli.RunAsync(["keys", "create", "--role", "root", "--db", db], output, error));
+    }
+
+    [Fact]
+    public async Task Dashboard_in_a_real_browser_shows_74_cells_searches_and_accepts_a_suggestion()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.Skip($"{Chromium} is absent (apt-get install chromium); the browser test is skipped.");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        var cspErrors = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                cspErrors.Add(m.Text);
+            }
+        };
+        await page.GotoAsync(fx.Url + "/");
+        await page.FillAsync("#api-key", fx.ReviewerKey);
+        await page.ClickAsync("#key-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#heatmap .cell")).ToHaveCountAsync(74);
+
+        await page.FillAsync("#search-q", "risk assessment");
+        await page.ClickAsync("#search-form button");
+        await Assertions.Expect(page.Locator("#search-results li").First).ToBeVisibleAsync();
+
+        var cell = page.Locator("#heatmap .cell:not(.container)[data-status=weak], #heatmap .cell:not(.container)[data-status=suggested]").First;
+        var id = await cell.GetAttributeAsync("data-id");
+        await cell.ClickAsync();
+        await page.Locator("#detail-evidence button.accept").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#detail-status")).ToHaveAttributeAsync("data-status", "covered");
+        await Assertions.Expect(page.Locator($"#heatmap .cell[data-id='{id}']")).ToHaveAttributeAsync("data-status", "covered");
+
+        var dir = Path.Combine(ApiFixture.RepoRoot(), "TestResults");
+        Directory.CreateDirectory(dir);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "dashboard.png"), FullPage = true });
+        Assert.Empty(cspErrors);
+    }
+
+    private static async Task<int> WaitForDocumentsAsync(HttpClient client, int expected)
+    {
+        var count = 0;
+        for (var i = 0; i < 120 && count < expected; i++)
+        {
+            var response = await client.GetAsync("/api/v1/documents", Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            count = (await response.Content.ReadFromJsonAsync<JsonObject>(Ct))!["items"]!.AsArray().Count;
+            if (count < expected)
+            {
+                await Task.Delay(250, Ct);
+            }
+        }
+
+        return count;
+    }
+}
