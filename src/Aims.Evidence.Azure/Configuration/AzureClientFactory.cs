@@ -1,0 +1,127 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Configuration;
+
+namespace Aims.Evidence.Azure.Configuration;
+
+/// <summary>
+/// Creates the storage clients and the token credential from configuration, the way the Functions host
+/// resolves a connection: a connection string under the connection name (Azurite, local only) or an
+/// identity-based connection (<c>AzureWebJobsStorage__blobServiceUri</c>, <c>__tableServiceUri</c>,
+/// <c>__serviceUri</c>, <c>__accountName</c>, <c>__credential=managedidentity</c>, <c>__clientId</c>).
+/// </summary>
+public sealed class AzureClientFactory
+{
+    private readonly IConfiguration _configuration;
+    private readonly AimsAzureOptions _options;
+    private readonly Lazy<TokenCredential> _credential;
+
+    public AzureClientFactory(IConfiguration configuration, AimsAzureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
+        _configuration = configuration;
+        _options = options;
+        _credential = new Lazy<TokenCredential>(CreateCredential);
+    }
+
+    /// <summary>Binds <see cref="AimsAzureOptions"/> from the <c>Aims:Azure</c> section.</summary>
+    public static AimsAzureOptions BindOptions(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new AimsAzureOptions();
+        configuration.GetSection(AimsAzureOptions.SectionName).Bind(options);
+        return options;
+    }
+
+    public AimsAzureOptions Options => _options;
+
+    /// <summary>The identity used for every Azure call: the user-assigned identity when its client id is set.</summary>
+    public TokenCredential Credential => _credential.Value;
+
+    public BlobServiceClient CreateBlobServiceClient()
+    {
+        var name = _options.StorageConnection;
+        var connectionString = _configuration[name];
+        var clientOptions = StorageClientOptions.Blobs();
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return new BlobServiceClient(connectionString, clientOptions);
+        }
+
+        return new BlobServiceClient(ResolveServiceUri(name, "blob"), ConnectionCredential(name), clientOptions);
+    }
+
+    public TableServiceClient CreateTableServiceClient()
+    {
+        var name = _options.StorageConnection;
+        var connectionString = _configuration[name];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return new TableServiceClient(connectionString);
+        }
+
+        return new TableServiceClient(ResolveServiceUri(name, "table"), ConnectionCredential(name));
+    }
+
+    private Uri ResolveServiceUri(string name, string service)
+    {
+        var section = _configuration.GetSection(name);
+        var specific = section[service + "ServiceUri"];
+        if (!string.IsNullOrWhiteSpace(specific))
+        {
+            return new Uri(specific);
+        }
+
+        // serviceUri is the blob-only shorthand of the Functions host.
+        var generic = section["serviceUri"];
+        if (service == "blob" && !string.IsNullOrWhiteSpace(generic))
+        {
+            return new Uri(generic);
+        }
+
+        var account = section["accountName"];
+        if (!string.IsNullOrWhiteSpace(account))
+        {
+            return new Uri($"https://{account}.{service}.core.windows.net");
+        }
+
+        throw new InvalidOperationException(
+            $"Storage connection '{name}' has neither a connection string nor '{name}__{service}ServiceUri' / '{name}__accountName'.");
+    }
+
+    private TokenCredential ConnectionCredential(string name)
+    {
+        var section = _configuration.GetSection(name);
+        var clientId = section["clientId"];
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
+            && !string.IsNullOrWhiteSpace(clientId))
+        {
+            return new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+
+        return Credential;
+    }
+
+    private TokenCredential CreateCredential()
+    {
+        if (!string.IsNullOrWhiteSpace(_options.ManagedIdentityClientId))
+        {
+            return new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(_options.ManagedIdentityClientId));
+        }
+
+        return new DefaultAzureCredential();
+    }
+}
+
+/// <summary>Client options shared by the blob clients.</summary>
+public static class StorageClientOptions
+{
+    /// <summary>
+    /// Pins the Blob service version to one Azurite 3.37 accepts. Without the pin, Azurite must run with
+    /// <c>--skipApiVersionCheck</c> because the SDK's default is newer than the emulator knows.
+    /// </summary>
+    public static BlobClientOptions Blobs() => new(BlobClientOptions.ServiceVersion.V2026_06_06);
+}
