@@ -121,7 +121,7 @@ public sealed class IngestionStatusTable
     public Task RecordFailureAsync(string name, string sha256, int attempts, string reason, bool final, CancellationToken cancellationToken = default) =>
         WriteAsync(name, sha256, final ? IngestionStates.Failed : IngestionStates.Retrying, attempts, null, reason, cancellationToken);
 
-    private Task WriteAsync(string name, string sha256, string state, int attempts, string? outcome, string? error, CancellationToken cancellationToken)
+    private async Task WriteAsync(string name, string sha256, string state, int attempts, string? outcome, string? error, CancellationToken cancellationToken)
     {
         var entity = new TableEntity(Partition, TableKeys.Key(name))
         {
@@ -133,7 +133,7 @@ public sealed class IngestionStatusTable
             ["LastError"] = error is { Length: > 8000 } ? error[..8000] : error,
             ["UpdatedAt"] = _time.GetUtcNow(),
         };
-        return _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     private static IngestionStatus ToStatus(TableEntity e) => new(
