@@ -159,22 +159,4 @@ public sealed class IngestBlobFunctionTests(AzuriteFixture azurite)
         Assert.True((await table.GetAccessPoliciesAsync(TestContext.Current.CancellationToken)).GetRawResponse().Status == 200);
         Assert.IsType<BlobServiceClient>(provider.GetRequiredService<BlobServiceClient>());
     }
-
-    [Fact]
-    public void Identity_based_connection_settings_build_clients_without_secrets()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage:blobServiceUri"] = "https://aimsstore.blob.core.windows.net",
-            ["AzureWebJobsStorage:tableServiceUri"] = "https://aimsstore.table.core.windows.net",
-            ["AzureWebJobsStorage:credential"] = "managedidentity",
-            ["AzureWebJobsStorage:clientId"] = "00000000-0000-0000-0000-000000000001",
-            ["Aims:Azure:ManagedIdentityClientId"] = "00000000-0000-0000-0000-000000000001",
-        }).Build();
-        var factory = new AzureClientFactory(configuration, AzureClientFactory.BindOptions(configuration));
-
-        Assert.Equal("aimsstore", factory.CreateBlobServiceClient().AccountName);
-        Assert.Equal("aimsstore", factory.CreateTableServiceClient().AccountName);
-        Assert.IsType<global::Azure.Identity.ManagedIdentityCredential>(factory.Credential);
-    }
 }

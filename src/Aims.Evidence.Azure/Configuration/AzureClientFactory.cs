@@ -1,6 +1,12 @@
+using Aims.Evidence.Azure.Blobs;
+using Aims.Evidence.Azure.DocumentIntelligence;
+using Aims.Evidence.Azure.Search;
+using Aims.Evidence.Azure.Tables;
+using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Search.Documents.Indexes;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 
@@ -65,6 +71,48 @@ public sealed class AzureClientFactory
 
         return new TableServiceClient(ResolveServiceUri(name, "table"), ConnectionCredential(name));
     }
+
+    public BlobDocumentSource CreateBlobDocumentSource() => new(CreateBlobServiceClient());
+
+    public TableEvidenceStore CreateEvidenceStore() => new(CreateTableServiceClient(), _options.TablePrefix);
+
+    public IngestionStatusTable CreateIngestionStatusTable() => new(CreateTableServiceClient(), _options.TablePrefix);
+
+    /// <summary>The Document Intelligence extractor: the managed identity, or the configured key for local experiments.</summary>
+    public DocumentIntelligenceLayoutExtractor CreateDocumentIntelligenceExtractor(DocumentIntelligenceClientOptions? clientOptions = null)
+    {
+        var endpoint = _options.DocumentIntelligenceEndpoint
+            ?? throw new InvalidOperationException($"Set {AimsAzureOptions.SectionName}:DocumentIntelligenceEndpoint.");
+        var key = _options.DocumentIntelligenceKey;
+        return new DocumentIntelligenceLayoutExtractor(new DocumentIntelligenceOptions(endpoint)
+        {
+            Credential = string.IsNullOrEmpty(key) ? Credential : null,
+            ApiKey = string.IsNullOrEmpty(key) ? null : key,
+            PollingInterval = _options.DocumentIntelligencePollingInterval,
+            Timeout = _options.DocumentIntelligenceTimeout,
+            ClientOptions = clientOptions ?? new DocumentIntelligenceClientOptions(),
+        });
+    }
+
+    /// <summary>The AI Search index client: the managed identity, or the configured key for local experiments.</summary>
+    public SearchIndexClient CreateSearchIndexClient(global::Azure.Search.Documents.SearchClientOptions? clientOptions = null)
+    {
+        var endpoint = _options.SearchEndpoint ?? throw new InvalidOperationException($"Set {AimsAzureOptions.SectionName}:SearchEndpoint.");
+        clientOptions ??= new global::Azure.Search.Documents.SearchClientOptions();
+        return string.IsNullOrEmpty(_options.SearchKey)
+            ? new SearchIndexClient(endpoint, Credential, clientOptions)
+            : new SearchIndexClient(endpoint, new AzureKeyCredential(_options.SearchKey), clientOptions);
+    }
+
+    public AzureAiSearchPassageIndex CreatePassageIndex(
+        Func<string, CancellationToken, Task<ReadOnlyMemory<float>?>>? embedQuery = null,
+        global::Azure.Search.Documents.SearchClientOptions? clientOptions = null) =>
+        new(CreateSearchIndexClient(clientOptions), new AzureAiSearchOptions
+        {
+            IndexName = _options.SearchIndexName,
+            VectorDimensions = _options.VectorDimensions,
+            UseSemanticRanker = _options.UseSemanticRanker,
+        }, embedQuery);
 
     private Uri ResolveServiceUri(string name, string service)
     {
