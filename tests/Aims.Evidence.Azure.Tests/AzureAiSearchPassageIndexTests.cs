@@ -170,4 +170,33 @@ public sealed class AzureAiSearchPassageIndexTests
         Assert.Null(body["vectorQueries"]);
         Assert.Equal("isCurrent eq true", body["filter"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Superseded_passages_are_merged_as_not_current()
+    {
+        await using var server = new LocalHttpServer(request =>
+        {
+            var docs = JsonNode.Parse(request.Body)!["value"]!.AsArray();
+            var results = new JsonArray(docs.Select(d => (JsonNode)new JsonObject { ["key"] = d!["id"]!.GetValue<string>(), ["status"] = true, ["statusCode"] = 200 }).ToArray());
+            return ServerReply.Json(200, new JsonObject { ["value"] = results }.ToJsonString());
+        });
+
+        await Index(server).MarkSupersededAsync(["doc-1/p0", "doc-1/p1"], TestContext.Current.CancellationToken);
+
+        var docs = JsonNode.Parse(server.Requests.Single().Body)!["value"]!.AsArray();
+        Assert.All(docs, d =>
+        {
+            Assert.Equal("merge", d!["@search.action"]!.GetValue<string>());
+            Assert.False(d["isCurrent"]!.GetValue<bool>());
+        });
+        Assert.Equal(AzureAiSearchPassageIndex.EncodeKey("doc-1/p1"), docs[1]!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_rejected_index_action_surfaces_as_an_error()
+    {
+        await using var server = new LocalHttpServer(_ => ServerReply.Json(207, """{"value":[{"key":"x","status":false,"errorMessage":"Document is too large","statusCode":400}]}"""));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Index(server).IndexDocumentAsync(Document, [Passage(0)], cancellationToken: TestContext.Current.CancellationToken));
+    }
 }
