@@ -1,0 +1,62 @@
+namespace Aims.Evidence.Azure.Configuration;
+
+/// <summary>
+/// Every Azure setting of the pipeline, bound from the configuration section <c>Aims:Azure</c>
+/// (environment variables <c>Aims__Azure__SearchEndpoint</c> and so on). Holds endpoints and names only:
+/// authentication is identity-based (managed identity in Azure, developer credentials locally). Keys are
+/// accepted solely as configuration values for local emulators and are never written in code.
+/// </summary>
+public sealed class AimsAzureOptions
+{
+    public const string SectionName = "Aims:Azure";
+
+    /// <summary>
+    /// Name of the storage connection (Functions style): either a connection string under that name or
+    /// identity-based settings under <c>{name}__serviceUri</c> / <c>{name}__blobServiceUri</c> /
+    /// <c>{name}__tableServiceUri</c> / <c>{name}__credential</c> / <c>{name}__clientId</c>.
+    /// </summary>
+    public string StorageConnection { get; set; } = "AzureWebJobsStorage";
+
+    /// <summary>Blob container the pipeline watches.</summary>
+    public string InboxContainer { get; set; } = "evidence-inbox";
+
+    /// <summary>Prefix of every table the pipeline creates (letters and digits only).</summary>
+    public string TablePrefix { get; set; } = "aims";
+
+    /// <summary>Client id of the user-assigned managed identity; empty to use <c>DefaultAzureCredential</c>.</summary>
+    public string? ManagedIdentityClientId { get; set; }
+
+    /// <summary>Document Intelligence endpoint, e.g. https://my-di.cognitiveservices.azure.com/.</summary>
+    public Uri? DocumentIntelligenceEndpoint { get; set; }
+
+    /// <summary>Optional key for Document Intelligence (local experiments only; prefer the identity).</summary>
+    public string? DocumentIntelligenceKey { get; set; }
+
+    public TimeSpan DocumentIntelligencePollingInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan DocumentIntelligenceTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Azure AI Search endpoint, e.g. https://my-search.search.windows.net.</summary>
+    public Uri? SearchEndpoint { get; set; }
+
+    public string SearchIndexName { get; set; } = "aims-passages";
+
+    /// <summary>Optional admin/query key for Search (local experiments only; prefer the identity).</summary>
+    public string? SearchKey { get; set; }
+
+    /// <summary>Dimensions of the passage vectors (all-MiniLM-L6-v2: 384).</summary>
+    public int VectorDimensions { get; set; } = 384;
+
+    /// <summary>Adds a semantic configuration to the index (needs a Search tier with semantic ranker).</summary>
+    public bool UseSemanticRanker { get; set; }
+
+    /// <summary>Attempts per document (same content) before the Functions host records it as failed for good.</summary>
+    public int MaxIngestAttempts { get; set; } = 3;
+
+    /// <summary>Azure OpenAI endpoint (chat and embeddings), consumed by the mapping stage.</summary>
+    public Uri? OpenAIEndpoint { get; set; }
+
+    public string? OpenAIChatDeployment { get; set; }
+
+    public string? OpenAIEmbeddingDeployment { get; set; }
+}

@@ -1,0 +1,127 @@
+using Aims.Evidence.Azure.Blobs;
+using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Tables;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Pipeline;
+using Azure;
+using Azure.Storage.Blobs;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace Aims.Evidence.Functions;
+
+/// <summary>
+/// Ingests each blob that lands in <c>evidence-inbox</c>. The trigger is fed by Event Grid (BlobCreated events
+/// pushed to the blobs extension webhook), not by polling the container.
+/// <para>
+/// Retries are bounded and counted in the status table: a transient failure is recorded as
+/// <c>retrying</c> and rethrown so the host delivers the blob again (through the extension's internal queue);
+/// the attempt that reaches <see cref="AimsAzureOptions.MaxIngestAttempts"/> records <c>failed</c> with the
+/// reason and returns normally, so a document never cycles forever. A document the pipeline rejects
+/// (<see cref="DocumentRejectedException"/>) fails at once: trying the same bytes again cannot help.
+/// Duplicate events for bytes already processed are ignored.
+/// </para>
+/// </summary>
+public sealed partial class IngestBlobFunction
+{
+    public const string FunctionName = "IngestBlob";
+
+    private readonly IDocumentIngestor _ingestor;
+    private readonly IngestionStatusTable _status;
+    private readonly AimsAzureOptions _options;
+    private readonly ILogger<IngestBlobFunction> _logger;
+
+    public IngestBlobFunction(IDocumentIngestor ingestor, IngestionStatusTable status, AimsAzureOptions options, ILogger<IngestBlobFunction> logger)
+    {
+        _ingestor = ingestor;
+        _status = status;
+        _options = options;
+        _logger = logger;
+    }
+
+    [Function(FunctionName)]
+    public Task RunAsync(
+        [BlobTrigger("evidence-inbox/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        string name,
+        CancellationToken cancellationToken) =>
+        IngestAsync(blob, name, cancellationToken);
+
+    /// <summary>One delivery of one blob. Returns the resulting state (processed or failed); throws to ask for a retry.</summary>
+    public async Task<string> IngestAsync(BlobClient blob, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        BlobDocument document;
+        try
+        {
+            document = await BlobDocumentSource.DownloadAsync(blob, ExtractionLimits.Default.MaxFileBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Deleted or replaced since the event: the newer version raises its own event.
+            Log.BlobGone(_logger, name, ex.Status);
+            return "gone";
+        }
+        catch (DocumentRejectedException ex)
+        {
+            await _status.RecordFailureAsync(name, "unread", 1, ex.Message, final: true, cancellationToken).ConfigureAwait(false);
+            return IngestionStates.Failed;
+        }
+
+        var maxAttempts = Math.Max(1, _options.MaxIngestAttempts);
+        var (decision, attempt) = await _status.BeginAttemptAsync(name, document.Sha256, maxAttempts, cancellationToken).ConfigureAwait(false);
+        if (decision != AttemptDecision.Proceed)
+        {
+            Log.Skipped(_logger, name, decision);
+            return decision == AttemptDecision.AlreadyProcessed ? IngestionStates.Processed : IngestionStates.Failed;
+        }
+
+        try
+        {
+            var outcome = await _ingestor.IngestAsync(name, document.Content, cancellationToken).ConfigureAwait(false);
+            await _status.CompleteAsync(name, document.Sha256, attempt, outcome, cancellationToken).ConfigureAwait(false);
+            Log.Ingested(_logger, name, outcome, attempt);
+            return IngestionStates.Processed;
+        }
+        catch (DocumentRejectedException ex)
+        {
+            await _status.RecordFailureAsync(name, document.Sha256, attempt, ex.Message, final: true, CancellationToken.None).ConfigureAwait(false);
+            Log.Rejected(_logger, name, ex.Message);
+            return IngestionStates.Failed;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var final = attempt >= maxAttempts;
+            var reason = $"{ex.GetType().Name}: {ex.Message}";
+            await _status.RecordFailureAsync(name, document.Sha256, attempt, reason, final, CancellationToken.None).ConfigureAwait(false);
+            if (final)
+            {
+                Log.GaveUp(_logger, ex, name, attempt);
+                return IngestionStates.Failed;
+            }
+
+            Log.WillRetry(_logger, ex, name, attempt, maxAttempts);
+            throw;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Blob {Name} is gone or changed (HTTP {Status}); skipping this event")]
+        public static partial void BlobGone(ILogger logger, string name, int status);
+
+        [LoggerMessage(2, LogLevel.Information, "Blob {Name} skipped: {Decision}")]
+        public static partial void Skipped(ILogger logger, string name, AttemptDecision decision);
+
+        [LoggerMessage(3, LogLevel.Information, "Blob {Name} ingested ({Outcome}) on attempt {Attempt}")]
+        public static partial void Ingested(ILogger logger, string name, string outcome, int attempt);
+
+        [LoggerMessage(4, LogLevel.Warning, "Blob {Name} rejected: {Reason}")]
+        public static partial void Rejected(ILogger logger, string name, string reason);
+
+        [LoggerMessage(5, LogLevel.Error, "Blob {Name} failed on its last attempt ({Attempt}); recorded as failed")]
+        public static partial void GaveUp(ILogger logger, Exception exception, string name, int attempt);
+
+        [LoggerMessage(6, LogLevel.Warning, "Blob {Name} failed on attempt {Attempt} of {MaxAttempts}; the host will deliver it again")]
+        public static partial void WillRetry(ILogger logger, Exception exception, string name, int attempt, int maxAttempts);
+    }
+}

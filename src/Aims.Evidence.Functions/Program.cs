@@ -1,0 +1,42 @@
+using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Tables;
+using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Functions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+var host = new HostBuilder()
+    .ConfigureFunctionsWebApplication()
+    .ConfigureServices((context, services) => services.AddAimsFunctions(context.Configuration))
+    .Build();
+
+await host.RunAsync();
+
+namespace Aims.Evidence.Functions
+{
+    /// <summary>Service registrations of the Functions app, shared with the tests.</summary>
+    public static class FunctionsServiceCollectionExtensions
+    {
+        public static IServiceCollection AddAimsFunctions(this IServiceCollection services, IConfiguration configuration)
+        {
+            var options = AzureClientFactory.BindOptions(configuration);
+            services.AddSingleton(options);
+            services.AddSingleton(sp => new AzureClientFactory(configuration, options));
+            services.AddSingleton(sp => sp.GetRequiredService<AzureClientFactory>().CreateBlobServiceClient());
+            services.AddSingleton(sp => sp.GetRequiredService<AzureClientFactory>().CreateTableServiceClient());
+            services.AddSingleton(sp =>
+            {
+                var table = new IngestionStatusTable(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.TablePrefix);
+                table.InitializeAsync().GetAwaiter().GetResult();
+                return table;
+            });
+
+            // The pipeline (Aims.Evidence.Core.Pipeline.IngestionPipeline) registers itself as IDocumentIngestor
+            // when it is referenced; until then this placeholder records a clear failure.
+            services.TryAddSingleton<IDocumentIngestor, PipelineNotConfiguredIngestor>();
+            return services;
+        }
+    }
+}

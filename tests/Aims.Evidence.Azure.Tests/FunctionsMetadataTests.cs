@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Aims.Evidence.Azure.Tests.Infrastructure;
+
+namespace Aims.Evidence.Azure.Tests;
+
+/// <summary>The Functions SDK's generated functions.metadata is what the host indexes: assert it.</summary>
+public sealed class FunctionsMetadataTests
+{
+    private static JsonArray Metadata()
+    {
+        var path = Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata");
+        Assert.True(File.Exists(path), $"functions.metadata not found at {path}; build the Functions project.");
+        return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
+    }
+
+    [Fact]
+    public void Declares_exactly_the_expected_functions()
+    {
+        var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
+        Assert.Equal(["Health", "IngestBlob"], names);
+    }
+
+    [Fact]
+    public void IngestBlob_is_an_event_grid_blob_trigger_on_the_inbox()
+    {
+        var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == "IngestBlob")!;
+        Assert.Equal("Aims.Evidence.Functions.IngestBlobFunction.RunAsync", function["entryPoint"]!.GetValue<string>());
+        var trigger = function["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "blobTrigger")!;
+        Assert.Equal("evidence-inbox/{name}", trigger["path"]!.GetValue<string>());
+        Assert.Equal("EventGrid", trigger["source"]!.GetValue<string>());
+        Assert.Equal("AzureWebJobsStorage", trigger["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Health_is_an_anonymous_get_on_v1_health()
+    {
+        var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == "Health")!;
+        var trigger = function["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
+        Assert.Equal("v1/health", trigger["route"]!.GetValue<string>());
+        Assert.Equal(["get"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal("Anonymous", trigger["authLevel"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Output_has_host_json_and_worker_config()
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "host.json")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "worker.config.json")));
+        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "extensions.json")));
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        Assert.Equal("2.0", host["version"]!.GetValue<string>());
+        Assert.NotNull(host["extensions"]!["blobs"]!["maxDegreeOfParallelism"]);
+        Assert.NotNull(host["extensions"]!["queues"]!["batchSize"]);
+    }
+
+    [Fact]
+    public void Health_returns_ok()
+    {
+        var result = Aims.Evidence.Functions.HealthFunction.Run(new Microsoft.AspNetCore.Http.DefaultHttpContext().Request);
+        var ok = Assert.IsType<Microsoft.AspNetCore.Mvc.OkObjectResult>(result);
+        Assert.Equal("ok", Assert.IsType<Aims.Evidence.Functions.HealthReport>(ok.Value).Status);
+    }
+}
