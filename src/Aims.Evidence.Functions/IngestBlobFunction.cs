@@ -77,7 +77,16 @@ public sealed partial class IngestBlobFunction
 
         try
         {
-            var outcome = await _ingestor.IngestAsync(name, document.Content, cancellationToken).ConfigureAwait(false);
+            var result = await _ingestor.IngestAsync(name, document.Content, cancellationToken).ConfigureAwait(false);
+            if (result.Status == IngestStatus.Failed)
+            {
+                // The pipeline recorded the document as failed with its reason: a permanent outcome, not a retry.
+                await _status.RecordFailureAsync(name, document.Sha256, attempt, result.Reason ?? "failed", final: true, CancellationToken.None).ConfigureAwait(false);
+                Log.Rejected(_logger, name, result.Reason ?? "failed");
+                return IngestionStates.Failed;
+            }
+
+            var outcome = result.Status.ToString().ToLowerInvariant() + (result.Reason is null ? string.Empty : ": " + result.Reason);
             await _status.CompleteAsync(name, document.Sha256, attempt, outcome, cancellationToken).ConfigureAwait(false);
             Log.Ingested(_logger, name, outcome, attempt);
             return IngestionStates.Processed;

@@ -8,6 +8,6 @@ namespace Aims.Evidence.Functions;
 /// </summary>
 internal sealed class PipelineNotConfiguredIngestor : IDocumentIngestor
 {
-    public Task<string> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken ct) =>
+    public Task<IngestOutcome> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         throw new InvalidOperationException("No ingestion pipeline is registered in this Functions app (IDocumentIngestor).");
 }

@@ -19,11 +19,11 @@ public sealed class IngestBlobFunctionTests(AzuriteFixture azurite)
     {
         public ConcurrentQueue<(string Name, byte[] Content)> Calls { get; } = new();
 
-        public Task<string> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken ct)
+        public Task<IngestOutcome> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
         {
             Calls.Enqueue((name, content.ToArray()));
             var error = failOnCall?.Invoke(Calls.Count);
-            return error is null ? Task.FromResult("processed: 3 passages") : Task.FromException<string>(error);
+            return error is null ? Task.FromResult(new IngestOutcome(name, IngestStatus.Processed, null, null)) : Task.FromException<IngestOutcome>(error);
         }
     }
 
