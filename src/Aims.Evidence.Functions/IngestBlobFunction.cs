@@ -86,7 +86,8 @@ public sealed partial class IngestBlobFunction
                 return IngestionStates.Failed;
             }
 
-            var outcome = result.Status.ToString().ToLowerInvariant() + (result.Reason is null ? string.Empty : ": " + result.Reason);
+            var outcome = result.Status.ToString().ToLowerInvariant()
+                + (result.Reason is not null ? ": " + result.Reason : result.Document is { } doc ? $": {doc.PassageCount} passages" : string.Empty);
             await _status.CompleteAsync(name, document.Sha256, attempt, outcome, cancellationToken).ConfigureAwait(false);
             Log.Ingested(_logger, name, outcome, attempt);
             return IngestionStates.Processed;

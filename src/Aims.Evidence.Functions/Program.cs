@@ -33,9 +33,8 @@ namespace Aims.Evidence.Functions
                 return table;
             });
 
-            // The pipeline (Aims.Evidence.Core.Pipeline.IngestionPipeline) registers itself as IDocumentIngestor
-            // when it is referenced; until then this placeholder records a clear failure.
-            services.TryAddSingleton<IDocumentIngestor, PipelineNotConfiguredIngestor>();
+            // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage.
+            services.AddAimsPipeline();
             return services;
         }
     }

@@ -1,3 +1,4 @@
+using Aims.Evidence.Core.Storage;
 using System.Collections.Concurrent;
 using Aims.Evidence.Azure.Configuration;
 using Aims.Evidence.Azure.Tables;
@@ -23,7 +24,9 @@ public sealed class IngestBlobFunctionTests(AzuriteFixture azurite)
         {
             Calls.Enqueue((name, content.ToArray()));
             var error = failOnCall?.Invoke(Calls.Count);
-            return error is null ? Task.FromResult(new IngestOutcome(name, IngestStatus.Processed, null, null)) : Task.FromException<IngestOutcome>(error);
+            return error is null
+                ? Task.FromResult(new IngestOutcome(name, IngestStatus.Processed, new DocumentRecord { Id = "d1", Name = name, Sha256 = "x", PassageCount = 3 }, null))
+                : Task.FromException<IngestOutcome>(error);
         }
     }
 
@@ -158,5 +161,44 @@ public sealed class IngestBlobFunctionTests(AzuriteFixture azurite)
         var table = provider.GetRequiredService<TableServiceClient>().GetTableClient(prefix + "IngestStatus");
         Assert.True((await table.GetAccessPoliciesAsync(TestContext.Current.CancellationToken)).GetRawResponse().Status == 200);
         Assert.IsType<BlobServiceClient>(provider.GetRequiredService<BlobServiceClient>());
+    }
+
+    [Fact]
+    public async Task The_real_pipeline_ingests_a_blob_into_real_tables()
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = AzuriteFixture.UniquePrefix();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = azurite.ConnectionString,
+            ["Aims:Azure:TablePrefix"] = prefix,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddAimsFunctions(configuration);
+        services.AddSingleton<IngestBlobFunction>();
+        using var provider = services.BuildServiceProvider();
+
+        var container = azurite.Blobs().GetBlobContainerClient("evidence-inbox");
+        await container.CreateIfNotExistsAsync(cancellationToken: ct);
+        var blob = container.GetBlobClient("model-card.md");
+        await blob.UploadAsync(BinaryData.FromString("# Model card\n\n## Intended use\n\nThe credit pre-screening model is intended to rank consumer loan applications for manual review by trained underwriters. It must not be used to make automated final credit decisions or for employment screening.\n\n## Evaluation\n\nThe model was validated on a held-out test set of 40,000 applications; AUC was 0.81 and approval-rate differences between age groups stayed within the four-fifths threshold.\n"), overwrite: true, ct);
+
+        var function = provider.GetRequiredService<IngestBlobFunction>();
+        Assert.Equal(IngestionStates.Processed, await function.IngestAsync(blob, "model-card.md", ct));
+
+        var store = provider.GetRequiredService<IEvidenceStore>();
+        var doc = await store.GetCurrentByNameAsync("model-card.md", ct);
+        Assert.NotNull(doc);
+        Assert.Equal(DocumentStatus.Processed, doc!.Status);
+        Assert.Equal("model-card", doc.DocType);
+        var passages = await store.GetPassagesAsync(doc.Id, ct);
+        Assert.NotEmpty(passages);
+        Assert.Contains(passages, p => p.Mappings.Count > 0);
+
+        // A redelivered event for the same bytes changes nothing.
+        Assert.Equal(IngestionStates.Processed, await function.IngestAsync(blob, "model-card.md", ct));
+        Assert.Single(await store.GetVersionsAsync("model-card.md", ct));
     }
 }

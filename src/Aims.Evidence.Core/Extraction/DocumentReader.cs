@@ -24,7 +24,16 @@ public sealed class DocumentReader : IDocumentReader
     public IReadOnlyCollection<string> SupportedMediaTypes => _byMediaType.Keys;
 
     /// <summary>A reader with every built-in extractor.</summary>
-    public static DocumentReader CreateDefault() => new(
+    public static DocumentReader CreateDefault() => new(BuiltInExtractors());
+
+    /// <summary>
+    /// A reader with the built-in extractors, where each of <paramref name="overrides"/> takes over the media types
+    /// it declares (e.g. Document Intelligence for PDFs in the cloud).
+    /// </summary>
+    public static DocumentReader CreateWith(params IDocumentExtractor[] overrides) => new(BuiltInExtractors().Concat(overrides));
+
+    /// <summary>The built-in, local extractors, one per format.</summary>
+    public static IDocumentExtractor[] BuiltInExtractors() =>
     [
         new PdfExtractor(),
         new DocxExtractor(),
@@ -36,7 +45,7 @@ public sealed class DocumentReader : IDocumentReader
         new PlainTextExtractor(),
         new CsvExtractor(),
         new StructuredDataExtractor(),
-    ]);
+    ];
 
     /// <summary>Human-readable format name for messages.</summary>
     public static string FormatName(string mediaType) => mediaType switch

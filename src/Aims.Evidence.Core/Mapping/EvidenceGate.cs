@@ -57,7 +57,8 @@ public static partial class EvidenceGate
 
         var lower = text.ToLowerInvariant();
         if (lower.Contains("all rights reserved", StringComparison.Ordinal) || lower.Contains("licensed under", StringComparison.Ordinal)
-            || lower.Contains("creative commons", StringComparison.Ordinal) || lower.Contains("not responsible for any decisions", StringComparison.Ordinal))
+            || lower.Contains("creative commons", StringComparison.Ordinal) || lower.Contains("without warranty", StringComparison.Ordinal)
+            || lower.Contains("no liability", StringComparison.Ordinal))
         {
             return "legal or licence boilerplate";
         }
