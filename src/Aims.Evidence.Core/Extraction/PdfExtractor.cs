@@ -109,6 +109,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         ExtractionContext context, int pageCount, PdfDocument document)
     {
         // Heading candidates: short regions set larger than the body, or bold when the body is not.
+        MergeSectionNumbers(regions);
         var headingSizes = new SortedSet<double>(Comparer<double>.Create((a, b) => b.CompareTo(a)));
         foreach (var r in regions)
         {
@@ -328,6 +329,29 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return result;
     }
 
+    /// <summary>A bare section number ("1.2.1") set apart from its title on the same baseline is joined to the title.</summary>
+    private static void MergeSectionNumbers(List<Region> regions)
+    {
+        for (var i = 0; i + 1 < regions.Count; i++)
+        {
+            var a = regions[i];
+            if (a.Dropped || a.Lines.Count != 1 || !SectionNumber().IsMatch(a.Lines[0].Trim()))
+            {
+                continue;
+            }
+
+            var b = regions.Skip(i + 1).FirstOrDefault(r => !r.Dropped);
+            if (b is null || b.Page != a.Page || b.Bottom > a.Top || b.Top < a.Bottom || b.Lines[0].Trim().Length == 0)
+            {
+                continue;
+            }
+
+            // b's first line shares a's baseline band: it is the title that follows the number.
+            b.Lines[0] = a.Lines[0].Trim() + " " + b.Lines[0].Trim();
+            a.Dropped = true;
+        }
+    }
+
     /// <summary>
     /// Joins a paragraph broken by a page or column change: body text that does not end a sentence followed by
     /// body text of the same size starting in lower case.
@@ -483,7 +507,9 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         letter.FontDetails is { } font && (font.IsBold || font.Weight >= 600 || (font.Name?.Contains("Bold", StringComparison.OrdinalIgnoreCase) ?? false) ||
                                     (font.Name?.Contains("Black", StringComparison.OrdinalIgnoreCase) ?? false) ||
                                     (font.Name?.Contains("Heavy", StringComparison.OrdinalIgnoreCase) ?? false) ||
-                                    (font.Name?.Contains("Semibold", StringComparison.OrdinalIgnoreCase) ?? false));
+                                    (font.Name?.Contains("Semibold", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("Demi", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("-Medi", StringComparison.OrdinalIgnoreCase) ?? false));
 
     private static double Median(IEnumerable<double> values)
     {
@@ -515,6 +541,9 @@ public sealed partial class PdfExtractor : IDocumentExtractor
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Digits();
+
+    [GeneratedRegex(@"^(?:\d{1,2}(?:\.\d{1,2}){0,4}\.?|[A-Z]\.(?:\d{1,2}(?:\.\d{1,2}){0,3})?|[IVX]{1,4}\.)$")]
+    private static partial Regex SectionNumber();
 
     [GeneratedRegex(@"^[\s•●○◦▪■□►▶‣⁃∙·\-–—*]+$")]
     private static partial Regex BulletOnly();
