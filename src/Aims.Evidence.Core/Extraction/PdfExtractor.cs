@@ -124,6 +124,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         var sizes = headingSizes.ToList();
         var builder = new LayoutBuilder();
         string? title = null;
+        double? titleSize = null;
         var pendingBullet = false;
         foreach (var r in regions)
         {
@@ -143,9 +144,10 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             {
                 var level = Math.Min(6, sizes.IndexOf(Math.Round(r.Size * 2) / 2) + 1);
                 builder.Heading(text, Math.Max(1, level), r.Page);
-                if (title is null && r.Page <= 2 && level == 1)
+                if (r.Page == 1 && (titleSize is null || r.Size > titleSize.Value * 1.05))
                 {
-                    title = TextNormalizer.CollapseWhitespace(text);
+                    title = TextNormalizer.CollapseWhitespace(text); // the largest heading on the first page
+                    titleSize = r.Size;
                 }
 
                 pendingBullet = false;
