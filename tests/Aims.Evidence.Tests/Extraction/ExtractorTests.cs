@@ -390,6 +390,33 @@ public class ExtractorTests
         Assert.Equal(RejectionKind.Invalid, big.Kind);
     }
 
+    [Fact]
+    public async Task Pathological_nesting_is_read_or_rejected_without_crashing()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 20_000)) + "deep text" + string.Concat(Enumerable.Repeat("</div>", 20_000));
+        var doc = await Read("<!doctype html><html><body>" + html + "</body></html>", "deep.html");
+        Assert.Contains("deep text", doc.Text, StringComparison.Ordinal);
+
+        var md = string.Concat(Enumerable.Repeat("> ", 5_000)) + "quoted\n\n" + string.Concat(Enumerable.Repeat("- ", 2_000)) + "item\n";
+        await ReadOrReject(Encoding.UTF8.GetBytes(md), "deep.md");
+        await ReadOrReject(Encoding.UTF8.GetBytes(new string('[', 100_000) + new string(']', 100_000)), "deep.yaml");
+        await ReadOrReject(Encoding.UTF8.GetBytes(new string('[', 100_000) + new string(']', 100_000)), "deep.json");
+        const string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+        await Rejected(Encoding.UTF8.GetBytes(laughs), "laughs.yaml", RejectionKind.Invalid);
+    }
+
+    private static async Task ReadOrReject(byte[] bytes, string name)
+    {
+        try
+        {
+            await Read(bytes, name);
+        }
+        catch (DocumentRejectedException ex)
+        {
+            Assert.Equal(RejectionKind.Invalid, ex.Kind);
+        }
+    }
+
     private static byte[] Zip(string entryName)
     {
         using var stream = new MemoryStream();
