@@ -186,7 +186,8 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
             case null:
                 return;
             case LinkInline { IsImage: true }:
-                return;
+            case LinkInline { IsAutoLink: true }:
+                return; // images and bare URLs carry no prose
             case LiteralInline literal:
                 sb.Append(literal.Content.AsSpan());
                 return;

@@ -182,6 +182,7 @@ public class ExtractorTests
             # Tiny model
 
             The model is **trained** on [public data](https://example.org/data) and uses `fp16` weights.
+            Source: https://example.org/source and <https://example.org/auto>
             ![diagram](img/arch.png)
 
             ## Limitations
@@ -202,7 +203,7 @@ public class ExtractorTests
         Assert.Equal("Model Card for Tiny", doc.Title);
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Tiny model", HeadingLevel: 1 });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Limitations", HeadingLevel: 2 });
-        Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "The model is trained on public data and uses fp16 weights." });
+        Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "The model is trained on public data and uses fp16 weights. Source: and" });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.ListItem, Text: "It may produce biased output" });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.ListItem, Text: "It is not for medical use" });
         var row = Assert.Single(doc.Blocks, b => b.Text == "Accuracy | 91%");
