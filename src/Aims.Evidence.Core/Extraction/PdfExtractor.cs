@@ -92,7 +92,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 regions.AddRange(PageRegions(page, p));
             }
 
-            if (totalLetters < 20)
+            if (totalLetters < Math.Max(20, 5 * pageCount))
             {
                 throw new DocumentRejectedException(RejectionKind.Invalid, "no text layer (scanned PDF?); OCR needs Document Intelligence");
             }
@@ -134,6 +134,11 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             }
 
             var text = JoinLines(r.Lines, vocabulary);
+            if (r.Size < bodySize * 0.75 && text.Length <= 4 && !text.Any(char.IsLetter))
+            {
+                continue; // a stray superscript (footnote reference) split off from its line
+            }
+
             if (BulletOnly().IsMatch(text))
             {
                 pendingBullet = true;
