@@ -87,6 +87,7 @@ public class ExtractorTests
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Purpose", HeadingLevel: 1 });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Scope", HeadingLevel: 2 });
         Assert.Equal(2, doc.Blocks.Count(b => b.Kind == BlockKind.ListItem));
+        Assert.Single(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "Boxed note" });
         var row = Assert.Single(doc.Blocks, b => b.Text.StartsWith("Risk owner", StringComparison.Ordinal));
         Assert.Equal(BlockKind.TableRow, row.Kind);
         Assert.Equal(["Role", "Responsibility"], row.TableHeader!);
