@@ -58,6 +58,7 @@ public sealed class DocxExtractor : IDocumentExtractor
                     }
 
                     page = pageAfter;
+                    AddTextBoxes(paragraph, builder, page);
                 }
                 else if (element is Table table)
                 {
@@ -98,6 +99,24 @@ public sealed class DocxExtractor : IDocumentExtractor
                     }
 
                     break;
+            }
+        }
+    }
+
+    /// <summary>Text boxes anchored in a paragraph become paragraphs after it (the VML fallback copy is skipped).</summary>
+    private static void AddTextBoxes(Paragraph paragraph, LayoutBuilder builder, int page)
+    {
+        foreach (var box in paragraph.Descendants<TextBoxContent>())
+        {
+            if (box.Ancestors<AlternateContentFallback>().Any())
+            {
+                continue;
+            }
+
+            foreach (var inner in box.Elements<Paragraph>())
+            {
+                var ignored = page;
+                builder.Paragraph(ParagraphText(inner, ref ignored, out _), page);
             }
         }
     }

@@ -52,8 +52,10 @@ public sealed class HtmlExtractor : IDocumentExtractor
 
     private sealed class Walker(LayoutBuilder builder, int headingOffset, CancellationToken ct)
     {
+        private const int MaxDepth = 200;
         private readonly StringBuilder _buffer = new();
         private IReadOnlyList<string>? _tableHeader;
+        private int _depth;
 
         public void Flush(BlockKind kind = BlockKind.Paragraph)
         {
@@ -73,8 +75,20 @@ public sealed class HtmlExtractor : IDocumentExtractor
                 case IText text:
                     _buffer.Append(text.Data);
                     return;
+                case IElement element when _depth >= MaxDepth:
+                    _buffer.Append(' ').Append(element.TextContent).Append(' '); // pathological nesting: text only, no recursion
+                    return;
                 case IElement element:
-                    VisitElement(element);
+                    _depth++;
+                    try
+                    {
+                        VisitElement(element);
+                    }
+                    finally
+                    {
+                        _depth--;
+                    }
+
                     return;
             }
         }
@@ -199,8 +213,14 @@ public sealed class HtmlExtractor : IDocumentExtractor
             return TextNormalizer.CollapseWhitespace(sb.ToString());
         }
 
-        private static void Collect(INode node, StringBuilder sb)
+        private static void Collect(INode node, StringBuilder sb, int depth = 0)
         {
+            if (depth > MaxDepth)
+            {
+                sb.Append(' ').Append(node.TextContent).Append(' ');
+                return;
+            }
+
             foreach (var child in node.ChildNodes)
             {
                 if (child is IText t)
@@ -215,7 +235,7 @@ public sealed class HtmlExtractor : IDocumentExtractor
                         sb.Append(' ');
                     }
 
-                    Collect(e, sb);
+                    Collect(e, sb, depth + 1);
                     if (block)
                     {
                         sb.Append(' ');

@@ -44,7 +44,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
                 continue;
             }
 
-            AddBlock(block, builder, BlockKind.Paragraph, cancellationToken);
+            AddBlock(block, builder, BlockKind.Paragraph, 0, cancellationToken);
         }
 
         title ??= builder.Build(context.MediaType).Blocks.FirstOrDefault(b => b.Kind == BlockKind.Heading && b.HeadingLevel == 1)?.Text;
@@ -58,8 +58,13 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
         return b.Build();
     }
 
-    private static void AddBlock(Block block, LayoutBuilder builder, BlockKind paragraphKind, CancellationToken ct)
+    private static void AddBlock(Block block, LayoutBuilder builder, BlockKind paragraphKind, int depth, CancellationToken ct)
     {
+        if (depth > 100)
+        {
+            return; // pathological nesting
+        }
+
         switch (block)
         {
             case HeadingBlock heading:
@@ -71,7 +76,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
             case ListBlock list:
                 foreach (var item in list.OfType<ListItemBlock>())
                 {
-                    AddListItem(item, builder, ct);
+                    AddListItem(item, builder, depth + 1, ct);
                 }
 
                 break;
@@ -96,7 +101,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
             case ContainerBlock container:
                 foreach (var child in container)
                 {
-                    AddBlock(child, builder, paragraphKind, ct);
+                    AddBlock(child, builder, paragraphKind, depth + 1, ct);
                 }
 
                 break;
@@ -110,7 +115,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
     private static bool IsProseFence(string? info) =>
         string.IsNullOrWhiteSpace(info) || info.Trim().ToLowerInvariant() is "text" or "txt" or "plain" or "plaintext" or "markdown" or "md";
 
-    private static void AddListItem(ListItemBlock item, LayoutBuilder builder, CancellationToken ct)
+    private static void AddListItem(ListItemBlock item, LayoutBuilder builder, int depth, CancellationToken ct)
     {
         var text = new StringBuilder();
         foreach (var child in item)
@@ -127,7 +132,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
                 text.Clear();
             }
 
-            AddBlock(child, builder, BlockKind.ListItem, ct);
+            AddBlock(child, builder, BlockKind.ListItem, depth + 1, ct);
         }
 
         if (text.Length > 0)
@@ -165,18 +170,24 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
     internal static string InlineText(ContainerInline? inline)
     {
         var sb = new StringBuilder();
-        AppendInline(inline, sb);
+        AppendInline(inline, sb, 0);
         return TextNormalizer.CollapseWhitespace(sb.ToString());
     }
 
-    private static void AppendInline(Inline? inline, StringBuilder sb)
+    private static void AppendInline(Inline? inline, StringBuilder sb, int depth)
     {
+        if (depth > 200)
+        {
+            return;
+        }
+
         switch (inline)
         {
             case null:
                 return;
             case LinkInline { IsImage: true }:
-                return;
+            case LinkInline { IsAutoLink: true }:
+                return; // images and bare URLs carry no prose
             case LiteralInline literal:
                 sb.Append(literal.Content.AsSpan());
                 return;
@@ -195,7 +206,7 @@ public sealed partial class MarkdownExtractor : IDocumentExtractor
             case ContainerInline container:
                 foreach (var child in container)
                 {
-                    AppendInline(child, sb);
+                    AppendInline(child, sb, depth + 1);
                 }
 
                 return;

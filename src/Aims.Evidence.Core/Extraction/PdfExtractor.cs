@@ -92,7 +92,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 regions.AddRange(PageRegions(page, p));
             }
 
-            if (totalLetters < 20)
+            if (totalLetters < Math.Max(20, 5 * pageCount))
             {
                 throw new DocumentRejectedException(RejectionKind.Invalid, "no text layer (scanned PDF?); OCR needs Document Intelligence");
             }
@@ -109,6 +109,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         ExtractionContext context, int pageCount, PdfDocument document)
     {
         // Heading candidates: short regions set larger than the body, or bold when the body is not.
+        MergeSectionNumbers(regions);
         var headingSizes = new SortedSet<double>(Comparer<double>.Create((a, b) => b.CompareTo(a)));
         foreach (var r in regions)
         {
@@ -123,6 +124,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         var sizes = headingSizes.ToList();
         var builder = new LayoutBuilder();
         string? title = null;
+        double? titleSize = null;
         var pendingBullet = false;
         foreach (var r in regions)
         {
@@ -132,6 +134,11 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             }
 
             var text = JoinLines(r.Lines, vocabulary);
+            if (r.Size < bodySize * 0.75 && text.Length <= 4 && !text.Any(char.IsLetter))
+            {
+                continue; // a stray superscript (footnote reference) split off from its line
+            }
+
             if (BulletOnly().IsMatch(text))
             {
                 pendingBullet = true;
@@ -142,9 +149,10 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             {
                 var level = Math.Min(6, sizes.IndexOf(Math.Round(r.Size * 2) / 2) + 1);
                 builder.Heading(text, Math.Max(1, level), r.Page);
-                if (title is null && r.Page <= 2 && level == 1)
+                if (r.Page == 1 && (titleSize is null || r.Size > titleSize.Value * 1.05))
                 {
-                    title = TextNormalizer.CollapseWhitespace(text);
+                    title = TextNormalizer.CollapseWhitespace(text); // the largest heading on the first page
+                    titleSize = r.Size;
                 }
 
                 pendingBullet = false;
@@ -328,6 +336,29 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return result;
     }
 
+    /// <summary>A bare section number ("1.2.1") set apart from its title on the same baseline is joined to the title.</summary>
+    private static void MergeSectionNumbers(List<Region> regions)
+    {
+        for (var i = 0; i + 1 < regions.Count; i++)
+        {
+            var a = regions[i];
+            if (a.Dropped || a.Lines.Count != 1 || !SectionNumber().IsMatch(a.Lines[0].Trim()))
+            {
+                continue;
+            }
+
+            var b = regions.Skip(i + 1).FirstOrDefault(r => !r.Dropped);
+            if (b is null || b.Page != a.Page || b.Bottom > a.Top || b.Top < a.Bottom || b.Lines[0].Trim().Length == 0)
+            {
+                continue;
+            }
+
+            // b's first line shares a's baseline band: it is the title that follows the number.
+            b.Lines[0] = a.Lines[0].Trim() + " " + b.Lines[0].Trim();
+            a.Dropped = true;
+        }
+    }
+
     /// <summary>
     /// Joins a paragraph broken by a page or column change: body text that does not end a sentence followed by
     /// body text of the same size starting in lower case.
@@ -483,7 +514,9 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         letter.FontDetails is { } font && (font.IsBold || font.Weight >= 600 || (font.Name?.Contains("Bold", StringComparison.OrdinalIgnoreCase) ?? false) ||
                                     (font.Name?.Contains("Black", StringComparison.OrdinalIgnoreCase) ?? false) ||
                                     (font.Name?.Contains("Heavy", StringComparison.OrdinalIgnoreCase) ?? false) ||
-                                    (font.Name?.Contains("Semibold", StringComparison.OrdinalIgnoreCase) ?? false));
+                                    (font.Name?.Contains("Semibold", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("Demi", StringComparison.OrdinalIgnoreCase) ?? false) ||
+                                    (font.Name?.Contains("-Medi", StringComparison.OrdinalIgnoreCase) ?? false));
 
     private static double Median(IEnumerable<double> values)
     {
@@ -515,6 +548,9 @@ public sealed partial class PdfExtractor : IDocumentExtractor
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Digits();
+
+    [GeneratedRegex(@"^(?:\d{1,2}(?:\.\d{1,2}){0,4}\.?|[A-Z]\.(?:\d{1,2}(?:\.\d{1,2}){0,3})?|[IVX]{1,4}\.)$")]
+    private static partial Regex SectionNumber();
 
     [GeneratedRegex(@"^[\s•●○◦▪■□►▶‣⁃∙·\-–—*]+$")]
     private static partial Regex BulletOnly();

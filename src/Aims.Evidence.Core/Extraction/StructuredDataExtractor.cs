@@ -141,6 +141,11 @@ public sealed class StructuredDataExtractor : IDocumentExtractor
 
     private static List<Node> FromYaml(string text)
     {
+        if (MaxBracketDepth(text) > 200)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, "the YAML is nested more than 200 levels deep");
+        }
+
         var stream = new YamlStream();
         try
         {
@@ -174,6 +179,25 @@ public sealed class StructuredDataExtractor : IDocumentExtractor
             YamlScalarNode sc => new ScalarNode(sc.Value ?? string.Empty),
             _ => new ScalarNode(string.Empty),
         };
+    }
+
+    private static int MaxBracketDepth(string text)
+    {
+        var depth = 0;
+        var max = 0;
+        foreach (var c in text)
+        {
+            if (c is '[' or '{')
+            {
+                max = Math.Max(max, ++depth);
+            }
+            else if (c is ']' or '}' && depth > 0)
+            {
+                depth--;
+            }
+        }
+
+        return max;
     }
 
     private static string KeyText(YamlNode key) => key is YamlScalarNode s ? s.Value ?? string.Empty : key.ToString();

@@ -87,6 +87,7 @@ public class ExtractorTests
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Purpose", HeadingLevel: 1 });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Scope", HeadingLevel: 2 });
         Assert.Equal(2, doc.Blocks.Count(b => b.Kind == BlockKind.ListItem));
+        Assert.Single(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "Boxed note" });
         var row = Assert.Single(doc.Blocks, b => b.Text.StartsWith("Risk owner", StringComparison.Ordinal));
         Assert.Equal(BlockKind.TableRow, row.Kind);
         Assert.Equal(["Role", "Responsibility"], row.TableHeader!);
@@ -108,6 +109,7 @@ public class ExtractorTests
             """;
         var bomb = await Rejected(TestDocuments.Docx(dtd), "dtd.docx", RejectionKind.Invalid);
         Assert.DoesNotContain("lollol", bomb.Message, StringComparison.Ordinal);
+        Assert.Contains("DTD", bomb.Message, StringComparison.Ordinal); // the Open XML SDK refuses DTDs outright
     }
 
     [Fact]
@@ -181,6 +183,7 @@ public class ExtractorTests
             # Tiny model
 
             The model is **trained** on [public data](https://example.org/data) and uses `fp16` weights.
+            Source: https://example.org/source and <https://example.org/auto>
             ![diagram](img/arch.png)
 
             ## Limitations
@@ -201,7 +204,7 @@ public class ExtractorTests
         Assert.Equal("Model Card for Tiny", doc.Title);
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Tiny model", HeadingLevel: 1 });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Heading, Text: "Limitations", HeadingLevel: 2 });
-        Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "The model is trained on public data and uses fp16 weights." });
+        Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.Paragraph, Text: "The model is trained on public data and uses fp16 weights. Source: and" });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.ListItem, Text: "It may produce biased output" });
         Assert.Contains(doc.Blocks, b => b is { Kind: BlockKind.ListItem, Text: "It is not for medical use" });
         var row = Assert.Single(doc.Blocks, b => b.Text == "Accuracy | 91%");
@@ -387,6 +390,61 @@ public class ExtractorTests
         var big = await Assert.ThrowsAsync<DocumentRejectedException>(() =>
             Reader.ReadAsync(new byte[100], "x.txt", new ExtractionLimits { MaxFileBytes = 10 }, TestContext.Current.CancellationToken));
         Assert.Equal(RejectionKind.Invalid, big.Kind);
+    }
+
+    [Fact]
+    public async Task Pathological_nesting_is_read_or_rejected_without_crashing()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 20_000)) + "deep text" + string.Concat(Enumerable.Repeat("</div>", 20_000));
+        var doc = await Read("<!doctype html><html><body>" + html + "</body></html>", "deep.html");
+        Assert.Contains("deep text", doc.Text, StringComparison.Ordinal);
+
+        var md = string.Concat(Enumerable.Repeat("> ", 5_000)) + "quoted\n\n" + string.Concat(Enumerable.Repeat("- ", 2_000)) + "item\n";
+        await ReadOrReject(Encoding.UTF8.GetBytes(md), "deep.md");
+        await ReadOrReject(Encoding.UTF8.GetBytes(new string('[', 100_000) + new string(']', 100_000)), "deep.yaml");
+        await ReadOrReject(Encoding.UTF8.GetBytes(new string('[', 100_000) + new string(']', 100_000)), "deep.json");
+        const string laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+        await Rejected(Encoding.UTF8.GetBytes(laughs), "laughs.yaml", RejectionKind.Invalid);
+    }
+
+    [Fact]
+    public async Task Damaged_files_never_throw_anything_but_rejections()
+    {
+        var random = new Random(42);
+        var samples = new (byte[] Bytes, string Name)[]
+        {
+            (TestDocuments.Pdf(), "a.pdf"), (TestDocuments.Docx(), "a.docx"), (TestDocuments.Xlsx(), "a.xlsx"), (TestDocuments.Pptx(), "a.pptx"),
+        };
+        foreach (var (bytes, name) in samples)
+        {
+            foreach (var cut in new[] { 1, 10, bytes.Length / 3, bytes.Length * 2 / 3, bytes.Length - 5 })
+            {
+                await ReadOrReject(bytes[..cut], name);
+            }
+
+            for (var i = 0; i < 5; i++)
+            {
+                var copy = (byte[])bytes.Clone();
+                for (var k = 0; k < 20; k++)
+                {
+                    copy[random.Next(copy.Length)] = (byte)random.Next(256);
+                }
+
+                await ReadOrReject(copy, name);
+            }
+        }
+    }
+
+    private static async Task ReadOrReject(byte[] bytes, string name)
+    {
+        try
+        {
+            await Read(bytes, name);
+        }
+        catch (DocumentRejectedException ex)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(ex.Message));
+        }
     }
 
     private static byte[] Zip(string entryName)

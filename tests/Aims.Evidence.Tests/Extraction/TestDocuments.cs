@@ -98,6 +98,8 @@ internal static class TestDocuments
                 Para("Scope", "Heading2"),
                 NumberedPara("All production models"),
                 NumberedPara("All third-party AI services"),
+                new W.Paragraph(new W.Run(new W.Picture(new DocumentFormat.OpenXml.Vml.Shape(new DocumentFormat.OpenXml.Vml.TextBox(
+                    new W.TextBoxContent(new W.Paragraph(new W.Run(new W.Text("Boxed note"))))))))),
                 new W.Table(
                     Row("Role", "Responsibility"),
                     Row("Risk owner", "Approves treatment plans"),
