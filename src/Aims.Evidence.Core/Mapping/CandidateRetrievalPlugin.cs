@@ -6,7 +6,11 @@ using Microsoft.SemanticKernel;
 namespace Aims.Evidence.Core.Mapping;
 
 /// <summary>One retrieved catalog entry: the best cosine between the passage and any of the entry's profile texts.</summary>
-public sealed record CandidateHit(string Id, string Title, float Score);
+public sealed record CandidateHit(string Id, string Title, float Score)
+{
+    /// <summary>The profile text (example evidence statement, or title and summary) the passage was closest to.</summary>
+    public string? MatchedText { get; init; }
+}
 
 /// <summary>
 /// Semantic Kernel plugin that proposes candidate catalog entries for a passage by embedding similarity.
@@ -67,12 +71,14 @@ public sealed class ProfileIndex
     private readonly CatalogEntry[] _entries;
     private readonly int[] _owner;
     private readonly float[][] _vectors;
+    private readonly string[] _texts;
 
-    private ProfileIndex(CatalogEntry[] entries, int[] owner, float[][] vectors)
+    private ProfileIndex(CatalogEntry[] entries, int[] owner, float[][] vectors, string[] texts)
     {
         _entries = entries;
         _owner = owner;
         _vectors = vectors;
+        _texts = texts;
     }
 
     public int EntryCount => _entries.Length;
@@ -112,13 +118,14 @@ public sealed class ProfileIndex
 
         var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
         var vectors = embeddings.Select(e => VectorMath.Normalize(e.Vector.Span)).ToArray();
-        return new ProfileIndex(entries, [.. owner], vectors);
+        return new ProfileIndex(entries, [.. owner], vectors, [.. texts]);
     }
 
     /// <summary>Entries ranked by max cosine over their profile vectors; <paramref name="query"/> must be normalised.</summary>
     public IReadOnlyList<CandidateHit> Rank(ReadOnlySpan<float> query, int k)
     {
         var best = new float[_entries.Length];
+        var bestText = new int[_entries.Length];
         Array.Fill(best, float.NegativeInfinity);
         for (var v = 0; v < _vectors.Length; v++)
         {
@@ -126,6 +133,7 @@ public sealed class ProfileIndex
             if (score > best[_owner[v]])
             {
                 best[_owner[v]] = score;
+                bestText[_owner[v]] = v;
             }
         }
 
@@ -133,6 +141,6 @@ public sealed class ProfileIndex
             .OrderByDescending(i => best[i])
             .ThenBy(i => i)
             .Take(k)
-            .Select(i => new CandidateHit(_entries[i].Id, _entries[i].Title, best[i]))];
+            .Select(i => new CandidateHit(_entries[i].Id, _entries[i].Title, best[i]) { MatchedText = _texts[bestText[i]] })];
     }
 }

@@ -102,6 +102,7 @@ public sealed class HybridControlMapper : IControlMapper
         }
 
         var index = await _retrieval.GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var scored = new Dictionary<string, (double Score, string Why)>?[passages.Count];
         for (var start = 0; start < candidates.Length; start += _options.BatchSize)
         {
             var batch = candidates.Skip(start).Take(_options.BatchSize).ToArray();
@@ -110,18 +111,26 @@ public sealed class HybridControlMapper : IControlMapper
             for (var k = 0; k < batch.Length; k++)
             {
                 var hits = index.Rank(vectors[k].Vector.Span, index.EntryCount);
-                result[batch[k]] = Score(passages[batch[k]], context, hits);
+                scored[batch[k]] = Score(passages[batch[k]], context, hits);
+            }
+        }
+
+        for (var i = 0; i < passages.Count; i++)
+        {
+            if (scored[i] is { } map)
+            {
+                result[i] = Decide(map);
             }
         }
 
         return result;
     }
 
-    private MappingSuggestion[] Score(Passage passage, MappingContext context, IReadOnlyList<CandidateHit> hits)
+    private Dictionary<string, (double Score, string Why)>? Score(Passage passage, MappingContext context, IReadOnlyList<CandidateHit> hits)
     {
         if (hits.Count == 0 || hits[0].Score < _options.MinBestCosine)
         {
-            return [];
+            return null;
         }
 
         var (lexScores, matched) = _lexical.RawScores(passage);
@@ -137,7 +146,7 @@ public sealed class HybridControlMapper : IControlMapper
             var vector = Math.Clamp((hit.Score - _options.CosineFloor) / (_options.CosineCeiling - _options.CosineFloor), 0, 1);
             var lexical = 1 - Math.Exp(-lexScores[li] / _options.LexicalScale);
             var score = (_options.VectorWeight * vector) + (_options.LexicalWeight * lexical);
-            var why = new List<string> { $"cosine {hit.Score:0.00} to its example evidence" };
+            var why = new List<string> { $"closest profile statement \"{Shorten(hit.MatchedText)}\" (cosine {hit.Score:0.00})" };
             var keywords = _lexical.KeywordHits(li, matched[li]).Take(4).ToArray();
             if (keywords.Length > 0)
             {
@@ -178,13 +187,33 @@ public sealed class HybridControlMapper : IControlMapper
             }
         }
 
-        var ranked = scored.OrderByDescending(kv => kv.Value.Score).ToArray();
-        var best = ranked[0].Value.Score;
-        return ranked
-            .Where(kv => kv.Value.Score >= _options.Threshold && kv.Value.Score >= best - _options.RelativeMargin)
+        return scored;
+    }
+
+    private MappingSuggestion[] Decide(Dictionary<string, (double Score, string Why)> scored)
+    {
+        var adjusted = scored.Select(kv => (Id: kv.Key, kv.Value.Score, kv.Value.Why)).OrderByDescending(x => x.Score).ToArray();
+        if (adjusted.Length == 0)
+        {
+            return [];
+        }
+
+        var best = adjusted[0].Score;
+        return adjusted
+            .Where(x => x.Score >= _options.Threshold && x.Score >= best - _options.RelativeMargin)
             .Take(_options.MaxSuggestions)
-            .Select(kv => new MappingSuggestion(kv.Key, Math.Round(Math.Clamp(kv.Value.Score, 0, 1), 4), MappingMethods.Embedded, $"{_catalog[kv.Key].Id} \"{_catalog[kv.Key].Title}\": {kv.Value.Why}."))
+            .Select(x => new MappingSuggestion(x.Id, Math.Round(Math.Clamp(x.Score, 0, 1), 4), MappingMethods.Embedded, $"{x.Id} \"{_catalog[x.Id].Title}\": {x.Why}."))
             .ToArray();
+    }
+
+    private static string Shorten(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        return text.Length <= 90 ? text : text[..87] + "...";
     }
 
     private static string EmbeddingText(Passage passage)
