@@ -64,7 +64,7 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
     private readonly Lazy<Task<Dictionary<string, float[][]>>> _prototypeVectors = new(() => EmbedPrototypes(generator));
 
     /// <summary>Weight of the embedding similarity against the lexical cue scores (both turned into probabilities).</summary>
-    public double EmbeddingWeight { get; init; } = 0.5;
+    public double EmbeddingWeight { get; init; } = 0.35;
 
     public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
     {
@@ -102,7 +102,7 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
         return new Classification(
             best.Key,
             Math.Round(best.Value, 2),
-            $"Cues favour {pLex.MaxBy(kv => kv.Value).Key}, content resembles {pEmb.MaxBy(kv => kv.Value).Key}; combined {best.Key} ({best.Value:0.00}) ahead of {ranked[1].Key} ({ranked[1].Value:0.00}).");
+            $"Cues favour {pLex.MaxBy(kv => kv.Value).Key} ({pLex.Values.Max():0.00}), content resembles {pEmb.MaxBy(kv => kv.Value).Key} ({pEmb.Values.Max():0.00}); combined {best.Key} ({best.Value:0.00}) ahead of {ranked[1].Key} ({ranked[1].Value:0.00}).");
     }
 
     private static Dictionary<string, double> Softmax(Dictionary<string, double> scores, double temperature)
