@@ -29,18 +29,7 @@ public static partial class AimsEvidenceApi
     /// </summary>
     public static IServiceCollection AddAimsEvidenceApi(this IServiceCollection services, Action<AimsApiOptions>? configure = null)
     {
-        services.AddOptions<AimsApiOptions>();
-        if (configure is not null)
-        {
-            services.Configure(configure);
-        }
-
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        });
-        services.AddProblemDetails();
+        services.AddAimsQueries(configure);
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Aims.Evidence API";
@@ -57,6 +46,31 @@ public static partial class AimsEvidenceApi
         return services;
     }
 
+    /// <summary>
+    /// What <see cref="AimsQueries"/> needs from the request's services in any host: the API options (page sizes),
+    /// the JSON options every body is written with (camelCase enums, nulls kept) and problem details.
+    /// </summary>
+    public static IServiceCollection AddAimsQueries(this IServiceCollection services, Action<AimsApiOptions>? configure = null)
+    {
+        services.AddOptions<AimsApiOptions>();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            if (!o.SerializerOptions.Converters.OfType<JsonStringEnumConverter>().Any())
+            {
+                o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            }
+
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddProblemDetails();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapAimsEvidenceApi(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -65,135 +79,29 @@ public static partial class AimsEvidenceApi
         var api = app.MapGroup(Prefix).RequireAuthorization(ApiPolicies.Reader).WithTags("aims");
         api.MapGet("/health", () => Results.Ok(new Health("ok", typeof(AimsEvidenceApi).Assembly.GetName().Version?.ToString() ?? "0"))).AllowAnonymous().WithName("health");
 
-        api.MapGet("/controls", GetControls).WithName("listControls").Produces<Page<ControlSummary>>();
-        api.MapGet("/controls/{id}", GetControl).WithName("getControl").Produces<ControlDetail>().ProducesProblem(404);
-        api.MapGet("/gaps", GetGaps).WithName("listGaps").Produces<Page<ControlSummary>>();
-        api.MapGet("/coverage", GetCoverage).WithName("getCoverage").Produces<CoverageReport>();
-        api.MapGet("/documents", GetDocuments).WithName("listDocuments").Produces<Page<DocumentSummary>>();
-        api.MapGet("/documents/{id}", GetDocument).WithName("getDocument").Produces<DocumentDetail>().ProducesProblem(404);
+        api.MapGet("/controls", AimsQueries.GetControls).WithName("listControls").Produces<Page<ControlSummary>>();
+        api.MapGet("/controls/{id}", AimsQueries.GetControl).WithName("getControl").Produces<ControlDetail>().ProducesProblem(404);
+        api.MapGet("/gaps", AimsQueries.GetGaps).WithName("listGaps").Produces<Page<ControlSummary>>();
+        api.MapGet("/coverage", AimsQueries.GetCoverage).WithName("getCoverage").Produces<CoverageReport>();
+        api.MapGet("/documents", AimsQueries.GetDocuments).WithName("listDocuments").Produces<Page<DocumentSummary>>();
+        api.MapGet("/documents/{id}", AimsQueries.GetDocument).WithName("getDocument").Produces<DocumentDetail>().ProducesProblem(404);
         api.MapPost("/documents", UploadDocument).WithName("uploadDocument").RequireAuthorization(ApiPolicies.Reviewer)
             .Accepts<IFormFile>("multipart/form-data").Produces<UploadResult>(202).ProducesProblem(413).ProducesProblem(400).DisableAntiforgery();
         api.MapPut("/documents/{id}/effective-date", SetEffectiveDate).WithName("setEffectiveDate").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<DocumentSummary>().ProducesProblem(400).ProducesProblem(404);
-        api.MapGet("/search", Search).WithName("search").Produces<Page<SearchResult>>();
+        api.MapGet("/search", AimsQueries.Search).WithName("search").Produces<Page<SearchResult>>();
         api.MapPost("/mappings/{id}/review", ReviewMapping).WithName("reviewMapping").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<MappingView>().ProducesProblem(400).ProducesProblem(404);
         api.MapPost("/passages/{id}/mappings", AddManualMapping).WithName("addManualMapping").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<MappingView>(201).ProducesProblem(400).ProducesProblem(404);
-        api.MapGet("/exports/soa", ExportSoa).WithName("exportSoa");
-        api.MapGet("/exports/oscal", ExportOscal).WithName("exportOscal");
+        api.MapGet("/exports/soa", AimsQueries.ExportSoa).WithName("exportSoa");
+        api.MapGet("/exports/oscal", AimsQueries.ExportOscal).WithName("exportOscal");
         api.MapGet("/audit-log", GetAuditLog).WithName("auditLog").Produces<Page<AuditView>>();
         api.MapPost("/keys", CreateKey).WithName("createKey").RequireAuthorization(ApiPolicies.Admin).Produces<CreatedKey>(201).ProducesProblem(400);
         return app;
     }
 
     private static string Actor(ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "anonymous";
-
-    private static async Task<IResult> GetControls(HttpContext context, EvidenceService evidence, int? limit, string? continuationToken, string? kind, CancellationToken ct)
-    {
-        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
-        {
-            return bad;
-        }
-
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        var items = report.Entries.Select(ControlSummary.From).Where(c => kind is null || string.Equals(c.Kind, kind, StringComparison.OrdinalIgnoreCase));
-        return ApiResults.Cached(context, ApiResults.Paginate(items, offset, take));
-    }
-
-    private static async Task<IResult> GetControl(HttpContext context, EvidenceService evidence, string id, CancellationToken ct)
-    {
-        if (!evidence.Catalog.TryGet(id, out var entry) || entry is null)
-        {
-            return ApiResults.NotFound("control or clause", id);
-        }
-
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        var gap = report.Entries.First(g => g.Entry.Id == id);
-        var links = await evidence.Store.GetEvidenceAsync(null, ct).ConfigureAwait(false);
-        var own = links.Where(l => l.Mapping.ControlId == id || (entry.Container && evidence.Catalog.TryGet(l.Mapping.ControlId, out var c) && c?.Parent == id))
-            .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
-            .Select(EvidenceCitation.From).ToArray();
-        var detail = new ControlDetail(ControlSummary.From(gap), entry.Summary, entry.ExpectedEvidence, ExpectedDocuments.For(entry), own);
-        return ApiResults.Cached(context, detail);
-    }
-
-    private static async Task<IResult> GetGaps(HttpContext context, EvidenceService evidence, int? limit, string? continuationToken, string? group, string? status, string? docType, CancellationToken ct)
-    {
-        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
-        {
-            return bad;
-        }
-
-        GapStatus? wanted = null;
-        if (!string.IsNullOrWhiteSpace(status))
-        {
-            if (!Enum.TryParse<GapStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
-            {
-                return ApiResults.Problem(400, "Invalid status", "status must be one of missing, stale, weak, suggested, covered.");
-            }
-
-            wanted = s;
-        }
-
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        var items = report.Entries
-            .Where(g => !g.Entry.Container)
-            .Where(g => wanted is null ? g.Status != GapStatus.Covered : g.Status == wanted)
-            .Where(g => string.IsNullOrWhiteSpace(group) || InGroup(g.Entry, group))
-            .Where(g => string.IsNullOrWhiteSpace(docType) || ExpectedDocuments.For(g.Entry).Contains(docType, StringComparer.OrdinalIgnoreCase))
-            .OrderBy(g => g.Status)
-            .Select(ControlSummary.From);
-        return ApiResults.Cached(context, ApiResults.Paginate(items, offset, take));
-    }
-
-    /// <summary>"6", "6 Planning", "A.6", "A.6.2" or the full group name all select the entries of that clause or objective.</summary>
-    private static bool InGroup(CatalogEntry entry, string group)
-    {
-        group = group.Trim();
-        return string.Equals(entry.Group, group, StringComparison.OrdinalIgnoreCase)
-            || entry.Group.StartsWith(group + " ", StringComparison.OrdinalIgnoreCase)
-            || string.Equals(entry.SubGroup, group, StringComparison.OrdinalIgnoreCase)
-            || entry.Id.StartsWith(group + ".", StringComparison.OrdinalIgnoreCase)
-            || string.Equals(entry.Id, group, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<IResult> GetCoverage(HttpContext context, EvidenceService evidence, CancellationToken ct)
-    {
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        return ApiResults.Cached(context, new CoverageReport(
-            CoverageView.From(report.Overall),
-            report.Clauses.Select(CoverageView.From).ToArray(),
-            report.Objectives.Select(CoverageView.From).ToArray()));
-    }
-
-    private static async Task<IResult> GetDocuments(HttpContext context, IEvidenceStore store, int? limit, string? continuationToken, bool? all, CancellationToken ct)
-    {
-        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
-        {
-            return bad;
-        }
-
-        var docs = await store.ListDocumentsAsync(all ?? false, ct).ConfigureAwait(false);
-        return ApiResults.Cached(context, ApiResults.Paginate(docs.Select(DocumentSummary.From), offset, take));
-    }
-
-    private static async Task<IResult> GetDocument(HttpContext context, IEvidenceStore store, string id, CancellationToken ct)
-    {
-        var doc = await store.GetDocumentAsync(id, ct).ConfigureAwait(false);
-        if (doc is null)
-        {
-            return ApiResults.NotFound("document", id);
-        }
-
-        var versions = await store.GetVersionsAsync(doc.Name, ct).ConfigureAwait(false);
-        var passages = await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
-        var detail = new DocumentDetail(
-            DocumentSummary.From(doc),
-            versions.Select(DocumentSummary.From).ToArray(),
-            passages.Select(p => new PassageView(p.Passage.Id, p.Passage.Ordinal, p.Passage.Page, p.Passage.Headings, p.Passage.Kind, p.Passage.Text, p.Mappings.Select(MappingView.From).ToArray())).ToArray());
-        return ApiResults.Cached(context, detail);
-    }
 
     private static async Task<IResult> UploadDocument(HttpContext context, IOptions<AimsApiOptions> options, CancellationToken ct)
     {
@@ -304,28 +212,6 @@ public static partial class AimsEvidenceApi
 
         var doc = await reviews.SetEffectiveDateAsync(id, date, Actor(context.User), ct).ConfigureAwait(false);
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
-    }
-
-    private static async Task<IResult> Search(HttpContext context, IPassageIndex index, string? q, string? control, string? docType, int? limit, string? continuationToken, CancellationToken ct)
-    {
-        if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
-        {
-            return bad;
-        }
-
-        if (string.IsNullOrWhiteSpace(q))
-        {
-            return ApiResults.Problem(400, "Missing query", "Pass the search text as q.");
-        }
-
-        if (q.Length > 1000)
-        {
-            return ApiResults.Problem(400, "Query too long", "q is limited to 1000 characters.");
-        }
-
-        var hits = await index.SearchAsync(new SearchQuery(q, control, docType, Math.Min(200, offset + take + 1)), ct).ConfigureAwait(false);
-        var results = hits.Select(h => new SearchResult(h.Score, h.Document.Id, h.Document.Name, h.Document.DocType, h.Passage.Page, h.Passage.Headings, h.Passage.Id, h.Passage.Text, h.Mappings.Select(MappingView.From).ToArray()));
-        return ApiResults.Cached(context, ApiResults.Paginate(results, offset, take));
     }
 
     private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct)

@@ -1,6 +1,8 @@
+using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Configuration;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +37,12 @@ namespace Aims.Evidence.Functions
 
             // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage.
             services.AddAimsPipeline();
+
+            // The read routes of the REST API (ReadApiFunctions): the API's query options and JSON settings, and
+            // passage search over the same store. Azure AI Search is not used here: the Functions pipeline writes
+            // passages to Table Storage only, so an AI Search index would not hold them.
+            services.AddAimsQueries();
+            services.AddSingleton<IPassageIndex>(sp => new StorePassageIndex(sp.GetRequiredService<IEvidenceStore>()));
             return services;
         }
     }

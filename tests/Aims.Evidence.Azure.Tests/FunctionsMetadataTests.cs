@@ -17,7 +17,42 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["Health", "IngestBlob"], names);
+        Assert.Equal(["ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "Search"], names);
+    }
+
+    public static TheoryData<string, string, string> ReadRoutes() => new()
+    {
+        { "ListControls", "ListControls", "v1/controls" },
+        { "GetControl", "GetControl", "v1/controls/{id}" },
+        { "ListGaps", "ListGaps", "v1/gaps" },
+        { "GetCoverage", "GetCoverage", "v1/coverage" },
+        { "ListDocuments", "ListDocuments", "v1/documents" },
+        { "GetDocument", "GetDocument", "v1/documents/{id}" },
+        { "Search", "Search", "v1/search" },
+        { "ExportSoa", "ExportSoa", "v1/exports/soa" },
+        { "ExportOscal", "ExportOscal", "v1/exports/oscal" },
+    };
+
+    /// <summary>Routes under the default "api" prefix (host.json sets no routePrefix), so they come out as /api/v1/... like the API.</summary>
+    [Theory]
+    [MemberData(nameof(ReadRoutes))]
+    public void Read_routes_are_function_key_gets_under_api_v1(string name, string method, string route)
+    {
+        var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == name)!;
+        Assert.Equal("Aims.Evidence.Functions.ReadApiFunctions." + method, function["entryPoint"]!.GetValue<string>());
+        var bindings = function["bindings"]!.AsArray();
+        var trigger = bindings.Single(b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
+        Assert.Equal(route, trigger["route"]!.GetValue<string>());
+        Assert.Equal(["get"], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
+        Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
+    }
+
+    [Fact]
+    public void Host_json_keeps_the_default_api_route_prefix()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        Assert.Null(host["extensions"]?["http"]?["routePrefix"]);
     }
 
     [Fact]

@@ -1,0 +1,280 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Aims.Evidence.Api;
+using Aims.Evidence.Azure.Tests.Infrastructure;
+using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Services;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Functions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aims.Evidence.Azure.Tests;
+
+/// <summary>
+/// The contract between the two hosts: one Table Storage evidence store (Azurite), filled by the real pipeline as
+/// the Functions app registers it; the ASP.NET Core API (MapAimsEvidenceApi on a TestServer) and the HTTP functions
+/// (invoked directly with a DefaultHttpContext request, their IResult executed against it) answer each read route
+/// with the same status, content type and body.
+/// </summary>
+public sealed class HttpContractTests(AzuriteFixture azurite)
+{
+    private const string ReaderKey = "contract-reader-key";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static Hosts? _hosts;
+
+    public static TheoryData<string> Routes() =>
+    [
+        "controls",
+        "controls?limit=5&kind=control",
+        "controls/A.2.2",
+        "controls/6.1.2",
+        "gaps",
+        "gaps?group=A.6&limit=10",
+        "coverage",
+        "documents",
+        "documents?all=true&limit=2",
+        "documents/{doc}",
+        "search?q=model",
+        "search?q=risk%20assessment&limit=3",
+        "exports/soa?format=json",
+        "exports/soa?format=csv",
+        "exports/oscal",
+        "controls/Z.99",
+        "documents/nope",
+        "search",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task Both_hosts_return_the_same_body(string route)
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var hosts = await GetHostsAsync(azurite, ct);
+        route = route.Replace("{doc}", hosts.DocumentId, StringComparison.Ordinal);
+
+        var api = await hosts.Api.GetAsync("/api/v1/" + route, ct);
+        var apiBody = await api.Content.ReadAsStringAsync(ct);
+        var (fnStatus, fnContentType, fnBody, fnEtag) = await hosts.InvokeFunctionAsync(route, ct);
+
+        Assert.NotEmpty(fnBody);
+        Assert.Equal((int)api.StatusCode, fnStatus);
+        Assert.Equal(api.Content.Headers.ContentType?.ToString(), fnContentType);
+        Assert.Equal(api.Headers.ETag?.ToString(), fnEtag);
+        if (route == "exports/oscal")
+        {
+            // The only volatile fields: a fresh document UUID per export and the generation time of the gap report.
+            Assert.True(JsonNode.DeepEquals(NormaliseOscal(apiBody), NormaliseOscal(fnBody)), "OSCAL bodies differ");
+        }
+        else if (fnStatus >= 400)
+        {
+            // Problem details carry the request's trace id, which differs per request.
+            Assert.True(JsonNode.DeepEquals(WithoutTraceId(apiBody), WithoutTraceId(fnBody)), $"problem bodies differ:\n{apiBody}\n{fnBody}");
+        }
+        else
+        {
+            Assert.Equal(apiBody, fnBody);
+        }
+
+        if (fnStatus == 200 && fnContentType!.StartsWith("application/json", StringComparison.Ordinal))
+        {
+            Assert.NotNull(JsonNode.Parse(fnBody));
+        }
+    }
+
+    [Fact]
+    public async Task The_store_holds_real_evidence_so_the_comparison_is_not_vacuous()
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var hosts = await GetHostsAsync(azurite, ct);
+        var documents = JsonNode.Parse(await hosts.Api.GetStringAsync("/api/v1/documents", ct))!["items"]!.AsArray();
+        Assert.Equal(3, documents.Count);
+        var search = JsonNode.Parse(await hosts.Api.GetStringAsync("/api/v1/search?q=model", ct))!["items"]!.AsArray();
+        Assert.NotEmpty(search);
+        var soa = JsonNode.Parse(await hosts.Api.GetStringAsync("/api/v1/exports/soa?format=json", ct))!["controls"]!.AsArray();
+        Assert.Contains(soa, r => r!["evidence"]!.AsArray().Count > 0);
+
+        // Without a key the API refuses; the functions rely on the host's function keys (authLevel in functions.metadata).
+        using var anonymous = hosts.Server.CreateClient();
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/controls", ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Functions_reject_an_invalid_limit_with_a_problem()
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var hosts = await GetHostsAsync(azurite, ct);
+        var (status, contentType, body, _) = await hosts.InvokeFunctionAsync("controls?limit=abc", ct);
+        Assert.Equal(400, status);
+        Assert.StartsWith("application/problem+json", contentType, StringComparison.Ordinal);
+        Assert.Equal("Invalid limit", JsonNode.Parse(body)!["title"]!.GetValue<string>());
+    }
+
+    private static JsonNode NormaliseOscal(string body)
+    {
+        var node = JsonNode.Parse(body)!;
+        var results = node["assessment-results"]!.AsObject();
+        results["uuid"] = "normalised";
+        results["metadata"]!["last-modified"] = "normalised";
+        return node;
+    }
+
+    private static JsonObject WithoutTraceId(string body)
+    {
+        var node = JsonNode.Parse(body)!.AsObject();
+        node.Remove("traceId");
+        return node;
+    }
+
+    private static async Task<Hosts> GetHostsAsync(AzuriteFixture azurite, CancellationToken ct)
+    {
+        await Gate.WaitAsync(ct);
+        try
+        {
+            return _hosts ??= await Hosts.CreateAsync(azurite, ct);
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    /// <summary>Three small documents, generated here, of the kinds an AIMS holds.</summary>
+    private static readonly (string Name, string Text)[] Documents =
+    [
+        ("ai-policy.md", "# Artificial intelligence policy\n\n## Purpose\n\nThis policy sets the direction of Contoso Lending for the responsible development and use of AI systems. It is approved by the board and reviewed every year.\n\n## Commitments\n\nTop management commits to meet applicable legal requirements, to assess the impact of AI systems on individuals and groups, and to continually improve the AI management system. Roles and responsibilities for AI are assigned to named owners.\n"),
+        ("model-card.md", "# Model card\n\n## Intended use\n\nThe credit pre-screening model is intended to rank consumer loan applications for manual review by trained underwriters. It must not be used to make automated final credit decisions or for employment screening.\n\n## Evaluation\n\nThe model was validated on a held-out test set of 40,000 applications; AUC was 0.81 and approval-rate differences between age groups stayed within the four-fifths threshold.\n"),
+        ("risk-assessment.md", "# AI risk assessment\n\n## Method\n\nAI risks are identified for each AI system, analysed for likelihood and consequence, and evaluated against the risk criteria approved by management. The risk assessment is repeated at planned intervals and when significant changes occur.\n\n## Treatment\n\nFor each risk above the acceptance threshold a treatment plan names controls, an owner and a due date. Residual risks are accepted by the system owner.\n"),
+    ];
+
+    private sealed class Hosts
+    {
+        public required ServiceProvider Functions { get; init; }
+
+        public required ReadApiFunctions ReadApi { get; init; }
+
+        public required WebApplication App { get; init; }
+
+        public required TestServer Server { get; init; }
+
+        public required HttpClient Api { get; init; }
+
+        public required string DocumentId { get; init; }
+
+        public static async Task<Hosts> CreateAsync(AzuriteFixture azurite, CancellationToken ct)
+        {
+            // The Functions app's own registrations over Azurite: TableEvidenceStore, the real pipeline, the queries.
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                ["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix(),
+            }).Build();
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddAimsFunctions(configuration);
+            var functions = services.BuildServiceProvider();
+
+            var ingestor = functions.GetRequiredService<IDocumentIngestor>();
+            foreach (var (name, text) in Documents)
+            {
+                var outcome = await ingestor.IngestAsync(name, Encoding.UTF8.GetBytes(text), ct);
+                Assert.Equal(IngestStatus.Processed, outcome.Status);
+            }
+
+            var store = functions.GetRequiredService<IEvidenceStore>();
+            var documentId = (await store.ListDocumentsAsync(false, ct)).OrderBy(d => d.Name, StringComparer.Ordinal).First().Id;
+
+            // The API over the very same store, evidence service and passage index; keys from a key-only review store.
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+            builder.WebHost.UseTestServer();
+            builder.Logging.ClearProviders();
+            builder.Services.AddAimsEvidenceApi(o => o.WatchInbox = false);
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
+            builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
+            builder.Services.AddSingleton<IReviewStore>(new KeyOnlyReviewStore());
+            var app = builder.Build();
+            app.UseAimsEvidenceApi();
+            app.MapAimsEvidenceApi();
+            await app.StartAsync(ct);
+            var server = app.GetTestServer();
+            var client = server.CreateClient();
+            client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.HeaderName, ReaderKey);
+
+            return new Hosts
+            {
+                Functions = functions,
+                ReadApi = ActivatorUtilities.CreateInstance<ReadApiFunctions>(functions),
+                App = app,
+                Server = server,
+                Api = client,
+                DocumentId = documentId,
+            };
+        }
+
+        /// <summary>Calls the function for the route as the worker would: an HttpRequest in, the IResult executed on its HttpContext.</summary>
+        public async Task<(int Status, string? ContentType, string Body, string? ETag)> InvokeFunctionAsync(string route, CancellationToken ct)
+        {
+            var q = route.IndexOf('?', StringComparison.Ordinal);
+            var path = q < 0 ? route : route[..q];
+            using var scope = Functions.CreateScope();
+            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+            context.Request.Method = HttpMethods.Get;
+            context.Request.Scheme = "http";
+            context.Request.Host = new HostString("localhost");
+            context.Request.Path = "/api/v1/" + path;
+            context.Request.QueryString = q < 0 ? QueryString.Empty : new QueryString(route[q..]);
+            var body = new MemoryStream();
+            context.Response.Body = body;
+
+            var segments = path.Split('/');
+            var request = context.Request;
+            IResult result = segments switch
+            {
+                ["controls"] => await ReadApi.ListControls(request, ct),
+                ["controls", var id] => await ReadApi.GetControl(request, id, ct),
+                ["gaps"] => await ReadApi.ListGaps(request, ct),
+                ["coverage"] => await ReadApi.GetCoverage(request, ct),
+                ["documents"] => await ReadApi.ListDocuments(request, ct),
+                ["documents", var id] => await ReadApi.GetDocument(request, id, ct),
+                ["search"] => await ReadApi.Search(request, ct),
+                ["exports", "soa"] => await ReadApi.ExportSoa(request, ct),
+                ["exports", "oscal"] => await ReadApi.ExportOscal(request, ct),
+                _ => throw new ArgumentException("no function for " + route, nameof(route)),
+            };
+            await result.ExecuteAsync(context);
+            var etag = context.Response.Headers.ETag.ToString();
+            return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(body.ToArray()), etag.Length == 0 ? null : etag);
+        }
+    }
+
+    /// <summary>The API authenticates X-Api-Key through IReviewStore; the cloud store has no key table, so the test holds one reader key.</summary>
+    private sealed class KeyOnlyReviewStore : IReviewStore
+    {
+        public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) =>
+            Task.FromResult(keySha256 == ApiKeyAuthenticationHandler.Hash(ReaderKey) ? new ApiKeyRecord("contract-reader", ApiRole.Reader, DateTimeOffset.UnixEpoch) : null);
+
+        public Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+}
