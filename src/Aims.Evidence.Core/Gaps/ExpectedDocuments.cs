@@ -39,10 +39,15 @@ public static class ExpectedDocuments
         ["4.3"] = [DocumentTypes.Policy, DocumentTypes.Inventory],
     };
 
-    /// <summary>Expected document types for an entry: the explicit checklist, else the profile's usual types.</summary>
+    /// <summary>
+    /// Expected document types for an entry: the explicit checklist, else the profile's usual types. External
+    /// references (frameworks, standards) are never expected: they are not an organisation's own evidence.
+    /// </summary>
     public static IReadOnlyList<string> For(CatalogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return Explicit.TryGetValue(entry.Id, out var types) ? types : entry.Profile.DocTypes;
+        return Explicit.TryGetValue(entry.Id, out var types)
+            ? types
+            : entry.Profile.DocTypes.Where(t => t != DocumentTypes.Reference).ToArray();
     }
 }
