@@ -20,6 +20,7 @@ public static partial class AimsCli
             using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
             var docs = await aims.Store.ListDocumentsAsync(parse.GetValue(all), ct).ConfigureAwait(false);
             var runs = await aims.Store.ListRunsAsync(10, ct).ConfigureAwait(false);
+            var llmTotals = await aims.Store.GetLlmUsageAsync(null, ct).ConfigureAwait(false);
             var totals = new
             {
                 documents = docs.Count,
@@ -55,6 +56,7 @@ public static partial class AimsCli
                         effectiveDate = d.EffectiveDate,
                     }),
                     runs,
+                    llm = LlmJson(llmTotals),
                 };
                 await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
