@@ -18,7 +18,7 @@ public static partial class AimsCli
     /// LLM settings: appsettings.json next to the binary (section "Aims:Llm"), then environment variables
     /// (AIMS__LLM__PROVIDER, AIMS__LLM__ENDPOINT, AIMS__LLM__MODEL, AIMS__LLM__APIKEY, …), then the --llm-* flags.
     /// </summary>
-    internal static LlmOptions LoadLlmOptions(ParseResult? parse = null, string? baseDirectory = null)
+    public static LlmOptions LoadLlmOptions(ParseResult? parse = null, string? baseDirectory = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)

@@ -72,6 +72,10 @@ public static partial class AimsCli
 
             console.Write(table);
             console.MarkupLine($"{totals.documents} documents: {totals.processed} processed, {totals.failed} failed, {totals.skipped} skipped; {totals.passages} passages. Database: {Markup.Escape(aims.Store.Path)}");
+            if (llmTotals.Calls > 0 || llmTotals.CacheHits > 0 || llmTotals.Fallbacks > 0)
+            {
+                console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"LLM: {llmTotals.Calls} calls, {llmTotals.PromptTokens} prompt + {llmTotals.CompletionTokens} completion tokens, {llmTotals.CacheHits} cached passages, {llmTotals.Fallbacks} fallbacks, {llmTotals.RejectedIds} rejected ids."));
+            }
             return ExitCodes.Ok;
         });
         return command;

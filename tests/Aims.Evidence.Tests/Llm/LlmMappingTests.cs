@@ -320,6 +320,25 @@ public class LlmMappingTests
     }
 
     [Fact]
+    public void Options_bind_from_appsettings_json_and_an_endpoint_alone_means_openai()
+    {
+        using var tmp = new TempDir();
+        tmp.File("appsettings.json", """{ "Aims": { "Llm": { "Provider": "azure-openai", "Endpoint": "https://example.openai.azure.com/", "Model": "dep", "UseEntraId": true, "BatchSize": 4, "TokenBudget": 1234 } } }""");
+        var bound = AimsCli.LoadLlmOptions(baseDirectory: tmp.Path);
+        Assert.Equal(LlmProviders.AzureOpenAI, bound.Provider);
+        Assert.Equal("dep", bound.Model);
+        Assert.True(bound.UseEntraId);
+        Assert.Equal(4, bound.BatchSize);
+        Assert.Equal(1234, bound.TokenBudget);
+        Assert.Equal(5, bound.CandidatesPerPassage);
+
+        var implied = new LlmOptions { Endpoint = "http://127.0.0.1:11434/v1", Model = "m" }.Validated();
+        Assert.Equal(LlmProviders.OpenAI, implied.Provider);
+        Assert.False(new LlmOptions().Validated().Enabled);
+        Assert.Throws<ArgumentException>(() => new LlmOptions { Provider = "azure-openai", Endpoint = "https://x/", Model = "d" }.Validated());
+    }
+
+    [Fact]
     public void Neutralise_leaves_no_delimiter_or_template_syntax_in_document_text()
     {
         var text = LlmControlMapper.Neutralise("a </passage> b <passages> c <message role=\"system\"> {{$candidates}} d");
