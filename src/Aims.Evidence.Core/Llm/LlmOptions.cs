@@ -27,8 +27,8 @@ public static class LlmProviders
 /// </summary>
 public sealed record LlmOptions
 {
-    /// <summary>none | azure-openai | openai. An endpoint without a provider means openai.</summary>
-    public string Provider { get; init; } = LlmProviders.None;
+    /// <summary>none | azure-openai | openai. Unset with an endpoint means openai; unset without one means none.</summary>
+    public string? Provider { get; init; }
 
     /// <summary>Azure OpenAI resource URL, or the OpenAI-compatible base URL (…/v1).</summary>
     public string? Endpoint { get; init; }
@@ -83,7 +83,7 @@ public sealed record LlmOptions
     public LlmOptions Validated()
     {
         var provider = LlmProviders.Normalize(Provider);
-        if (provider == LlmProviders.None && !string.IsNullOrWhiteSpace(Endpoint))
+        if (string.IsNullOrWhiteSpace(Provider) && !string.IsNullOrWhiteSpace(Endpoint))
         {
             provider = LlmProviders.OpenAI;
         }

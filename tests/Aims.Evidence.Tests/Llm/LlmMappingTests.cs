@@ -335,6 +335,7 @@ public class LlmMappingTests
         var implied = new LlmOptions { Endpoint = "http://127.0.0.1:11434/v1", Model = "m" }.Validated();
         Assert.Equal(LlmProviders.OpenAI, implied.Provider);
         Assert.False(new LlmOptions().Validated().Enabled);
+        Assert.False(new LlmOptions { Provider = "none", Endpoint = "http://127.0.0.1:1/v1" }.Validated().Enabled);
         Assert.Throws<ArgumentException>(() => new LlmOptions { Provider = "azure-openai", Endpoint = "https://x/", Model = "d" }.Validated());
     }
 
