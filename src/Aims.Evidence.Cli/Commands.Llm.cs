@@ -56,8 +56,9 @@ public static partial class AimsCli
         var paths = new Argument<string[]>("paths") { Description = "Files and folders (recursive) whose passages to estimate.", Arity = ArgumentArity.OneOrMore };
         var batch = new Option<int>("--batch-size") { Description = "Passages per call in the batched design.", DefaultValueFactory = _ => 8 };
         var k = new Option<int>("--candidates") { Description = "Candidates per passage in the batched design.", DefaultValueFactory = _ => 5 };
+        var exact = new Option<bool>("--exact") { Description = "Also count tokens exactly with the o200k_base tokenizer (GPT-4o family; Microsoft.ML.Tokenizers, bundled data)." };
         var json = JsonOption();
-        var command = new Command("llm-cost", "Estimate prompt tokens per page: batched candidates (our design) against the whole catalog with every passage (naive). No model is called.") { paths, batch, k, json };
+        var command = new Command("llm-cost", "Estimate prompt tokens per page: batched candidates (our design) against the whole catalog with every passage (naive). No model is called.") { paths, batch, k, exact, json };
         command.SetAction(async (parse, ct) =>
         {
             var files = EnumerateInputs(parse.GetValue(paths) ?? []);
@@ -68,7 +69,14 @@ public static partial class AimsCli
             }
 
             var prompt = PromptLibrary.Load(PromptLibrary.MapPassages);
-            var e = await LlmCostEstimator.EstimateAsync(docs, prompt, parse.GetValue(batch), parse.GetValue(k), cancellationToken: ct).ConfigureAwait(false);
+            Func<string, int>? counter = null;
+            if (parse.GetValue(exact))
+            {
+                var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base");
+                counter = text => tokenizer.CountTokens(text);
+            }
+
+            var e = await LlmCostEstimator.EstimateAsync(docs, prompt, parse.GetValue(batch), parse.GetValue(k), exactCounter: counter, cancellationToken: ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 await output.WriteLineAsync(JsonSerializer.Serialize(new
@@ -81,6 +89,15 @@ public static partial class AimsCli
                     batched = new { calls = e.BatchedCalls, promptTokens = e.BatchedPromptTokens, tokensPerPage = Math.Round(e.BatchedTokensPerPage, 1) },
                     naive = new { calls = e.NaiveCalls, promptTokens = e.NaivePromptTokens, tokensPerPage = Math.Round(e.NaiveTokensPerPage, 1) },
                     ratio = Math.Round(e.Ratio, 2),
+                    exact = counter is null ? null : new
+                    {
+                        tokenizer = "o200k_base",
+                        batchedPromptTokens = e.BatchedExactTokens,
+                        naivePromptTokens = e.NaiveExactTokens,
+                        batchedTokensPerPage = Math.Round((double)e.BatchedExactTokens / Math.Max(1, e.Pages), 1),
+                        naiveTokensPerPage = Math.Round((double)e.NaiveExactTokens / Math.Max(1, e.Pages), 1),
+                        ratio = Math.Round(e.ExactRatio, 2),
+                    },
                 }, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -90,6 +107,10 @@ public static partial class AimsCli
             await output.WriteLineAsync(string.Create(c, $"batched candidates: {e.BatchedCalls} calls, {e.BatchedPromptTokens} prompt tokens, {e.BatchedTokensPerPage:0.0} per page")).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(c, $"naive whole catalog: {e.NaiveCalls} calls, {e.NaivePromptTokens} prompt tokens, {e.NaiveTokensPerPage:0.0} per page")).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(c, $"ratio naive / batched: {e.Ratio:0.00}x")).ConfigureAwait(false);
+            if (counter is not null)
+            {
+                await output.WriteLineAsync(string.Create(c, $"exact o200k_base: batched {e.BatchedExactTokens} ({(double)e.BatchedExactTokens / Math.Max(1, e.Pages):0.0} per page), naive {e.NaiveExactTokens} ({(double)e.NaiveExactTokens / Math.Max(1, e.Pages):0.0} per page), ratio {e.ExactRatio:0.00}x")).ConfigureAwait(false);
+            }
             return ExitCodes.Ok;
         });
         return command;

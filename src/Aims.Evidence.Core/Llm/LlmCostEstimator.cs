@@ -31,6 +31,13 @@ public sealed record LlmCostEstimate
     public double NaiveTokensPerPage => Pages == 0 ? 0 : (double)NaivePromptTokens / Pages;
 
     public double Ratio => BatchedPromptTokens == 0 ? 0 : (double)NaivePromptTokens / BatchedPromptTokens;
+
+    /// <summary>Exact counts by the tokenizer passed to the estimator, when one was (else 0).</summary>
+    public long BatchedExactTokens { get; init; }
+
+    public long NaiveExactTokens { get; init; }
+
+    public double ExactRatio => BatchedExactTokens == 0 ? 0 : (double)NaiveExactTokens / BatchedExactTokens;
 }
 
 /// <summary>
@@ -50,6 +57,7 @@ public static class LlmCostEstimator
         int batchSize = 8,
         int candidatesPerPassage = 5,
         IsoCatalog? catalog = null,
+        Func<string, int>? exactCounter = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
@@ -75,13 +83,14 @@ public static class LlmCostEstimator
 
             var passages = segmenter.Segment(extracted);
             var gated = passages.Where(p => EvidenceGate.Reject(p) is null).ToArray();
-            long batched = 0, naive = 0;
+            long batched = 0, naive = 0, batchedExact = 0, naiveExact = 0;
             var batchedCalls = 0;
             foreach (var batch in gated.Chunk(Math.Max(1, batchSize)))
             {
                 var items = batch.Select((p, n) => ("p" + (n + 1), p, (IReadOnlyList<string>)TopK(lexical, p, candidatesPerPassage))).ToArray();
                 var rendered = await prompt.RenderAsync(kernel, LlmControlMapper.BuildArguments(items, name, "policy", catalog), cancellationToken).ConfigureAwait(false);
                 batched += EstimateTokens(rendered);
+                batchedExact += exactCounter?.Invoke(rendered) ?? 0;
                 batchedCalls++;
             }
 
@@ -89,6 +98,7 @@ public static class LlmCostEstimator
             {
                 var rendered = await prompt.RenderAsync(kernel, LlmControlMapper.BuildArguments([("p1", p, everything)], name, "policy", catalog), cancellationToken).ConfigureAwait(false);
                 naive += EstimateTokens(rendered);
+                naiveExact += exactCounter?.Invoke(rendered) ?? 0;
             }
 
             estimate = estimate with
@@ -101,6 +111,8 @@ public static class LlmCostEstimator
                 BatchedPromptTokens = estimate.BatchedPromptTokens + batched,
                 NaiveCalls = estimate.NaiveCalls + gated.Length,
                 NaivePromptTokens = estimate.NaivePromptTokens + naive,
+                BatchedExactTokens = estimate.BatchedExactTokens + batchedExact,
+                NaiveExactTokens = estimate.NaiveExactTokens + naiveExact,
             };
         }
 
