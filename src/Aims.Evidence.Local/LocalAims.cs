@@ -83,7 +83,8 @@ public sealed class LocalAims : IDisposable
             var llmKernel = LlmComposition.CreateKernel(llm, generator, catalog, client);
             var embedded = new HybridControlMapper(llmKernel, options.Hybrid);
             var mapper = new LlmControlMapper(embedded, llmKernel, llm, store, catalog);
-            return new LocalAims(store, catalog, mapper, new LexicalDocumentClassifier(), options with { Llm = llm }, mapper, client, http, generator);
+            IDocumentClassifier classifier = llm.ClassifyDocuments ? new LlmDocumentClassifier(new LexicalDocumentClassifier(), llmKernel, llm, store) : new LexicalDocumentClassifier();
+            return new LocalAims(store, catalog, mapper, classifier, options with { Llm = llm }, mapper, client, http, generator);
         }
 
         var kernel = KernelFactory.Create(generator, catalog);

@@ -74,6 +74,9 @@ public sealed record LlmOptions
 
     public string? EmbeddingsModel { get; init; }
 
+    /// <summary>Also classify documents with the model (prompts/classify-document.yaml); off by default.</summary>
+    public bool ClassifyDocuments { get; init; }
+
     /// <summary>Folder with the prompt templates; null = "prompts" next to the binaries.</summary>
     public string? PromptsDirectory { get; init; }
 

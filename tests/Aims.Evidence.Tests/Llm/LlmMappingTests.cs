@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
@@ -286,6 +287,24 @@ public class LlmMappingTests
         Assert.Contains("api-version=", request.Query, StringComparison.Ordinal);
         Assert.Equal("test-key", request.ApiKey);
         Assert.All(passages.SelectMany(p => p.Mappings), m => Assert.Equal("aims-gpt", m.Model));
+    }
+
+    [Fact]
+    public async Task Documents_can_be_classified_by_the_model_with_a_lexical_fallback()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync((r, n) => r.Prompt.Contains("<document>", StringComparison.Ordinal)
+            ? new FakeOpenAiServer.Reply(200, r.Prompt.Contains("two.md", StringComparison.Ordinal) ? """{"docType":"spreadsheet","confidence":0.9}""" : """{"docType":"risk-assessment","confidence":0.8,"aiRelevant":true,"rationale":"It describes the AI risk assessment."}""", 300, 20)
+            : FakeOpenAiServer.Comply(r, n));
+        using var tmp = new TempDir();
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = Options(server) with { ClassifyDocuments = true } }, Ct);
+        var pipeline = aims.CreatePipeline("classify-run");
+        var one = await pipeline.IngestAsync("one.md", Encoding.UTF8.GetBytes(Policy), Ct);
+        var two = await pipeline.IngestAsync("two.md", Encoding.UTF8.GetBytes(Policy.Replace("five point", "three point", StringComparison.Ordinal)), Ct);
+        Assert.Equal("risk-assessment", one.Document!.DocType);
+        Assert.Equal(0.8, one.Document.DocTypeConfidence);
+        Assert.NotEqual("spreadsheet", two.Document!.DocType); // unknown type: the lexical classifier's answer
+        Assert.True(DocumentTypes.IsKnown(two.Document.DocType!));
+        Assert.Contains(server.Requests, r => r.Prompt.Contains("<document>", StringComparison.Ordinal) && r.Prompt.Contains("Allowed document types: policy", StringComparison.Ordinal));
     }
 
     [Fact]
