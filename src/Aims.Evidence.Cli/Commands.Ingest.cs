@@ -13,20 +13,30 @@ public static partial class AimsCli
     {
         var paths = new Argument<string[]>("paths") { Description = "Files and folders (recursive) to ingest.", Arity = ArgumentArity.OneOrMore };
         var json = JsonOption();
-        var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.") { paths, json };
+        var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.")
+        {
+            paths, json, LlmProviderOption, LlmEndpointOption, LlmModelOption, LlmApiKeyOption, LlmTokenBudgetOption,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var inputs = parse.GetValue(paths) ?? [];
             var files = EnumerateInputs(inputs);
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            var llm = LoadLlmOptions(parse);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, new LocalOptions { Llm = llm }, ct).ConfigureAwait(false);
             var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
+            var runs = llm.Enabled ? await aims.Store.ListRunsAsync(1, ct).ConfigureAwait(false) : [];
+            var usage = runs.Count > 0 ? await aims.Store.GetLlmUsageAsync(runs[0].Id, ct).ConfigureAwait(false) : null;
             if (parse.GetValue(json))
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(new { documents = outcomes.Select(OutcomeJson) }, Json)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(new { documents = outcomes.Select(OutcomeJson), llm = usage is null ? null : LlmJson(usage) }, Json)).ConfigureAwait(false);
             }
             else
             {
                 PrintOutcomes(Console(output), outcomes);
+                if (usage is not null)
+                {
+                    await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LLM ({llm.Model}): {usage.Calls} calls, {usage.PromptTokens} prompt + {usage.CompletionTokens} completion tokens, {usage.CacheHits} cached passages, {usage.Fallbacks} fallbacks, {usage.RejectedIds} rejected ids.")).ConfigureAwait(false);
+                }
             }
 
             var failed = outcomes.Where(o => o.Status == IngestStatus.Failed).ToArray();

@@ -20,6 +20,7 @@ public static partial class AimsCli
             using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
             var docs = await aims.Store.ListDocumentsAsync(parse.GetValue(all), ct).ConfigureAwait(false);
             var runs = await aims.Store.ListRunsAsync(10, ct).ConfigureAwait(false);
+            var llmTotals = await aims.Store.GetLlmUsageAsync(null, ct).ConfigureAwait(false);
             var totals = new
             {
                 documents = docs.Count,
@@ -55,6 +56,7 @@ public static partial class AimsCli
                         effectiveDate = d.EffectiveDate,
                     }),
                     runs,
+                    llm = LlmJson(llmTotals),
                 };
                 await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
@@ -70,6 +72,10 @@ public static partial class AimsCli
 
             console.Write(table);
             console.MarkupLine($"{totals.documents} documents: {totals.processed} processed, {totals.failed} failed, {totals.skipped} skipped; {totals.passages} passages. Database: {Markup.Escape(aims.Store.Path)}");
+            if (llmTotals.Calls > 0 || llmTotals.CacheHits > 0 || llmTotals.Fallbacks > 0)
+            {
+                console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"LLM: {llmTotals.Calls} calls, {llmTotals.PromptTokens} prompt + {llmTotals.CompletionTokens} completion tokens, {llmTotals.CacheHits} cached passages, {llmTotals.Fallbacks} fallbacks, {llmTotals.RejectedIds} rejected ids."));
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -14,7 +14,8 @@ public static partial class AimsCli
         var command = new Command("serve", "Serve the REST API (/api/v1) and the dashboard (/), and ingest what lands in the inbox folder.") { inbox, urls };
         command.SetAction(async (parse, ct) =>
         {
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            // LLM-judged mapping of inbox documents when appsettings.json / AIMS__LLM__* configure a provider.
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, new LocalOptions { Llm = LoadLlmOptions() }, ct).ConfigureAwait(false);
             var run = new RunRecord { Id = Guid.CreateVersion7().ToString("N"), StartedAt = DateTimeOffset.UtcNow };
             await aims.Store.SaveRunAsync(run, ct).ConfigureAwait(false);
             await using var app = AimsServer.Build(aims, parse.GetValue(inbox)!, parse.GetValue(urls)!, run.Id);

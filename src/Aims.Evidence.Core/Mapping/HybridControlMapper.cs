@@ -221,4 +221,60 @@ public sealed class HybridControlMapper : IControlMapper
         var heading = passage.Headings.Count > 0 ? passage.Headings[^1] + ": " : string.Empty;
         return heading + passage.Text;
     }
+
+    // ---- LLM support (appended; the scoring above is unchanged) ----
+
+    /// <summary>A proposer sharing this mapper's indexes (no second profile build) with different options.</summary>
+    private HybridControlMapper(HybridControlMapper parent, HybridMapperOptions options)
+    {
+        _catalog = parent._catalog;
+        _options = options;
+        _generator = parent._generator;
+        _retrieval = parent._retrieval;
+        _lexical = parent._lexical;
+        _lexicalIndex = parent._lexicalIndex;
+        _headings = parent._headings;
+        _cues = parent._cues;
+        Name = parent.Name;
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> best entries per passage by the combined score, WITHOUT the threshold, relative margin
+    /// or suggestion cap (score-descending). Passages the evidence gate rejects, passages resembling no profile and
+    /// passages of unrelated documents get an empty list, exactly as in <see cref="MapAsync"/>.
+    /// </summary>
+    public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(
+        IReadOnlyList<Passage> passages,
+        MappingContext context,
+        int k,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var proposer = new HybridControlMapper(this, _options with
+        {
+            Threshold = double.NegativeInfinity,
+            RelativeMargin = double.PositiveInfinity,
+            MaxSuggestions = k,
+        });
+        return proposer.MapAsync(passages, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies this mapper's threshold, relative margin and cap to a passage's candidates from
+    /// <see cref="ProposeCandidatesAsync"/>: the suggestions <see cref="MapAsync"/> would have made (k at least
+    /// <see cref="HybridMapperOptions.MaxSuggestions"/>).
+    /// </summary>
+    public IReadOnlyList<MappingSuggestion> SelectSuggestions(IReadOnlyList<MappingSuggestion> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        var best = candidates[0].Score;
+        return [.. candidates
+            .Where(c => c.Score >= _options.Threshold && c.Score >= best - _options.RelativeMargin)
+            .Take(_options.MaxSuggestions)];
+    }
 }

@@ -3,7 +3,14 @@ using Aims.Evidence.Core.Segmentation;
 namespace Aims.Evidence.Core.Mapping;
 
 /// <summary>What a mapper knows about the document a batch of passages comes from.</summary>
-public sealed record MappingContext(string DocumentName, string DocType, double DocTypeConfidence, bool AiRelevant);
+public sealed record MappingContext(string DocumentName, string DocType, double DocTypeConfidence, bool AiRelevant)
+{
+    /// <summary>Id of the document version being written, when the pipeline knows it (usage is recorded against it).</summary>
+    public string? DocumentId { get; init; }
+
+    /// <summary>The ingestion run, when there is one (token budgets and usage are per run).</summary>
+    public string? RunId { get; init; }
+}
 
 /// <summary>Maps passages to ISO/IEC 42001 entries. Returns, per passage and in order, the suggestions it stands behind (score-descending).</summary>
 public interface IControlMapper

@@ -115,7 +115,11 @@ public sealed class IngestionPipeline(
         }
 
         var classification = await classifier.ClassifyAsync(extracted, passages, name, cancellationToken).ConfigureAwait(false);
-        var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated);
+        var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated)
+        {
+            DocumentId = baseRecord.Id,
+            RunId = _options.RunId,
+        };
         var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
 
         var document = baseRecord with

@@ -102,5 +102,39 @@ internal static class SqliteSchema
             )
             """,
         ],
+
+        // v3: LLM-judged mapping: usage per document and run, and the judgement cache.
+        [
+            """
+            CREATE TABLE llm_usage (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                document_id TEXT,
+                document_name TEXT,
+                run_id TEXT,
+                model TEXT,
+                prompt_version TEXT,
+                calls INTEGER NOT NULL DEFAULT 0,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                cache_hits INTEGER NOT NULL DEFAULT 0,
+                rejected_ids INTEGER NOT NULL DEFAULT 0,
+                fallbacks INTEGER NOT NULL DEFAULT 0,
+                repairs INTEGER NOT NULL DEFAULT 0,
+                recorded_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX ix_llm_usage_run ON llm_usage(run_id)",
+            "CREATE INDEX ix_llm_usage_document ON llm_usage(document_id)",
+            """
+            CREATE TABLE llm_cache (
+                passage_sha256 TEXT NOT NULL,
+                prompt_version TEXT NOT NULL,
+                model TEXT NOT NULL,
+                result TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (passage_sha256, prompt_version, model)
+            )
+            """,
+        ],
     ];
 }

@@ -1,0 +1,122 @@
+namespace Aims.Evidence.Core.Llm;
+
+/// <summary>Provider names accepted in <see cref="LlmOptions.Provider"/>.</summary>
+public static class LlmProviders
+{
+    /// <summary>No model: the embedded mapper only (the default).</summary>
+    public const string None = "none";
+
+    /// <summary>Azure OpenAI: <see cref="LlmOptions.Endpoint"/> is the resource URL, <see cref="LlmOptions.Model"/> the deployment.</summary>
+    public const string AzureOpenAI = "azure-openai";
+
+    /// <summary>Any OpenAI-compatible base URL (OpenAI, Ollama, llama.cpp server, vLLM), e.g. http://localhost:11434/v1.</summary>
+    public const string OpenAI = "openai";
+
+    public static string Normalize(string? provider) => (provider ?? string.Empty).Trim().ToLowerInvariant() switch
+    {
+        "" or "none" or "off" => None,
+        "azure-openai" or "azureopenai" or "azure" => AzureOpenAI,
+        "openai" or "openai-compatible" or "ollama" => OpenAI,
+        var other => throw new ArgumentException($"unknown LLM provider '{provider}' (use none, azure-openai or openai)", nameof(provider)),
+    };
+}
+
+/// <summary>
+/// LLM-judged mapping settings. Bound from appsettings.json (section "Aims:Llm"), environment variables
+/// (AIMS__LLM__PROVIDER, AIMS__LLM__ENDPOINT, ...) and <c>aims ingest --llm-*</c> flags, in that order.
+/// </summary>
+public sealed record LlmOptions
+{
+    /// <summary>none | azure-openai | openai. Unset with an endpoint means openai; unset without one means none.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Azure OpenAI resource URL, or the OpenAI-compatible base URL (…/v1).</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Model id (OpenAI-compatible) or deployment name (Azure OpenAI).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>API key; optional for local servers and for Azure OpenAI with <see cref="UseEntraId"/>.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Azure OpenAI: authenticate with DefaultAzureCredential instead of a key.</summary>
+    public bool UseEntraId { get; init; }
+
+    /// <summary>Azure OpenAI api-version query parameter; null = the connector's default.</summary>
+    public string? ApiVersion { get; init; }
+
+    /// <summary>Passages per model call.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>Candidate controls the embedded engine offers per passage.</summary>
+    public int CandidatesPerPassage { get; init; } = 5;
+
+    /// <summary>Model calls in flight at once (across documents).</summary>
+    public int MaxConcurrency { get; init; } = 2;
+
+    /// <summary>Timeout of one HTTP attempt.</summary>
+    public int TimeoutSeconds { get; init; } = 100;
+
+    /// <summary>Retries after a 429/5xx/timeout (the standard resilience handler; Retry-After is honoured).</summary>
+    public int MaxRetries { get; init; } = 3;
+
+    /// <summary>Base delay of the exponential retry backoff when the server sends no Retry-After.</summary>
+    public double RetryBaseDelaySeconds { get; init; } = 2;
+
+    /// <summary>Prompt + completion tokens one run may spend; once spent, batches fall back to the embedded mapper.</summary>
+    public long? TokenBudget { get; init; }
+
+    /// <summary>Model confidence below which a control is dropped.</summary>
+    public double MinConfidence { get; init; } = 0.5;
+
+    /// <summary>Embeddings used to propose candidates; only "local" (the bundled MiniLM model) is implemented.</summary>
+    public string EmbeddingsProvider { get; init; } = "local";
+
+    public string? EmbeddingsModel { get; init; }
+
+    /// <summary>Also classify documents with the model (prompts/classify-document.yaml); off by default.</summary>
+    public bool ClassifyDocuments { get; init; }
+
+    /// <summary>Folder with the prompt templates; null = "prompts" next to the binaries.</summary>
+    public string? PromptsDirectory { get; init; }
+
+    public bool Enabled => LlmProviders.Normalize(Provider) != LlmProviders.None;
+
+    /// <summary>Normalises the provider (endpoint alone = openai) and checks what the provider needs.</summary>
+    public LlmOptions Validated()
+    {
+        var provider = LlmProviders.Normalize(Provider);
+        if (string.IsNullOrWhiteSpace(Provider) && !string.IsNullOrWhiteSpace(Endpoint))
+        {
+            provider = LlmProviders.OpenAI;
+        }
+
+        var result = this with { Provider = provider };
+        if (provider == LlmProviders.None)
+        {
+            return result;
+        }
+
+        if (string.IsNullOrWhiteSpace(Endpoint) || !Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"the {provider} provider needs an http(s) endpoint (Aims:Llm:Endpoint or --llm-endpoint)");
+        }
+
+        if (string.IsNullOrWhiteSpace(Model))
+        {
+            throw new ArgumentException($"the {provider} provider needs a model or deployment name (Aims:Llm:Model or --llm-model)");
+        }
+
+        if (provider == LlmProviders.AzureOpenAI && string.IsNullOrWhiteSpace(ApiKey) && !UseEntraId)
+        {
+            throw new ArgumentException("azure-openai needs an API key (Aims:Llm:ApiKey) or Aims:Llm:UseEntraId=true");
+        }
+
+        if (BatchSize < 1 || CandidatesPerPassage < 1 || MaxConcurrency < 1 || TimeoutSeconds < 1 || MaxRetries < 0)
+        {
+            throw new ArgumentException("BatchSize, CandidatesPerPassage, MaxConcurrency and TimeoutSeconds must be at least 1, MaxRetries at least 0");
+        }
+
+        return result;
+    }
+}
