@@ -22,7 +22,7 @@ namespace Aims.Evidence.Functions;
 /// Duplicate events for bytes already processed are ignored.
 /// </para>
 /// </summary>
-public sealed partial class IngestBlobFunction
+public sealed class IngestBlobFunction
 {
     public const string FunctionName = "IngestBlob";
 
@@ -114,24 +114,39 @@ public sealed partial class IngestBlobFunction
         }
     }
 
-    private static partial class Log
+    // LoggerMessage.Define rather than [LoggerMessage]: this project receives the logging source generator twice
+    // (ASP.NET Core shared framework and Microsoft.Extensions.Logging.Abstractions 11), which then emits every partial
+    // method twice (CS0757). The delegates below are the same high-performance logging, without the generator.
+    private static class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Blob {Name} is gone or changed (HTTP {Status}); skipping this event")]
-        public static partial void BlobGone(ILogger logger, string name, int status);
+        private static readonly Action<ILogger, string, int, Exception?> BlobGoneMessage =
+            LoggerMessage.Define<string, int>(LogLevel.Information, new EventId(1, nameof(BlobGone)), "Blob {Name} is gone or changed (HTTP {Status}); skipping this event");
 
-        [LoggerMessage(2, LogLevel.Information, "Blob {Name} skipped: {Decision}")]
-        public static partial void Skipped(ILogger logger, string name, AttemptDecision decision);
+        private static readonly Action<ILogger, string, AttemptDecision, Exception?> SkippedMessage =
+            LoggerMessage.Define<string, AttemptDecision>(LogLevel.Information, new EventId(2, nameof(Skipped)), "Blob {Name} skipped: {Decision}");
 
-        [LoggerMessage(3, LogLevel.Information, "Blob {Name} ingested ({Outcome}) on attempt {Attempt}")]
-        public static partial void Ingested(ILogger logger, string name, string outcome, int attempt);
+        private static readonly Action<ILogger, string, string, int, Exception?> IngestedMessage =
+            LoggerMessage.Define<string, string, int>(LogLevel.Information, new EventId(3, nameof(Ingested)), "Blob {Name} ingested ({Outcome}) on attempt {Attempt}");
 
-        [LoggerMessage(4, LogLevel.Warning, "Blob {Name} rejected: {Reason}")]
-        public static partial void Rejected(ILogger logger, string name, string reason);
+        private static readonly Action<ILogger, string, string, Exception?> RejectedMessage =
+            LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(4, nameof(Rejected)), "Blob {Name} rejected: {Reason}");
 
-        [LoggerMessage(5, LogLevel.Error, "Blob {Name} failed on its last attempt ({Attempt}); recorded as failed")]
-        public static partial void GaveUp(ILogger logger, Exception exception, string name, int attempt);
+        private static readonly Action<ILogger, string, int, Exception?> GaveUpMessage =
+            LoggerMessage.Define<string, int>(LogLevel.Error, new EventId(5, nameof(GaveUp)), "Blob {Name} failed on its last attempt ({Attempt}); recorded as failed");
 
-        [LoggerMessage(6, LogLevel.Warning, "Blob {Name} failed on attempt {Attempt} of {MaxAttempts}; the host will deliver it again")]
-        public static partial void WillRetry(ILogger logger, Exception exception, string name, int attempt, int maxAttempts);
+        private static readonly Action<ILogger, string, int, int, Exception?> WillRetryMessage =
+            LoggerMessage.Define<string, int, int>(LogLevel.Warning, new EventId(6, nameof(WillRetry)), "Blob {Name} failed on attempt {Attempt} of {MaxAttempts}; the host will deliver it again");
+
+        public static void BlobGone(ILogger logger, string name, int status) => BlobGoneMessage(logger, name, status, null);
+
+        public static void Skipped(ILogger logger, string name, AttemptDecision decision) => SkippedMessage(logger, name, decision, null);
+
+        public static void Ingested(ILogger logger, string name, string outcome, int attempt) => IngestedMessage(logger, name, outcome, attempt, null);
+
+        public static void Rejected(ILogger logger, string name, string reason) => RejectedMessage(logger, name, reason, null);
+
+        public static void GaveUp(ILogger logger, Exception exception, string name, int attempt) => GaveUpMessage(logger, name, attempt, exception);
+
+        public static void WillRetry(ILogger logger, Exception exception, string name, int attempt, int maxAttempts) => WillRetryMessage(logger, name, attempt, maxAttempts, exception);
     }
 }
