@@ -13,12 +13,13 @@ public static partial class AimsCli
     {
         var paths = new Argument<string[]>("paths") { Description = "Files and folders (recursive) to ingest.", Arity = ArgumentArity.OneOrMore };
         var json = JsonOption();
-        var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.") { paths, json };
+        var mapper = MapperOption();
+        var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.") { paths, json, mapper };
         command.SetAction(async (parse, ct) =>
         {
             var inputs = parse.GetValue(paths) ?? [];
             var files = EnumerateInputs(inputs);
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)), ct).ConfigureAwait(false);
             var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -85,8 +86,7 @@ public static partial class AimsCli
             IngestOutcome outcome;
             try
             {
-                var bytes = await File.ReadAllBytesAsync(file.Path, ct).ConfigureAwait(false);
-                outcome = await pipeline.IngestAsync(file.Name, bytes, ct).ConfigureAwait(false);
+                outcome = await pipeline.IngestFileAsync(file.Name, file.Path, ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
