@@ -43,6 +43,7 @@ public sealed class HostileInputTests
         var clock = Stopwatch.StartNew();
         var outcome = await pipeline.IngestAsync(name, bytes, Ct);
         clock.Stop();
+        TestContext.Current.TestOutputHelper?.WriteLine($"OBSERVED {name}: {outcome.Status} in {clock.ElapsedMilliseconds} ms: {outcome.Reason}");
         AssertOutcome(outcome, expected, reasonPart);
         Assert.True(clock.Elapsed < (maxElapsed ?? TimeSpan.FromSeconds(20)), $"{name} took {clock.Elapsed}");
 
@@ -272,6 +273,7 @@ public sealed class HostileInputTests
         using var tmp = new TempDir();
         using var aims = await OpenAsync(tmp);
         var outcome = await aims.CreatePipeline().IngestAsync("mixed.txt", bytes, Ct);
+        TestContext.Current.TestOutputHelper?.WriteLine($"OBSERVED mixed.txt: {outcome.Status}: {outcome.Reason}");
         Assert.True(outcome.Status is IngestStatus.Processed or IngestStatus.Failed, $"{outcome.Status}: {outcome.Reason}");
         if (outcome.Status == IngestStatus.Processed)
         {
