@@ -59,9 +59,9 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
         Records of change {i} are retained for five years and are available to internal audit on request.
         """);
 
-    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync()
+    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null)
     {
-        var aims = await LocalAims.OpenAsync(Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        var aims = await LocalAims.OpenAsync(Db, new LocalOptions { Mapper = LocalMapper.Lexical, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
         var key = (await aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct)).Key;
         var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0");
         await app.StartAsync(Ct);
@@ -137,6 +137,49 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
 
             Assert.Equal(accepted.Order(StringComparer.Ordinal), docs.Select(d => d.Name).Order(StringComparer.Ordinal));
             Assert.All(docs, d => Assert.Equal(DocumentStatus.Processed, d.Status));
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Inbox_file_over_the_size_cap_is_recorded_failed_and_the_next_file_is_processed()
+    {
+        var (aims, app, client) = await StartInProcessAsync(new Aims.Evidence.Core.Extraction.ExtractionLimits { MaxFileBytes = 1024 * 1024 });
+        try
+        {
+            // Written under a hidden name, then moved in (as uploads do): a sparse 300 MB file, over the 1 MB cap.
+            var temp = Path.Combine(Inbox, ".big.part");
+            await using (var fs = new FileStream(temp, FileMode.CreateNew))
+            {
+                fs.SetLength(300L * 1024 * 1024);
+            }
+
+            File.Move(temp, Path.Combine(Inbox, "big.txt"));
+            await File.WriteAllTextAsync(Path.Combine(Inbox, "good.md"), Doc(7), Ct);
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            DocumentRecord? big = null;
+            DocumentRecord? good = null;
+            while (DateTime.UtcNow < deadline && (big is null || good is null))
+            {
+                big = await aims.Store.GetCurrentByNameAsync("big.txt", Ct);
+                good = await aims.Store.GetCurrentByNameAsync("good.md", Ct);
+                await Task.Delay(200, Ct);
+            }
+
+            Assert.NotNull(big);
+            Assert.Equal(DocumentStatus.Failed, big.Status);
+            Assert.Contains("limit", big.Reason, StringComparison.Ordinal);
+            Assert.Equal(300L * 1024 * 1024, big.Size);
+            Assert.Equal(DocumentStatus.Processed, good?.Status);
+            using var health = await client.GetAsync("/api/v1/health", Ct);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         }
         finally
         {
