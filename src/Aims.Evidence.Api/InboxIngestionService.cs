@@ -13,6 +13,9 @@ namespace Aims.Evidence.Api;
 /// </summary>
 public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> options, IServiceProvider services, ILogger<InboxIngestionService> logger) : BackgroundService
 {
+    /// <summary>Marks a complete file over the pipeline's size cap (not read into memory).</summary>
+    private static readonly byte[] Oversized = new byte[1];
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly Lock _pendingLock = new();
@@ -62,14 +65,29 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
             try
             {
-                var bytes = await WaitUntilCompleteAsync(path, stoppingToken).ConfigureAwait(false);
+                var maxBytes = (ingestor as IngestionPipeline)?.Limits.MaxFileBytes ?? long.MaxValue;
+                var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
                 if (bytes is null)
                 {
                     continue;
                 }
 
                 var name = Path.GetRelativePath(inbox, path).Replace('\\', '/');
-                var outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+                IngestOutcome outcome;
+                if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
+                {
+                    // Over the size cap: hashed as a stream and recorded as failed, never loaded into memory.
+                    var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        outcome = await pipeline.RecordOversizedAsync(name, stream, stoppingToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+                }
+
                 LogIngested(logger, name, outcome.Status, outcome.Reason);
                 Ingested?.Invoke(this, outcome);
             }
@@ -91,7 +109,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
     }
 
     /// <summary>Waits until the size is stable across two looks and the file opens exclusively; null when it vanished.</summary>
-    private static async Task<byte[]?> WaitUntilCompleteAsync(string path, CancellationToken ct)
+    private static async Task<byte[]?> WaitUntilCompleteAsync(string path, long maxBytes, CancellationToken ct)
     {
         long last = -1;
         for (var attempt = 0; attempt < 600; attempt++)
@@ -116,6 +134,11 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
                 try
                 {
                     await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+                    if (stream.Length > maxBytes)
+                    {
+                        return Oversized;
+                    }
+
                     var buffer = new byte[stream.Length];
                     await stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
                     return buffer;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aims.Evidence.Local;
 using Spectre.Console;
 
 namespace Aims.Evidence.Cli;
@@ -31,6 +32,17 @@ public static partial class AimsCli
         DefaultValueFactory = _ => "aims.db",
         Recursive = true,
     };
+
+    /// <summary>--mapper hybrid|lexical for the commands that ingest (hybrid, the default, loads the local model).</summary>
+    internal static Option<string> MapperOption()
+    {
+        var option = new Option<string>("--mapper") { Description = "hybrid (embeddings + BM25, default) or lexical (BM25 only, fastest).", DefaultValueFactory = _ => "hybrid" };
+        option.AcceptOnlyFromAmong("hybrid", "lexical");
+        return option;
+    }
+
+    internal static LocalOptions MapperOptions(string? mapper) =>
+        new() { Mapper = string.Equals(mapper, "lexical", StringComparison.OrdinalIgnoreCase) ? LocalMapper.Lexical : LocalMapper.Hybrid };
 
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
 

@@ -13,16 +13,17 @@ public static partial class AimsCli
     {
         var paths = new Argument<string[]>("paths") { Description = "Files and folders (recursive) to ingest.", Arity = ArgumentArity.OneOrMore };
         var json = JsonOption();
+        var mapper = MapperOption();
         var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.")
         {
-            paths, json, LlmProviderOption, LlmEndpointOption, LlmModelOption, LlmApiKeyOption, LlmTokenBudgetOption,
+            paths, json, mapper, LlmProviderOption, LlmEndpointOption, LlmModelOption, LlmApiKeyOption, LlmTokenBudgetOption,
         };
         command.SetAction(async (parse, ct) =>
         {
             var inputs = parse.GetValue(paths) ?? [];
             var files = EnumerateInputs(inputs);
             var llm = LoadLlmOptions(parse);
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, new LocalOptions { Llm = llm }, ct).ConfigureAwait(false);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)) with { Llm = llm }, ct).ConfigureAwait(false);
             var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
             var runs = llm.Enabled ? await aims.Store.ListRunsAsync(1, ct).ConfigureAwait(false) : [];
             var usage = runs.Count > 0 ? await aims.Store.GetLlmUsageAsync(runs[0].Id, ct).ConfigureAwait(false) : null;
@@ -95,8 +96,7 @@ public static partial class AimsCli
             IngestOutcome outcome;
             try
             {
-                var bytes = await File.ReadAllBytesAsync(file.Path, ct).ConfigureAwait(false);
-                outcome = await pipeline.IngestAsync(file.Name, bytes, ct).ConfigureAwait(false);
+                outcome = await pipeline.IngestFileAsync(file.Name, file.Path, ct).ConfigureAwait(false);
             }
             catch (IOException ex)
             {

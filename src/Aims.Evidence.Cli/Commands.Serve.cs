@@ -11,11 +11,12 @@ public static partial class AimsCli
     {
         var inbox = new Option<string>("--inbox") { Description = "Folder to watch; documents landing here are ingested (uploads are saved here too).", DefaultValueFactory = _ => "inbox" };
         var urls = new Option<string>("--urls") { Description = "Address(es) to listen on.", DefaultValueFactory = _ => AimsServer.DefaultUrl };
-        var command = new Command("serve", "Serve the REST API (/api/v1) and the dashboard (/), and ingest what lands in the inbox folder.") { inbox, urls };
+        var mapper = MapperOption();
+        var command = new Command("serve", "Serve the REST API (/api/v1) and the dashboard (/), and ingest what lands in the inbox folder.") { inbox, urls, mapper };
         command.SetAction(async (parse, ct) =>
         {
             // LLM-judged mapping of inbox documents when appsettings.json / AIMS__LLM__* configure a provider.
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, new LocalOptions { Llm = LoadLlmOptions() }, ct).ConfigureAwait(false);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)) with { Llm = LoadLlmOptions() }, ct).ConfigureAwait(false);
             var run = new RunRecord { Id = Guid.CreateVersion7().ToString("N"), StartedAt = DateTimeOffset.UtcNow };
             await aims.Store.SaveRunAsync(run, ct).ConfigureAwait(false);
             await using var app = AimsServer.Build(aims, parse.GetValue(inbox)!, parse.GetValue(urls)!, run.Id);

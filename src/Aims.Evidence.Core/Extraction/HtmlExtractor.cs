@@ -32,6 +32,15 @@ public sealed class HtmlExtractor : IDocumentExtractor
     /// <summary>Adds the visible blocks of an HTML document or fragment; returns its title if it has one.</summary>
     internal static string? AddHtml(string html, LayoutBuilder builder, int headingOffset, CancellationToken ct)
     {
+        // The HTML5 tree builder scans the stack of open elements for every tag: pathological nesting (100k divs)
+        // makes parsing quadratic (72 s of CPU for 100k). Measure the depth with a linear scan first; past the cap
+        // the text is read without the DOM (one paragraph per block), so nothing is lost and nothing hangs.
+        if (NestingDepth(html, MaxNestingDepth + 1) > MaxNestingDepth)
+        {
+            AddFlatText(html, builder, ct);
+            return null;
+        }
+
         var parser = new HtmlParser();
         var document = parser.ParseDocument(html);
         var title = TextNormalizer.CollapseWhitespace(document.Title ?? string.Empty);
@@ -48,6 +57,143 @@ public sealed class HtmlExtractor : IDocumentExtractor
         }
 
         return title.Length > 0 ? title : null;
+    }
+
+    /// <summary>Deepest element nesting an HTML document may have.</summary>
+    public const int MaxNestingDepth = 1000;
+
+    private static readonly HashSet<string> NoEndTag = new(StringComparer.OrdinalIgnoreCase)
+    {
+        // Void elements and elements whose end tag may be omitted (the parser closes them implicitly).
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+        "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "thead", "tbody", "tfoot", "colgroup", "caption",
+        "rb", "rt", "rtc", "rp", "html", "head", "body", "!doctype",
+    };
+
+    private static readonly string[] RawText = ["script", "style", "textarea", "title", "xmp", "noscript"];
+
+    /// <summary>Text of HTML without a DOM, in one linear pass: tags end paragraphs, scripts and styles are dropped.</summary>
+    internal static void AddFlatText(string html, LayoutBuilder builder, CancellationToken ct)
+    {
+        var text = new StringBuilder();
+        var i = 0;
+        while (i < html.Length)
+        {
+            ct.ThrowIfCancellationRequested();
+            var lt = html.IndexOf('<', i);
+            text.Append(html, i, (lt < 0 ? html.Length : lt) - i);
+            if (lt < 0)
+            {
+                break;
+            }
+
+            var gt = html.IndexOf('>', lt);
+            if (gt < 0)
+            {
+                break;
+            }
+
+            var tag = html.AsSpan(lt + 1, gt - lt - 1).TrimStart('/');
+            i = gt + 1;
+            foreach (var raw in RawText)
+            {
+                if (tag.StartsWith(raw, StringComparison.OrdinalIgnoreCase) && (tag.Length == raw.Length || !char.IsAsciiLetterOrDigit(tag[raw.Length])) && html[lt + 1] != '/')
+                {
+                    var end = html.IndexOf("</" + raw, i, StringComparison.OrdinalIgnoreCase);
+                    i = end < 0 ? html.Length : end;
+                    break;
+                }
+            }
+
+            text.Append('\n');
+        }
+
+        foreach (var line in System.Net.WebUtility.HtmlDecode(text.ToString()).Split('\n'))
+        {
+            var clean = TextNormalizer.CollapseWhitespace(line);
+            if (clean.Length > 0)
+            {
+                builder.Paragraph(clean);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An upper estimate of the element nesting depth in one linear pass (open tags minus close tags of elements
+    /// that need an end tag); stops early once <paramref name="stopAt"/> is reached.
+    /// </summary>
+    internal static int NestingDepth(string html, int stopAt)
+    {
+        var depth = 0;
+        var max = 0;
+        var i = 0;
+        while (i < html.Length && max < stopAt)
+        {
+            var lt = html.IndexOf('<', i);
+            if (lt < 0 || lt + 1 >= html.Length)
+            {
+                break;
+            }
+
+            if (string.CompareOrdinal(html, lt, "<!--", 0, 4) == 0)
+            {
+                var end = html.IndexOf("-->", lt + 4, StringComparison.Ordinal);
+                i = end < 0 ? html.Length : end + 3;
+                continue;
+            }
+
+            var closing = html[lt + 1] == '/';
+            var start = closing ? lt + 2 : lt + 1;
+            var n = start;
+            while (n < html.Length && (char.IsAsciiLetterOrDigit(html[n]) || html[n] is '-' or ':' or '!'))
+            {
+                n++;
+            }
+
+            if (n == start || !(char.IsAsciiLetter(html[start]) || html[start] == '!'))
+            {
+                i = lt + 1;
+                continue;
+            }
+
+            var name = html[start..n];
+            var gt = html.IndexOf('>', n);
+            if (gt < 0)
+            {
+                break;
+            }
+
+            i = gt + 1;
+            if (NoEndTag.Contains(name) || name.StartsWith('!'))
+            {
+                continue;
+            }
+
+            if (closing)
+            {
+                depth = Math.Max(0, depth - 1);
+                continue;
+            }
+
+            if (html[gt - 1] == '/')
+            {
+                continue; // self-closing (foreign content)
+            }
+
+            if (Array.Exists(RawText, r => r.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                var end = html.IndexOf("</" + name, gt, StringComparison.OrdinalIgnoreCase);
+                i = end < 0 ? html.Length : end;
+                depth++;
+                max = Math.Max(max, depth);
+                continue;
+            }
+
+            depth++;
+            max = Math.Max(max, depth);
+        }
+
+        return max;
     }
 
     private sealed class Walker(LayoutBuilder builder, int headingOffset, CancellationToken ct)

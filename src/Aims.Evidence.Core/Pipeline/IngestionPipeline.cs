@@ -60,9 +60,91 @@ public sealed class IngestionPipeline(
 
     public IControlMapper Mapper => mapper;
 
+    /// <summary>The caps this pipeline enforces; hosts check <see cref="ExtractionLimits.MaxFileBytes"/> before reading a file.</summary>
+    public ExtractionLimits Limits => _options.Limits;
+
+    /// <summary>
+    /// Ingests a file from disk. A file over <see cref="ExtractionLimits.MaxFileBytes"/> is never loaded into memory:
+    /// it is hashed as a stream and recorded as failed with the reason.
+    /// </summary>
+    public async Task<IngestOutcome> IngestFileAsync(string name, string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var size = new FileInfo(path).Length;
+        if (size <= _options.Limits.MaxFileBytes)
+        {
+            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            return await IngestAsync(name, bytes, cancellationToken).ConfigureAwait(false);
+        }
+
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await RecordOversizedAsync(name, stream, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records a document over the size cap as failed without buffering it: the bytes are only hashed.</summary>
+    public async Task<IngestOutcome> RecordOversizedAsync(string name, Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        name = CleanName(name);
+        var clock = Stopwatch.StartNew();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long size = 0;
+        int read;
+        while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            size += read;
+        }
+
+        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        var current = await store.GetCurrentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.Sha256 == sha)
+        {
+            return new IngestOutcome(name, IngestStatus.Unchanged, current, "already ingested with the same content") { Elapsed = clock.Elapsed };
+        }
+
+        var reason = $"the file is {size / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit";
+        _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
+        var record = new DocumentRecord
+        {
+            Id = NewId(),
+            Name = name,
+            Sha256 = sha,
+            Size = size,
+            IngestedAt = DateTimeOffset.UtcNow,
+            RunId = _options.RunId,
+            Status = DocumentStatus.Failed,
+            Reason = reason,
+        };
+        var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
+        return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+    }
+
+    /// <summary>
+    /// A document name as stored and shown: control characters (newlines, escapes, NUL) become '_', surrounding
+    /// whitespace is trimmed and very long names keep their first 200 and last 100 characters.
+    /// </summary>
+    public static string CleanName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var chars = name.Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? '_' : c).ToArray();
+        var clean = new string(chars).Trim();
+        if (clean.Length == 0)
+        {
+            clean = "_";
+        }
+
+        return clean.Length > 300 ? clean[..200] + "…" + clean[^100..] : clean;
+    }
+
     public async Task<IngestOutcome> IngestAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        name = CleanName(name);
         var clock = Stopwatch.StartNew();
         var sha = Convert.ToHexStringLower(SHA256.HashData(content.Span));
 
@@ -156,6 +238,12 @@ public sealed class IngestionPipeline(
         }
 
         var saved = await store.WriteDocumentAsync(new DocumentWrite(document, rows), cancellationToken).ConfigureAwait(false);
+        if (saved.Id != document.Id)
+        {
+            // Another ingestion of the same name and bytes won the race: the store kept its version, not ours.
+            return new IngestOutcome(name, IngestStatus.Unchanged, saved, "already ingested with the same content") { Elapsed = clock.Elapsed };
+        }
+
         if (_logger.IsEnabled(LogLevel.Information))
         {
             _logger.LogInformation("{Name} processed: {Type}, {Passages} passages in {Elapsed} ms", name, classification.DocType, passages.Count, clock.ElapsedMilliseconds);

@@ -115,6 +115,19 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+
+            // The same bytes under the same name are already the current version (e.g. the same file dropped twice at
+            // once, or by another process sharing the file): return that version instead of writing a duplicate.
+            await using (var same = Command(connection, $"SELECT {DocumentColumns} FROM documents d WHERE d.name = $p0 AND d.sha256 = $p1 AND d.is_current = 1 LIMIT 1", write.Document.Name, write.Document.Sha256))
+            {
+                same.Transaction = tx;
+                await using var reader = await same.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return ReadDocument(reader, 0);
+                }
+            }
+
             var previous = await ScalarAsync(connection, "SELECT COALESCE(MAX(version), 0) FROM documents WHERE name = $p0", cancellationToken, tx, write.Document.Name).ConfigureAwait(false);
             var version = Convert.ToInt32(previous, CultureInfo.InvariantCulture) + 1;
             await ExecuteAsync(connection, "UPDATE documents SET is_current = 0 WHERE name = $p0 AND is_current = 1", cancellationToken, tx, write.Document.Name).ConfigureAwait(false);

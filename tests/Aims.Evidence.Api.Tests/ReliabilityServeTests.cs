@@ -1,0 +1,417 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Aims.Evidence.Cli;
+using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Local;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+
+namespace Aims.Evidence.Api.Tests;
+
+/// <summary>"Nothing lost, nothing let in" at the server: hostile upload names, SIGKILL mid-ingestion, load.</summary>
+public sealed class ReliabilityServeTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "aims-rel-" + Guid.NewGuid().ToString("N")[..12]);
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Inbox => Path.Combine(_dir, "inbox");
+
+    private string Db => Path.Combine(_dir, "aims.db");
+
+    public ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(Inbox);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static string Doc(int i) => string.Create(CultureInfo.InvariantCulture, $"""
+        # Procedure {i}: AI system change control
+
+        Every change {i} to a deployed AI system is recorded in the change log with its owner, the reason and the
+        risk assessment that was performed before the change. The change advisory board approves change {i} after
+        reviewing the impact on fairness, robustness and transparency, and the monitoring plan is updated.
+
+        ## Records {i}
+
+        Records of change {i} are retained for five years and are available to internal audit on request.
+        """);
+
+    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null)
+    {
+        var aims = await LocalAims.OpenAsync(Db, new LocalOptions { Mapper = LocalMapper.Lexical, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
+        var key = (await aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct)).Key;
+        var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0");
+        await app.StartAsync(Ct);
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First().TrimEnd('/')) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return (aims, app, client);
+    }
+
+    /// <summary>A multipart body written by hand so the file name reaches the server exactly as a hostile client sends it.</summary>
+    private static ByteArrayContent RawUpload(string fileName, string content)
+    {
+        const string boundary = "----aimsboundary7MA4YWxkTrZu0gW";
+        var body = new StringBuilder()
+            .Append("--").Append(boundary).Append("\r\n")
+            .Append("Content-Disposition: form-data; name=\"file\"; filename=\"").Append(fileName).Append("\"\r\n")
+            .Append("Content-Type: text/markdown\r\n\r\n")
+            .Append(content).Append("\r\n")
+            .Append("--").Append(boundary).Append("--\r\n");
+        var result = new ByteArrayContent(Encoding.UTF8.GetBytes(body.ToString()));
+        result.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+        return result;
+    }
+
+    [Fact]
+    public async Task Uploads_with_hostile_file_names_land_inside_the_inbox_with_safe_names()
+    {
+        var (aims, app, client) = await StartInProcessAsync();
+        try
+        {
+            var names = new[]
+            {
+                "../../evil-traversal.md", "..\\..\\evil-backslash.md", "/etc/evil-absolute.md", "ctl\u0001\u001b[2Jname.md",
+                new string('L', 1000) + ".md", "....", "%2e%2e%2fencoded.md",
+            };
+            var accepted = new List<string>();
+            for (var i = 0; i < names.Length; i++)
+            {
+                using var response = await client.PostAsync("/api/v1/documents", RawUpload(names[i], Doc(i)), Ct);
+                Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.BadRequest, $"{names[i]}: {(int)response.StatusCode}");
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+                    accepted.Add(json.RootElement.GetProperty("fileName").GetString()!);
+                }
+            }
+
+            Assert.Equal(names.Length, accepted.Count);
+            Assert.All(accepted, n =>
+            {
+                Assert.Matches("^[A-Za-z0-9._-]{1,120}$", n);
+                Assert.False(n.StartsWith('.'));
+            });
+
+            // Nothing was written outside the inbox; every file in it has a safe name.
+            Assert.DoesNotContain(Directory.EnumerateFiles(_dir, "evil*", SearchOption.AllDirectories), f => Path.GetDirectoryName(f) != Inbox);
+            Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "evil-traversal.md")));
+            Assert.False(File.Exists("/etc/evil-absolute.md"));
+            Assert.All(Directory.EnumerateFiles(Inbox), f => Assert.Matches("^[A-Za-z0-9._-]{1,120}$", Path.GetFileName(f)));
+
+            // The watcher ingests every upload under its safe name.
+            var deadline = DateTime.UtcNow.AddSeconds(45);
+            IReadOnlyList<DocumentRecord> docs = [];
+            while (DateTime.UtcNow < deadline)
+            {
+                docs = await aims.Store.ListDocumentsAsync(cancellationToken: Ct);
+                if (docs.Count >= names.Length)
+                {
+                    break;
+                }
+
+                await Task.Delay(250, Ct);
+            }
+
+            Assert.Equal(accepted.Order(StringComparer.Ordinal), docs.Select(d => d.Name).Order(StringComparer.Ordinal));
+            Assert.All(docs, d => Assert.Equal(DocumentStatus.Processed, d.Status));
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Inbox_file_over_the_size_cap_is_recorded_failed_and_the_next_file_is_processed()
+    {
+        var (aims, app, client) = await StartInProcessAsync(new Aims.Evidence.Core.Extraction.ExtractionLimits { MaxFileBytes = 1024 * 1024 });
+        try
+        {
+            // Written under a hidden name, then moved in (as uploads do): a sparse 300 MB file, over the 1 MB cap.
+            var temp = Path.Combine(Inbox, ".big.part");
+            await using (var fs = new FileStream(temp, FileMode.CreateNew))
+            {
+                fs.SetLength(300L * 1024 * 1024);
+            }
+
+            File.Move(temp, Path.Combine(Inbox, "big.txt"));
+            await File.WriteAllTextAsync(Path.Combine(Inbox, "good.md"), Doc(7), Ct);
+
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            DocumentRecord? big = null;
+            DocumentRecord? good = null;
+            while (DateTime.UtcNow < deadline && (big is null || good is null))
+            {
+                big = await aims.Store.GetCurrentByNameAsync("big.txt", Ct);
+                good = await aims.Store.GetCurrentByNameAsync("good.md", Ct);
+                await Task.Delay(200, Ct);
+            }
+
+            Assert.NotNull(big);
+            Assert.Equal(DocumentStatus.Failed, big.Status);
+            Assert.Contains("limit", big.Reason, StringComparison.Ordinal);
+            Assert.Equal(300L * 1024 * 1024, big.Size);
+            Assert.Equal(DocumentStatus.Processed, good?.Status);
+            using var health = await client.GetAsync("/api/v1/health", Ct);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Parallel_ingestion_while_a_client_hammers_the_api_gives_no_5xx_and_no_locked_database()
+    {
+        var (aims, app, client) = await StartInProcessAsync();
+        try
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var failures = new List<string>();
+            var requests = 0;
+            var endpoints = new[] { "/api/v1/documents", "/api/v1/gaps", "/api/v1/coverage", "/api/v1/search?q=change%20control", "/api/v1/controls/A.6.2.6", "/api/v1/exports/soa" };
+
+            async Task Hammer(int worker)
+            {
+                var k = worker;
+                while (!stop.IsCancellationRequested)
+                {
+                    var url = endpoints[k++ % endpoints.Length];
+                    try
+                    {
+                        using var response = await client.GetAsync(url, stop.Token);
+                        var body = await response.Content.ReadAsStringAsync(stop.Token);
+                        Interlocked.Increment(ref requests);
+                        if ((int)response.StatusCode >= 500 || body.Contains("database is locked", StringComparison.OrdinalIgnoreCase))
+                        {
+                            lock (failures)
+                            {
+                                failures.Add($"{url}: {(int)response.StatusCode} {body[..Math.Min(200, body.Length)]}");
+                            }
+                        }
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            var hammers = Enumerable.Range(0, 4).Select(w => Task.Run(() => Hammer(w), Ct)).ToArray();
+
+            // Warm up (JIT, first gap report) so the requests really overlap the ingestion below.
+            var warm = Stopwatch.StartNew();
+            while (Volatile.Read(ref requests) < 8 && warm.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            var atStart = Volatile.Read(ref requests);
+
+            // Ingestion bounded by the cores, each worker with its own pipeline over the shared store.
+            var outcomes = new System.Collections.Concurrent.ConcurrentBag<IngestOutcome>();
+            await Parallel.ForEachAsync(Enumerable.Range(0, 100), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = Ct }, async (i, ct) =>
+            {
+                outcomes.Add(await aims.CreatePipeline().IngestAsync($"load/doc-{i:D3}.md", Encoding.UTF8.GetBytes(Doc(1000 + i)), ct));
+            });
+            var during = Volatile.Read(ref requests) - atStart;
+            await stop.CancelAsync();
+            await Task.WhenAll(hammers);
+
+            Assert.Empty(failures);
+            Assert.True(during >= 5, $"only {during} API requests completed during the ingestion ({requests} in all)");
+            Assert.Equal(100, outcomes.Count(o => o.Status == IngestStatus.Processed));
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    private static string? AimsDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(ApiFixture.RepoRoot(), "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
+        return File.Exists(dll) ? dll : null;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private Process StartServe(string dll, int port, List<string> log)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "serve", "--db", Db, "--inbox", Inbox, "--urls", $"http://127.0.0.1:{port}", "--mapper", "lexical" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => Log(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Log(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Log(List<string> log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.Add(line);
+            if (log.Count > 200)
+            {
+                log.RemoveAt(0);
+            }
+        }
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
+        if (!File.Exists(Db))
+        {
+            return 0;
+        }
+
+        try
+        {
+            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Db, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 5 }.ToString());
+            await connection.OpenAsync(Ct);
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = sql;
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(Ct), CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException)
+        {
+            return 0; // schema not there yet, or a writer holds the lock for a moment
+        }
+    }
+
+    private Task<long> ProcessedAsync() => ScalarAsync("SELECT COUNT(*) FROM documents WHERE status = 'processed'");
+
+    [Fact]
+    public async Task Serve_killed_with_sigkill_mid_ingestion_resumes_and_processes_every_document_exactly_once()
+    {
+        var dll = AimsDll();
+        if (dll is null)
+        {
+            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the crash test is skipped.");
+        }
+
+        const int total = 200;
+        for (var i = 0; i < total; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(Inbox, $"doc-{i:D3}.md"), Doc(i), Ct);
+        }
+
+        var log = new List<string>();
+        var clock = Stopwatch.StartNew();
+        var first = StartServe(dll, FreePort(), log);
+        long before;
+        try
+        {
+            // Wait until some, not all, are processed, then SIGKILL (no graceful shutdown, no flush).
+            while ((before = await ProcessedAsync()) < 5)
+            {
+                Assert.False(first.HasExited, "aims serve exited early: " + string.Join('\n', log));
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), "no document processed in 40 s: " + string.Join('\n', log));
+                await Task.Delay(50, Ct);
+            }
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync(Ct);
+            first.Dispose();
+        }
+
+        before = await ProcessedAsync();
+        Assert.InRange(before, 1, total - 1);
+
+        var second = StartServe(dll, FreePort(), log);
+        try
+        {
+            while (await ProcessedAsync() < total)
+            {
+                Assert.False(second.HasExited, "aims serve exited: " + string.Join('\n', log));
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(150), $"{await ProcessedAsync()} of {total} processed after {clock.Elapsed}");
+                await Task.Delay(250, Ct);
+            }
+        }
+        finally
+        {
+            second.Kill(entireProcessTree: true);
+            await second.WaitForExitAsync(Ct);
+            second.Dispose();
+        }
+
+        // Exactly once: one row per name, current, version 1, processed.
+        Assert.Equal(total, await ScalarAsync("SELECT COUNT(*) FROM documents"));
+        Assert.Equal(total, await ScalarAsync("SELECT COUNT(DISTINCT name) FROM documents WHERE is_current = 1 AND version = 1 AND status = 'processed'"));
+
+        // No duplicate passages or mappings, no half-written version.
+        Assert.Equal(0, await ScalarAsync("SELECT COUNT(*) FROM (SELECT document_id, ordinal FROM passages GROUP BY document_id, ordinal HAVING COUNT(*) > 1)"));
+        Assert.Equal(0, await ScalarAsync("SELECT COUNT(*) FROM (SELECT passage_id, control_id FROM mappings GROUP BY passage_id, control_id HAVING COUNT(*) > 1)"));
+        Assert.Equal(0, await ScalarAsync("SELECT COUNT(*) FROM documents d WHERE d.passage_count <> (SELECT COUNT(*) FROM passages p WHERE p.document_id = d.id)"));
+        Assert.Equal(0, await ScalarAsync("SELECT COUNT(*) FROM documents WHERE status = 'processed' AND passage_count = 0"));
+        Assert.Equal(await ScalarAsync("SELECT COUNT(*) FROM passages"), await ScalarAsync("SELECT COUNT(*) FROM passages_fts"));
+        Assert.Equal("ok", await IntegrityAsync());
+        TestContext.Current.SendDiagnosticMessage($"crash test: killed after {before} processed; all {total} in {clock.Elapsed}");
+    }
+
+    private async Task<string> IntegrityAsync()
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Db, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync(Ct);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA integrity_check";
+        return (string)(await cmd.ExecuteScalarAsync(Ct))!;
+    }
+}
