@@ -50,6 +50,7 @@ public static partial class AimsCli
         root.Subcommands.Add(EvalCommand(output, error));
         root.Subcommands.Add(ServeCommand(output));
         root.Subcommands.Add(KeysCommand(output));
+        root.Subcommands.Add(BenchCommand(output, error));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
