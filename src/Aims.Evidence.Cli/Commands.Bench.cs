@@ -317,7 +317,7 @@ public static partial class AimsCli
             var copy = 0;
             string[] searches = ["risk", "impact assessment", "data quality", "human oversight of AI systems"];
             var rows = new List<(int Size, Stats Gap, Stats Coverage, Stats Search)>();
-            await output.WriteLineAsync("| passages | gap report p50 / p95 (ms) | coverage p50 / p95 (ms) | search p50 / p95 (ms) | fill (s) |").ConfigureAwait(false);
+            await output.WriteLineAsync("| passages | gap report first call after the writes (ms) | gap report p50 / p95 (ms) | coverage p50 / p95 (ms) | search p50 / p95 (ms) | fill (s) |").ConfigureAwait(false);
             foreach (var size in sizes.Order())
             {
                 var fill = Stopwatch.StartNew();
@@ -350,7 +350,7 @@ public static partial class AimsCli
                 var n = 0;
                 var search = await Time(iterations, async () => await store.SearchAsync(new SearchQuery(searches[n++ % searches.Length], Limit: 21), ct).ConfigureAwait(false)).ConfigureAwait(false);
                 rows.Add((written, gap, coverage, search));
-                await output.WriteLineAsync($"| {written} | {F(gap.P50)} / {F(gap.P95)} | {F(coverage.P50)} / {F(coverage.P95)} | {F(search.P50)} / {F(search.P95)} | {F(fillSeconds)} |").ConfigureAwait(false);
+                await output.WriteLineAsync($"| {written} | {F(gap.First)} | {F(gap.P50)} / {F(gap.P95)} | {F(coverage.P50)} / {F(coverage.P95)} | {F(search.P50)} / {F(search.P95)} | {F(fillSeconds)} |").ConfigureAwait(false);
             }
 
             var first = rows[0];
@@ -376,11 +376,13 @@ public static partial class AimsCli
         }
     }
 
-    private readonly record struct Stats(double P50, double P95);
+    private readonly record struct Stats(double P50, double P95, double First);
 
     private static async Task<Stats> Time<T>(int iterations, Func<Task<T>> call)
     {
-        await call().ConfigureAwait(false); // warm-up
+        var first = Stopwatch.StartNew();
+        await call().ConfigureAwait(false); // warm-up, reported as "first" (cold: right after the store was written)
+        var firstMs = first.Elapsed.TotalMilliseconds;
         var ms = new double[iterations];
         for (var i = 0; i < iterations; i++)
         {
@@ -390,7 +392,7 @@ public static partial class AimsCli
         }
 
         Array.Sort(ms);
-        return new Stats(Percentile(ms, 0.50), Percentile(ms, 0.95));
+        return new Stats(Percentile(ms, 0.50), Percentile(ms, 0.95), firstMs);
     }
 
     private static double Percentile(double[] sorted, double p)
