@@ -44,7 +44,7 @@ public static partial class AimsCli
             ct).ConfigureAwait(false));
 
         var docs = new Option<int>("--docs") { Description = "Documents for the many-documents case.", DefaultValueFactory = _ => 1000 };
-        var mapper = new Option<string>("--mapper") { Description = "hybrid (default, embeddings) or lexical.", DefaultValueFactory = _ => "hybrid", Recursive = true };
+        var mapper = new Option<string>("--mapper") { Description = "hybrid (default, embeddings) or lexical.", DefaultValueFactory = _ => "hybrid" };
         mapper.AcceptOnlyFromAmong("hybrid", "lexical");
         var big = new Option<string>("--big") { Description = "File of the single-large-document case.", DefaultValueFactory = _ => "audit-algorithmaudit-duo-preventing-prejudice.pdf" };
         var cases = new Option<string>("--cases") { Description = "big, many or both.", DefaultValueFactory = _ => "big,many" };
@@ -62,9 +62,10 @@ public static partial class AimsCli
         var caseKind = new Argument<string>("case");
         var caseArg = new Argument<string>("input");
         var caseDocs = new Option<int>("--docs") { DefaultValueFactory = _ => 1000 };
-        var memoryCase = new Command("memory-case", "(internal) one case of `bench memory`.") { caseKind, caseArg, caseDocs };
+        var caseMapper = new Option<string>("--mapper") { DefaultValueFactory = _ => "hybrid" };
+        var memoryCase = new Command("memory-case", "(internal) one case of `bench memory`.") { caseKind, caseArg, caseDocs, caseMapper };
         memoryCase.Hidden = true;
-        memoryCase.SetAction(async (parse, ct) => await MemoryCaseAsync(output, parse.GetValue(caseKind)!, parse.GetValue(caseArg)!, parse.GetValue(caseDocs), parse.GetValue(mapper)!, ct).ConfigureAwait(false));
+        memoryCase.SetAction(async (parse, ct) => await MemoryCaseAsync(output, parse.GetValue(caseKind)!, parse.GetValue(caseArg)!, parse.GetValue(caseDocs), parse.GetValue(caseMapper)!, ct).ConfigureAwait(false));
 
         return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase };
     }
@@ -418,7 +419,7 @@ public static partial class AimsCli
                 _ => throw new UsageException($"unknown case {kind}: big or many"),
             };
             var (exit, lines, seconds) = await RunChildAsync(["bench", "memory-case", kind, input, "--docs", docs.ToString(Inv), "--mapper", mapper], ct).ConfigureAwait(false);
-            var peak = lines.Select(l => l.StartsWith("peak_working_set_bytes=", StringComparison.Ordinal) ? long.Parse(l["peak_working_set_bytes=".Length..], Inv) : 0).Max();
+            var peak = lines.Select(l => l.StartsWith("peak_working_set_bytes=", StringComparison.Ordinal) ? long.Parse(l["peak_working_set_bytes=".Length..], Inv) : 0).DefaultIfEmpty(0).Max();
             var detail = lines.FirstOrDefault(l => l.StartsWith("case ", StringComparison.Ordinal)) ?? string.Empty;
             failed |= exit != 0 || peak == 0;
             await output.WriteLineAsync($"{kind}: {detail}  mapper={mapper}  child exit={exit}  {F(seconds)} s  PEAK WORKING SET {F(peak / 1048576.0, 0)} MB (target <= 800)").ConfigureAwait(false);
