@@ -63,6 +63,7 @@ public static partial class AimsCli
         root.Subcommands.Add(ServeCommand(output));
         root.Subcommands.Add(KeysCommand(output));
         root.Subcommands.Add(LlmCostCommand(output));
+        root.Subcommands.Add(BenchCommand(output, error));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -13,7 +13,39 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     public IEvidenceStore Store => store;
 
+    private volatile CachedGapReport? _gapCache;
+
+    /// <summary>
+    /// The gap report. With a store that has a version (<see cref="IStoreVersion"/>), the report is cached until the
+    /// store changes or until the first moment an entry would turn stale with the passing of time, so it stays
+    /// identical to a fresh analysis; only <see cref="GapReport.GeneratedAt"/> is re-stamped.
+    /// </summary>
     public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
+    {
+        if (store is not IStoreVersion versioned)
+        {
+            return await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var version = await versioned.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+        var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
+        if (_gapCache is { } cached && cached.Version == version && now < cached.ValidUntil)
+        {
+            return cached.Report with { GeneratedAt = now };
+        }
+
+        var report = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
+        var validUntil = report.Entries
+            .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
+            .Select(e => e.NewestEvidence!.Value + period)
+            .DefaultIfEmpty(DateTimeOffset.MaxValue)
+            .Min();
+        _gapCache = new CachedGapReport(version, report, validUntil);
+        return report;
+    }
+
+    private async Task<GapReport> AnalyzeAsync(CancellationToken cancellationToken)
     {
         var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
         var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
@@ -21,6 +53,8 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
             .Select(d => d.DocType!).ToHashSet(StringComparer.Ordinal);
         return new GapAnalyzer(catalog, gapOptions).Analyze(links, present);
     }
+
+    private sealed record CachedGapReport(long Version, GapReport Report, DateTimeOffset ValidUntil);
 
     /// <summary>One line per passage of every current processed document, with the mappings the system stands behind (score-descending).</summary>
     public async IAsyncEnumerable<PassageExport> ExportPassagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)

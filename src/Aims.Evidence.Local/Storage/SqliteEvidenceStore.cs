@@ -10,7 +10,7 @@ namespace Aims.Evidence.Local.Storage;
 /// The embedded store: one SQLite file in WAL mode, versioned migrations, one writer at a time within the process
 /// (SQLite's busy timeout covers other processes), FTS5 for lexical passage search.
 /// </summary>
-public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IReviewStore, IDisposable
+public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IReviewStore, IStoreVersion, IDisposable
 {
     private const string DocumentColumns = "d.id, d.name, d.sha256, d.size, d.media_type, d.doc_type, d.doc_type_confidence, d.status, d.reason, d.version, d.is_current, d.page_count, d.passage_count, d.ingested_at, d.effective_date, d.run_id";
     private const string PassageColumns = "p.id, p.document_id, p.ordinal, p.page, p.headings, p.text, p.start, p.length, p.kind";
@@ -251,50 +251,96 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var sql = new StringBuilder($"SELECT {DocumentColumns}, {PassageColumns}, bm25(passages_fts) AS rank FROM passages_fts f ")
-            .Append("JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id ")
-            .Append("WHERE passages_fts MATCH $p0 AND d.is_current = 1 AND d.status = 'processed'");
-        var args = new List<object?> { match };
-        if (!string.IsNullOrWhiteSpace(query.DocType))
+        var limit = Math.Clamp(query.Limit, 1, 200);
+        List<(DocumentRecord Doc, PassageRecord Passage, double Score)>? hits = null;
+        if (string.IsNullOrWhiteSpace(query.DocType) && string.IsNullOrWhiteSpace(query.ControlId))
         {
-            args.Add(query.DocType);
-            sql.Append(" AND d.doc_type = $p").Append(args.Count - 1);
+            // Fast path: rank inside FTS5 first (top-k by bm25 without touching passage rows), then join only those.
+            // If superseded or failed documents leave fewer than the limit, fall through to the full query below.
+            const string topK = "SELECT rowid, rank FROM passages_fts WHERE passages_fts MATCH $p0 ORDER BY rank LIMIT $p1";
+            hits = await ReadHitsAsync(
+                connection,
+                $"SELECT {DocumentColumns}, {PassageColumns}, f.rank FROM ({topK}) f JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id " +
+                "WHERE d.is_current = 1 AND d.status = 'processed' ORDER BY f.rank LIMIT $p2",
+                [match, (limit * 2) + 16, limit],
+                cancellationToken).ConfigureAwait(false);
+            if (hits.Count < limit)
+            {
+                hits = null;
+            }
         }
 
-        if (!string.IsNullOrWhiteSpace(query.ControlId))
+        if (hits is null)
         {
-            args.Add(query.ControlId);
-            sql.Append(" AND EXISTS (SELECT 1 FROM mappings m WHERE m.passage_id = p.id AND m.review <> 'rejected' AND m.control_id = $p").Append(args.Count - 1).Append(')');
+            var sql = new StringBuilder($"SELECT {DocumentColumns}, {PassageColumns}, bm25(passages_fts) AS rank FROM passages_fts f ")
+                .Append("JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id ")
+                .Append("WHERE passages_fts MATCH $p0 AND d.is_current = 1 AND d.status = 'processed'");
+            var args = new List<object?> { match };
+            if (!string.IsNullOrWhiteSpace(query.DocType))
+            {
+                args.Add(query.DocType);
+                sql.Append(" AND d.doc_type = $p").Append(args.Count - 1);
+            }
+
+            if (!string.IsNullOrWhiteSpace(query.ControlId))
+            {
+                args.Add(query.ControlId);
+                sql.Append(" AND EXISTS (SELECT 1 FROM mappings m WHERE m.passage_id = p.id AND m.review <> 'rejected' AND m.control_id = $p").Append(args.Count - 1).Append(')');
+            }
+
+            args.Add(limit);
+            sql.Append(" ORDER BY rank LIMIT $p").Append(args.Count - 1);
+            hits = await ReadHitsAsync(connection, sql.ToString(), [.. args], cancellationToken).ConfigureAwait(false);
         }
 
-        args.Add(Math.Clamp(query.Limit, 1, 200));
-        sql.Append(" ORDER BY rank LIMIT $p").Append(args.Count - 1);
-
-        var hits = new List<(DocumentRecord Doc, PassageRecord Passage, double Score)>();
-        await using (var cmd = Command(connection, sql.ToString(), [.. args]))
-        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        // The mappings of all hits in one query (not one per hit), grouped by passage, score-descending.
+        var mappings = new Dictionary<string, List<MappingRecord>>(StringComparer.Ordinal);
+        if (hits.Count > 0)
         {
+            var ids = hits.Select(h => h.Passage.Id).Distinct(StringComparer.Ordinal).ToArray();
+            var inList = string.Join(", ", ids.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)));
+            await using var cmd = Command(connection, $"SELECT {MappingColumns} FROM mappings m WHERE m.passage_id IN ({inList}) AND m.review <> 'rejected' ORDER BY m.passage_id, m.score DESC", ids);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                hits.Add((ReadDocument(reader, 0), ReadPassage(reader, 16), -reader.GetDouble(25)));
+                var m = ReadMapping(reader, 0);
+                if (!mappings.TryGetValue(m.PassageId, out var list))
+                {
+                    mappings[m.PassageId] = list = [];
+                }
+
+                list.Add(m);
             }
         }
 
         var result = new List<SearchHit>(hits.Count);
         foreach (var (doc, passage, score) in hits)
         {
-            var mappings = new List<MappingRecord>();
-            await using var cmd = Command(connection, $"SELECT {MappingColumns} FROM mappings m WHERE m.passage_id = $p0 AND m.review <> 'rejected' ORDER BY m.score DESC", passage.Id);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                mappings.Add(ReadMapping(reader, 0));
-            }
-
-            result.Add(new SearchHit(doc, passage, Math.Round(score, 4), mappings));
+            result.Add(new SearchHit(doc, passage, Math.Round(score, 4), mappings.TryGetValue(passage.Id, out var list) ? list : []));
         }
 
         return result;
+    }
+
+    private static async Task<List<(DocumentRecord Doc, PassageRecord Passage, double Score)>> ReadHitsAsync(SqliteConnection connection, string sql, object?[] args, CancellationToken cancellationToken)
+    {
+        var hits = new List<(DocumentRecord Doc, PassageRecord Passage, double Score)>();
+        await using var cmd = Command(connection, sql, args);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            hits.Add((ReadDocument(reader, 0), ReadPassage(reader, 16), -reader.GetDouble(25)));
+        }
+
+        return hits;
+    }
+
+    /// <summary>Grows on every write to documents, passages or mappings, by any process (triggers of schema v3).</summary>
+    public async Task<long> GetVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return Convert.ToInt64(await ScalarAsync(connection, "SELECT version FROM store_version WHERE id = 1", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
     public async Task SaveRunAsync(RunRecord run, CancellationToken cancellationToken = default)

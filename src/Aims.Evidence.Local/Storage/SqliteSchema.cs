@@ -136,5 +136,19 @@ internal static class SqliteSchema
             )
             """,
         ],
+        // v4: a version counter bumped by every write to documents, passages and mappings (read models cache per version).
+        [
+            "CREATE TABLE store_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)",
+            "INSERT INTO store_version (id, version) VALUES (1, 0)",
+            "CREATE TRIGGER store_version_documents_insert AFTER INSERT ON documents BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_documents_update AFTER UPDATE ON documents BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_documents_delete AFTER DELETE ON documents BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_mappings_insert AFTER INSERT ON mappings BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_mappings_update AFTER UPDATE ON mappings BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_mappings_delete AFTER DELETE ON mappings BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_passages_insert AFTER INSERT ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_passages_update AFTER UPDATE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_passages_delete AFTER DELETE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+        ],
     ];
 }
