@@ -35,12 +35,13 @@ public sealed record LocalEmbeddingOptions
     public int MaxInputWords { get; init; } = 200;
 
     /// <summary>
-    /// Upper bound on the characters of one batch, counted as inputs x the longest (padded) input: long inputs go in
-    /// smaller batches so the attention buffers (batch x heads x tokens^2) stay bounded. 12,000 characters keep
-    /// batches of 32 for passages up to ~375 characters and about 9 for 200-word passages. 0 disables the bound.
-    /// Vectors do not depend on the batch beyond float rounding (the model masks padding).
+    /// Upper bound on the characters of one batch, counted as inputs x the longest (padded) input, so long inputs go
+    /// in smaller batches and the attention buffers (batch x heads x tokens^2) stay bounded. 0 (the default) keeps
+    /// fixed batches of <see cref="BatchSize"/>. 12,000 (about 9 inputs of 200 words, 32 of ~375 characters) took the
+    /// 77-page audit report's peak working set from 1,137 to 1,012 MB; its effect on throughput is not yet measured
+    /// on a quiet machine (docs/PERFORMANCE.md), hence opt-in. Vectors differ from fixed batches by float rounding only.
     /// </summary>
-    public int MaxBatchChars { get; init; } = 12_000;
+    public int MaxBatchChars { get; init; }
 
     /// <summary>Sort inputs by length before batching (restoring order afterwards) so batches carry little padding.</summary>
     public bool SortByLength { get; init; } = true;
@@ -102,6 +103,7 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxInputWords);
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBatchChars);
         _options = options;
         ModelId = ModelIdOf(options.Model);
         Metadata = new EmbeddingGeneratorMetadata("aims-local-onnx", providerUri: null, ModelId, Dimensions);
