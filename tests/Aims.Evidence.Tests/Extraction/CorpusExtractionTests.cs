@@ -1,3 +1,4 @@
+using Aims.Evidence.Core.Lexical;
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Extraction;
@@ -82,11 +83,11 @@ public class CorpusExtractionTests(ITestOutputHelper output)
                 cache[file] = doc = await Read(path);
             }
 
-            var blocks = doc.Blocks.Select(b => Normalise(b.Text)).ToList();
-            var whole = Normalise(doc.Text);
+            var blocks = doc.Blocks.Select(b => Tokenizer.Normalize(b.Text)).ToList();
+            var whole = Tokenizer.Normalize(doc.Text);
             foreach (var passage in passages.EnumerateArray())
             {
-                var quote = Normalise(passage.GetProperty("quote").GetString()!);
+                var quote = Tokenizer.Normalize(passage.GetProperty("quote").GetString()!);
                 total++;
                 if (blocks.Any(b => b.Contains(quote, StringComparison.Ordinal)))
                 {
@@ -107,31 +108,5 @@ public class CorpusExtractionTests(ITestOutputHelper output)
         }
 
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "aims-quote-coverage.txt"), $"{found}/{total}\n");
-    }
-
-    internal static string Normalise(string text)
-    {
-        var s = text.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
-        var sb = new StringBuilder(s.Length);
-        var space = false;
-        foreach (var c in s)
-        {
-            if (char.IsLetterOrDigit(c))
-            {
-                if (space && sb.Length > 0)
-                {
-                    sb.Append(' ');
-                }
-
-                space = false;
-                sb.Append(c);
-            }
-            else
-            {
-                space = true;
-            }
-        }
-
-        return sb.ToString();
     }
 }
