@@ -107,7 +107,7 @@ public sealed class IngestionPipeline(
             return new IngestOutcome(name, IngestStatus.Unchanged, current, "already ingested with the same content") { Elapsed = clock.Elapsed };
         }
 
-        var reason = $"the file is {size / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit";
+        var reason = OversizeReason(size);
         _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
         var record = new DocumentRecord
         {
@@ -175,7 +175,7 @@ public sealed class IngestionPipeline(
         {
             if (content.Length > _options.Limits.MaxFileBytes)
             {
-                throw new DocumentRejectedException(RejectionKind.Invalid, $"the file is {content.Length / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit");
+                throw new DocumentRejectedException(RejectionKind.Invalid, OversizeReason(content.Length));
             }
 
             extracted = await reader.ReadAsync(content, name, _options.Limits, cancellationToken).ConfigureAwait(false);
@@ -251,6 +251,10 @@ public sealed class IngestionPipeline(
 
         return new IngestOutcome(name, IngestStatus.Processed, saved, null) { Elapsed = clock.Elapsed };
     }
+
+    /// <summary>The one wording of the size-cap reason, whether the file was streamed or already in memory.</summary>
+    private string OversizeReason(long size) =>
+        $"the file is {size / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit";
 
     private static string NewId() => Guid.CreateVersion7().ToString("N");
 }
