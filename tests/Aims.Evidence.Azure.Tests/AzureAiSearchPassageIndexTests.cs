@@ -197,6 +197,8 @@ public sealed class AzureAiSearchPassageIndexTests
     {
         await using var server = new LocalHttpServer(_ => ServerReply.Json(207, """{"value":[{"key":"x","status":false,"errorMessage":"Document is too large","statusCode":400}]}"""));
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Index(server).IndexDocumentAsync(Document, [Passage(0)], cancellationToken: TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => Index(server).IndexDocumentAsync(Document, [Passage(0)], cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Contains("Document is too large", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 passages", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -132,6 +132,24 @@ public sealed class TableEvidenceStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Concurrent_versions_of_one_name_get_distinct_numbers_and_one_current()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = await NewStoreAsync();
+        await store.WriteDocumentAsync(Write("c1", "shared.md", "sha-c1", 1, "7.5"), ct);
+
+        var writes = await Task.WhenAll(
+            Enumerable.Range(2, 4).Select(i => Task.Run(() => store.WriteDocumentAsync(Write($"c{i}", "shared.md", $"sha-c{i}", 1, "7.5"), ct), ct)));
+
+        Assert.Equal([2, 3, 4, 5], writes.Select(w => w.Version).Order());
+        var versions = await store.GetVersionsAsync("shared.md", ct);
+        Assert.Equal(5, versions.Count);
+        var current = Assert.Single(versions, v => v.IsCurrent);
+        Assert.Equal(5, current.Version);
+        Assert.Equal(current.Id, (await store.GetCurrentByNameAsync("shared.md", ct))?.Id);
+    }
+
+    [Fact]
     public async Task Reads_are_idempotent_and_rewriting_the_same_version_keeps_its_number()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Storage;
+using Azure;
 using Azure.Search.Documents;
 using Azure.Search.Documents.Indexes;
 using Azure.Search.Documents.Indexes.Models;
@@ -308,11 +309,20 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
 
     private async Task<int> SendBatchAsync(List<PassageSearchDocument> batch, CancellationToken cancellationToken)
     {
-        var response = await _searchClient.IndexDocumentsAsync(
-            IndexDocumentsBatch.MergeOrUpload(batch),
-            new IndexDocumentsOptions { ThrowOnAnyError = true },
-            cancellationToken).ConfigureAwait(false);
-        return response.Value.Results.Count(r => r.Succeeded);
+        try
+        {
+            var response = await _searchClient.IndexDocumentsAsync(
+                IndexDocumentsBatch.MergeOrUpload(batch),
+                new IndexDocumentsOptions { ThrowOnAnyError = true },
+                cancellationToken).ConfigureAwait(false);
+            return response.Value.Results.Count(r => r.Succeeded);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0 && ex.InnerExceptions.All(e => e is RequestFailedException))
+        {
+            // The client reports per-document failures (HTTP 207) as one aggregate: surface them as one request failure.
+            var first = (RequestFailedException)ex.InnerExceptions[0];
+            throw new RequestFailedException(first.Status, $"{ex.InnerExceptions.Count} of {batch.Count} passages were not indexed: {ex.Message}", ex);
+        }
     }
 
     private static SearchHit ToHit(PassageSearchDocument d, double score)
