@@ -240,8 +240,10 @@ public sealed class IngestionPipeline(
         var saved = await store.WriteDocumentAsync(new DocumentWrite(document, rows), cancellationToken).ConfigureAwait(false);
         if (saved.Id != document.Id)
         {
-            // Another ingestion of the same name and bytes won the race: the store kept its version, not ours.
-            return new IngestOutcome(name, IngestStatus.Unchanged, saved, "already ingested with the same content") { Elapsed = clock.Elapsed };
+            // Another ingestion of the same bytes won the race (same name, or a twin under another name): the store
+            // kept its version, not ours; the outcome is the one a sequential ingestion would have given.
+            var reason = saved.Name == name ? "already ingested with the same content" : $"identical to already ingested \"{saved.Name}\"";
+            return new IngestOutcome(name, IngestStatus.Unchanged, saved, reason) { Elapsed = clock.Elapsed };
         }
 
         if (_logger.IsEnabled(LogLevel.Information))

@@ -20,7 +20,10 @@ public interface IEvidenceStore
     /// <summary>
     /// Writes a document version with its passages and mappings in one transaction. The version number is
     /// assigned by the store (previous current version of the same name + 1) and that previous version stops
-    /// being current. Returns the record as stored.
+    /// being current. Returns the record as stored. When the same name and bytes are already current, nothing is
+    /// written and that record is returned (callers detect this by a different id). The SQLite store also returns,
+    /// without writing, the current processed version of another name with the same bytes for a processed write
+    /// (atomic twin detection).
     /// </summary>
     Task<DocumentRecord> WriteDocumentAsync(DocumentWrite write, CancellationToken cancellationToken = default);
 

@@ -128,6 +128,20 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
                 }
             }
 
+            // Identical bytes already processed under another name: a sequential ingestion reports that twin as
+            // unchanged and stores nothing (IngestionPipeline). Two names with the same bytes ingested at once both
+            // pass that check, so it is repeated here, inside the write transaction: the first processed write wins.
+            if (write.Document.Status == DocumentStatus.Processed)
+            {
+                await using var twin = Command(connection, $"SELECT {DocumentColumns} FROM documents d WHERE d.sha256 = $p0 AND d.is_current = 1 AND d.status = 'processed' ORDER BY d.ingested_at LIMIT 1", write.Document.Sha256);
+                twin.Transaction = tx;
+                await using var reader = await twin.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return ReadDocument(reader, 0);
+                }
+            }
+
             var previous = await ScalarAsync(connection, "SELECT COALESCE(MAX(version), 0) FROM documents WHERE name = $p0", cancellationToken, tx, write.Document.Name).ConfigureAwait(false);
             var version = Convert.ToInt32(previous, CultureInfo.InvariantCulture) + 1;
             await ExecuteAsync(connection, "UPDATE documents SET is_current = 0 WHERE name = $p0 AND is_current = 1", cancellationToken, tx, write.Document.Name).ConfigureAwait(false);

@@ -373,6 +373,52 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public async Task Identical_bytes_under_different_names_at_once_give_the_sequential_outcome()
+    {
+        using var tmp = new TempDir();
+        using var aims = await OpenAsync(tmp);
+        var text = GoodText + string.Concat(Enumerable.Repeat(" Additional paragraph about monitoring of deployed models.", 200));
+
+        // Sequential reference: the second name with identical bytes is reported unchanged, pointing at the first.
+        var seqBytes = Encoding.UTF8.GetBytes(text + " sequential");
+        var first = await aims.CreatePipeline().IngestAsync("seq-a.md", seqBytes, Ct);
+        var second = await aims.CreatePipeline().IngestAsync("seq-b.md", seqBytes, Ct);
+        Assert.Equal(IngestStatus.Processed, first.Status);
+        Assert.Equal(IngestStatus.Unchanged, second.Status);
+        Assert.Equal(first.Document!.Id, second.Document!.Id);
+        Assert.Equal("identical to already ingested \"seq-a.md\"", second.Reason);
+
+        const int rounds = 20;
+        const int names = 3;
+        for (var round = 0; round < rounds; round++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text + " round " + round);
+            using var start = new ManualResetEventSlim();
+            var tasks = Enumerable.Range(0, names)
+                .Select(n => Task.Run(() => { start.Wait(Ct); return aims.CreatePipeline().IngestAsync($"r{round}-name{n}.md", bytes, Ct); }, Ct))
+                .ToArray();
+            start.Set();
+            var outcomes = await Task.WhenAll(tasks);
+            var winner = Assert.Single(outcomes, o => o.Status == IngestStatus.Processed);
+            Assert.All(outcomes.Where(o => o != winner), o =>
+            {
+                Assert.Equal(IngestStatus.Unchanged, o.Status);
+                Assert.Equal(winner.Document!.Id, o.Document!.Id);
+                Assert.Equal($"identical to already ingested \"{winner.Name}\"", o.Reason);
+            });
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={tmp.Db};Mode=ReadOnly");
+        await connection.OpenAsync(Ct);
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM (SELECT sha256 FROM documents WHERE is_current = 1 GROUP BY sha256 HAVING COUNT(*) > 1))";
+        await using var reader = await cmd.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+        Assert.Equal(rounds + 1, reader.GetInt64(0)); // one row per distinct content, none for the twins
+        Assert.Equal(0, reader.GetInt64(1));
+    }
+
+    [Fact]
     public async Task Prompt_injection_text_is_ingested_as_data()
     {
         const string injection = """
