@@ -16,7 +16,7 @@ public static partial class AimsCli
         var mapper = MapperOption();
         var command = new Command("ingest", "Ingest documents: extract, segment, classify, map to ISO/IEC 42001, store.")
         {
-            paths, json, mapper, LlmProviderOption, LlmEndpointOption, LlmModelOption, LlmApiKeyOption, LlmTokenBudgetOption,
+            paths, json, mapper, LlmProviderOption, LlmEndpointOption, LlmModelOption, LlmApiKeyOption, LlmTokenBudgetOption, LlmRedactOption,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -36,7 +36,7 @@ public static partial class AimsCli
                 PrintOutcomes(Console(output), outcomes);
                 if (usage is not null)
                 {
-                    await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LLM ({llm.Model}): {usage.Calls} calls, {usage.PromptTokens} prompt + {usage.CompletionTokens} completion tokens, {usage.CacheHits} cached passages, {usage.Fallbacks} fallbacks, {usage.RejectedIds} rejected ids.")).ConfigureAwait(false);
+                    await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"LLM ({llm.Model}): {usage.Calls} calls, {usage.PromptTokens} prompt + {usage.CompletionTokens} completion tokens, {usage.CacheHits} cached passages, {usage.Fallbacks} fallbacks, {usage.RejectedIds} rejected ids, {usage.Redactions} identifiers redacted.")).ConfigureAwait(false);
                 }
             }
 

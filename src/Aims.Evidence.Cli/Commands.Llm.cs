@@ -12,6 +12,7 @@ public static partial class AimsCli
     internal static readonly Option<string?> LlmEndpointOption = new("--llm-endpoint") { Description = "Azure OpenAI resource URL or OpenAI-compatible base URL (e.g. http://localhost:11434/v1); alone it implies --llm-provider openai." };
     internal static readonly Option<string?> LlmModelOption = new("--llm-model") { Description = "Model id, or the Azure OpenAI deployment name." };
     internal static readonly Option<string?> LlmApiKeyOption = new("--llm-api-key") { Description = "API key (prefer AIMS__LLM__APIKEY in the environment)." };
+    internal static readonly Option<bool> LlmRedactOption = new("--llm-redact") { Description = "Replace e-mail addresses, phone numbers, IBANs, card numbers, IP addresses and SSNs with placeholders before text goes to the model (default true; --llm-redact false to send text as is)." };
     internal static readonly Option<long?> LlmTokenBudgetOption = new("--llm-token-budget") { Description = "Prompt + completion tokens this run may spend; then batches fall back to the embedded mapper." };
 
     /// <summary>
@@ -34,6 +35,7 @@ public static partial class AimsCli
                 Model = parse.GetValue(LlmModelOption) ?? options.Model,
                 ApiKey = parse.GetValue(LlmApiKeyOption) ?? options.ApiKey,
                 TokenBudget = parse.GetValue(LlmTokenBudgetOption) ?? options.TokenBudget,
+                Redact = parse.GetResult(LlmRedactOption) is { Implicit: false } ? parse.GetValue(LlmRedactOption) : options.Redact,
             };
             if (parse.GetValue(LlmEndpointOption) is not null && parse.GetValue(LlmProviderOption) is null && LlmProviders.Normalize(options.Provider) == LlmProviders.None)
             {
@@ -125,5 +127,6 @@ public static partial class AimsCli
         rejectedIds = u.RejectedIds,
         fallbacks = u.Fallbacks,
         repairs = u.Repairs,
+        redactions = u.Redactions,
     };
 }

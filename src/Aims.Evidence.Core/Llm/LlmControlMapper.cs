@@ -158,7 +158,14 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var prompt = await RenderAsync(localIds, passages, candidates, context, cancellationToken).ConfigureAwait(false);
+            var redactions = new RedactionCounts();
+            var prompt = await RenderAsync(localIds, passages, candidates, context, redactions, cancellationToken).ConfigureAwait(false);
+            usage = usage with { Redactions = redactions.Total };
+            if (redactions.Total > 0 && _logger.IsEnabled(LogLevel.Information))
+            {
+                _logger.LogInformation("Redacted before sending {Count} passages of {Document}: {Redactions}", batch.Length, context.DocumentName, redactions.ToString());
+            }
+
             var history = new ChatHistory();
             history.AddUserMessage(prompt);
             string? lastError = null;
@@ -232,17 +239,22 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
             PromptVersion = PromptVersion,
         };
 
-    private async Task<string> RenderAsync((string Id, int Index)[] ids, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, MappingContext context, CancellationToken cancellationToken)
+    private async Task<string> RenderAsync((string Id, int Index)[] ids, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, MappingContext context, RedactionCounts redactions, CancellationToken cancellationToken)
     {
-        var args = BuildArguments(ids.Select(x => (x.Id, passages[x.Index], (IReadOnlyList<string>)[.. candidates[x.Index].Select(c => c.ControlId)])).ToArray(), context.DocumentName, context.DocType, _catalog);
+        var args = BuildArguments(ids.Select(x => (x.Id, passages[x.Index], (IReadOnlyList<string>)[.. candidates[x.Index].Select(c => c.ControlId)])).ToArray(), context.DocumentName, context.DocType, _catalog, _options.Redact ? PiiRedactor.Default : null, redactions);
         return await _prompt.RenderAsync(_kernel, args, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The template arguments for one batch: candidate glossary and delimited, neutralised passages.</summary>
-    public static KernelArguments BuildArguments(IReadOnlyList<(string Id, Passage Passage, IReadOnlyList<string> Offered)> batch, string documentName, string docType, IsoCatalog catalog)
+    /// <summary>
+    /// The template arguments for one batch: candidate glossary and delimited, neutralised passages. With a
+    /// <paramref name="redactor"/>, the document name, headings and passage text are redacted first (counted in
+    /// <paramref name="redactions"/>).
+    /// </summary>
+    public static KernelArguments BuildArguments(IReadOnlyList<(string Id, Passage Passage, IReadOnlyList<string> Offered)> batch, string documentName, string docType, IsoCatalog catalog, PiiRedactor? redactor = null, RedactionCounts? redactions = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(catalog);
+        string Clean(string text) => Neutralise(redactor is null ? text : redactor.Redact(text, redactions));
         var glossary = new StringBuilder();
         foreach (var id in batch.SelectMany(b => b.Offered).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
@@ -253,19 +265,19 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         var text = new StringBuilder();
         foreach (var (id, passage, offered) in batch)
         {
-            var heading = passage.Headings.Count > 0 ? Neutralise(string.Join(" > ", passage.Headings)) : string.Empty;
+            var heading = passage.Headings.Count > 0 ? Clean(string.Join(" > ", passage.Headings)) : string.Empty;
             text.Append("<passage id=\"").Append(id).Append("\" offered=\"").Append(string.Join(", ", offered)).Append('"');
             if (heading.Length > 0)
             {
                 text.Append(" section=\"").Append(heading.Replace("\"", "'", StringComparison.Ordinal)).Append('"');
             }
 
-            text.AppendLine(">").AppendLine(Neutralise(passage.Text)).AppendLine("</passage>");
+            text.AppendLine(">").AppendLine(Clean(passage.Text)).AppendLine("</passage>");
         }
 
         return new KernelArguments
         {
-            ["document_name"] = Neutralise(documentName),
+            ["document_name"] = Clean(documentName),
             ["document_type"] = docType,
             ["candidates"] = glossary.ToString().TrimEnd(),
             ["passages"] = text.ToString().TrimEnd(),

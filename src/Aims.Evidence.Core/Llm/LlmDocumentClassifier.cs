@@ -24,6 +24,9 @@ public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kern
     {
         ArgumentNullException.ThrowIfNull(passages);
         var fallback = await inner.ClassifyAsync(document, passages, fileName, cancellationToken).ConfigureAwait(false);
+        var redactor = options.Redact ? PiiRedactor.Default : null;
+        var redactions = new RedactionCounts();
+        string Clean(string text) => LlmControlMapper.Neutralise(redactor is null ? text : redactor.Redact(text, redactions));
         var excerpt = new StringBuilder();
         var words = 0;
         foreach (var p in passages)
@@ -33,16 +36,18 @@ public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kern
                 break;
             }
 
-            excerpt.AppendLine(LlmControlMapper.Neutralise(p.Text));
+            excerpt.AppendLine(Clean(p.Text));
             words += p.WordCount;
         }
 
         var usage = new LlmUsage { DocumentName = fileName, Model = options.Model, PromptVersion = _prompt.PromptVersion };
         try
         {
+            var documentName = Clean(fileName);
+            usage = usage with { Redactions = redactions.Total };
             var rendered = await _prompt.RenderAsync(kernel, new KernelArguments
             {
-                ["document_name"] = LlmControlMapper.Neutralise(fileName),
+                ["document_name"] = documentName,
                 ["document_types"] = string.Join(", ", DocumentTypes.All),
                 ["excerpt"] = excerpt.ToString().TrimEnd(),
             }, cancellationToken).ConfigureAwait(false);
@@ -50,7 +55,7 @@ public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kern
             history.AddUserMessage(rendered);
             var reply = await kernel.GetRequiredService<IChatCompletionService>().GetChatMessageContentAsync(history, _prompt.ExecutionSettings, kernel, cancellationToken).ConfigureAwait(false);
             var (promptTokens, completionTokens) = LlmControlMapper.ReadUsage(reply);
-            usage = usage with { Calls = 1, PromptTokens = promptTokens, CompletionTokens = completionTokens };
+            usage = usage with { Redactions = redactions.Total, Calls = 1, PromptTokens = promptTokens, CompletionTokens = completionTokens };
             using var json = JsonDocument.Parse(reply.Content ?? string.Empty);
             var root = json.RootElement;
             var type = root.GetProperty("docType").GetString() ?? string.Empty;

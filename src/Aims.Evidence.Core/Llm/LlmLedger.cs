@@ -34,6 +34,9 @@ public sealed record LlmUsage
     /// <summary>Repair attempts after invalid JSON.</summary>
     public int Repairs { get; init; }
 
+    /// <summary>Personal identifiers replaced by placeholders before sending (counts only, never the values).</summary>
+    public int Redactions { get; init; }
+
     public LlmUsage Add(LlmUsage other)
     {
         ArgumentNullException.ThrowIfNull(other);
@@ -46,6 +49,7 @@ public sealed record LlmUsage
             RejectedIds = RejectedIds + other.RejectedIds,
             Fallbacks = Fallbacks + other.Fallbacks,
             Repairs = Repairs + other.Repairs,
+            Redactions = Redactions + other.Redactions,
         };
     }
 }

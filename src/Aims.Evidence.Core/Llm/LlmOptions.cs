@@ -77,6 +77,13 @@ public sealed record LlmOptions
     /// <summary>Also classify documents with the model (prompts/classify-document.yaml); off by default.</summary>
     public bool ClassifyDocuments { get; init; }
 
+    /// <summary>
+    /// Replace e-mail addresses, phone numbers, IBANs, card numbers, IP addresses and US SSNs in document text (and
+    /// names and headings) with typed placeholders before anything is sent to the model (<see cref="PiiRedactor"/>).
+    /// On by default; the stored passages keep the original text.
+    /// </summary>
+    public bool Redact { get; init; } = true;
+
     /// <summary>Folder with the prompt templates; null = "prompts" next to the binaries.</summary>
     public string? PromptsDirectory { get; init; }
 

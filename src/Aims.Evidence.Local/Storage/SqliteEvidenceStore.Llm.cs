@@ -70,8 +70,8 @@ public sealed partial class SqliteEvidenceStore : ILlmLedger
             await ExecuteAsync(
                 connection,
                 """
-                INSERT INTO llm_usage (document_id, document_name, run_id, model, prompt_version, calls, prompt_tokens, completion_tokens, cache_hits, rejected_ids, fallbacks, repairs, recorded_at)
-                VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12)
+                INSERT INTO llm_usage (document_id, document_name, run_id, model, prompt_version, calls, prompt_tokens, completion_tokens, cache_hits, rejected_ids, fallbacks, repairs, redactions, recorded_at)
+                VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11, $p12, $p13)
                 """,
                 cancellationToken,
                 null,
@@ -87,6 +87,7 @@ public sealed partial class SqliteEvidenceStore : ILlmLedger
                 usage.RejectedIds,
                 usage.Fallbacks,
                 usage.Repairs,
+                usage.Redactions,
                 DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
         }
         finally
@@ -104,7 +105,7 @@ public sealed partial class SqliteEvidenceStore : ILlmLedger
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = Command(
             connection,
-            "SELECT COALESCE(SUM(calls),0), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0), COALESCE(SUM(cache_hits),0), COALESCE(SUM(rejected_ids),0), COALESCE(SUM(fallbacks),0), COALESCE(SUM(repairs),0) FROM llm_usage WHERE $p0 IS NULL OR run_id = $p0",
+            "SELECT COALESCE(SUM(calls),0), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0), COALESCE(SUM(cache_hits),0), COALESCE(SUM(rejected_ids),0), COALESCE(SUM(fallbacks),0), COALESCE(SUM(repairs),0), COALESCE(SUM(redactions),0) FROM llm_usage WHERE $p0 IS NULL OR run_id = $p0",
             runId);
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -118,6 +119,7 @@ public sealed partial class SqliteEvidenceStore : ILlmLedger
             RejectedIds = reader.GetInt32(4),
             Fallbacks = reader.GetInt32(5),
             Repairs = reader.GetInt32(6),
+            Redactions = reader.GetInt32(7),
         };
     }
 }

@@ -150,5 +150,10 @@ internal static class SqliteSchema
             "CREATE TRIGGER store_version_passages_update AFTER UPDATE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
             "CREATE TRIGGER store_version_passages_delete AFTER DELETE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
         ],
+
+        // v5: personal identifiers redacted before text was sent to the model (counts only).
+        [
+            "ALTER TABLE llm_usage ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0",
+        ],
     ];
 }
