@@ -42,6 +42,7 @@ public static partial class AimsEvidenceApi
             .AddPolicy(ApiPolicies.Reader, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Reader))
             .AddPolicy(ApiPolicies.Reviewer, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Reviewer))
             .AddPolicy(ApiPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Admin));
+        services.AddAimsSecurity();
         services.AddHostedService<InboxIngestionService>();
         return services;
     }
@@ -86,7 +87,7 @@ public static partial class AimsEvidenceApi
         api.MapGet("/documents", AimsQueries.GetDocuments).WithName("listDocuments").Produces<Page<DocumentSummary>>();
         api.MapGet("/documents/{id}", AimsQueries.GetDocument).WithName("getDocument").Produces<DocumentDetail>().ProducesProblem(404);
         api.MapPost("/documents", UploadDocument).WithName("uploadDocument").RequireAuthorization(ApiPolicies.Reviewer)
-            .Accepts<IFormFile>("multipart/form-data").Produces<UploadResult>(202).ProducesProblem(413).ProducesProblem(400).DisableAntiforgery();
+            .Accepts<IFormFile>("multipart/form-data").Produces<UploadResult>(202).ProducesProblem(413).ProducesProblem(400).DisableAntiforgery().WithMetadata(LargeBodyMetadata.Instance);
         api.MapPut("/documents/{id}/effective-date", SetEffectiveDate).WithName("setEffectiveDate").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<DocumentSummary>().ProducesProblem(400).ProducesProblem(404);
         api.MapGet("/search", AimsQueries.Search).WithName("search").Produces<Page<SearchResult>>();

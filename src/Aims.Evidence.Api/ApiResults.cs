@@ -91,7 +91,8 @@ public static class ApiResults
         ArgumentNullException.ThrowIfNull(context);
         var etag = "\"" + Base64Url(SHA256.HashData(bytes))[..27] + "\"";
         context.Response.Headers.ETag = etag;
-        context.Response.Headers.CacheControl = "no-cache";
+        // Evidence is never kept by browsers or proxies; clients may still revalidate with If-None-Match.
+        context.Response.Headers.CacheControl = "no-store";
         var ifNoneMatch = context.Request.Headers.IfNoneMatch.ToString();
         if (ifNoneMatch.Length > 0 && (ifNoneMatch.Trim() == "*" || ifNoneMatch.Split(',').Any(t => string.Equals(t.Trim().Replace("W/", string.Empty, StringComparison.Ordinal), etag, StringComparison.Ordinal))))
         {

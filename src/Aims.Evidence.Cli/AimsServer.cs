@@ -6,6 +6,7 @@ using Aims.Evidence.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aims.Evidence.Cli;
@@ -36,7 +37,11 @@ public static class AimsServer
         app.UseEndpoints(endpoints => endpoints.MapAimsEvidenceApi());
     }
 
-    public static WebApplication Build(LocalAims aims, string inbox, string urls, string? runId = null)
+    /// <summary>
+    /// The `aims serve` application. API options are bound from the configuration section "Aims:Api"
+    /// (appsettings.json next to the binary, AIMS__API__* environment variables), then <paramref name="configure"/>.
+    /// </summary>
+    public static WebApplication Build(LocalAims aims, string inbox, string urls, string? runId = null, Action<AimsApiOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -45,10 +50,12 @@ public static class AimsServer
             Args = [],
         });
         builder.WebHost.UseUrls(urls);
+        builder.Services.Configure<AimsApiOptions>(builder.Configuration.GetSection("Aims:Api"));
         builder.Services.AddAimsServer(aims, o =>
         {
             o.InboxPath = Path.GetFullPath(inbox);
             o.WatchInbox = true;
+            configure?.Invoke(o);
         }, runId);
         var app = builder.Build();
         app.UseAimsEvidenceApi();
