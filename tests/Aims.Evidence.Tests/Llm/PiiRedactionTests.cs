@@ -183,6 +183,36 @@ public class PiiRedactionTests
     }
 
     [Fact]
+    public async Task Cli_ingest_redacts_by_default_reports_the_count_and_llm_redact_false_turns_it_off()
+    {
+        foreach (var redact in new[] { true, false })
+        {
+            await using var server = await FakeOpenAiServer.StartAsync(Script);
+            using var tmp = new TempDir();
+            tmp.File("docs/policy.md", PolicyWithPii);
+            string[] args = ["ingest", Path.Combine(tmp.Path, "docs"), "--db", tmp.Db, "--llm-endpoint", server.BaseUrl + "/v1", "--llm-model", "test-model", "--json"];
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var code = await Aims.Evidence.Cli.AimsCli.RunAsync(redact ? args : [.. args, "--llm-redact", "false"], stdout, stderr);
+            Assert.True(code == Aims.Evidence.Cli.ExitCodes.Ok, stderr.ToString() + stdout);
+            var sent = string.Join("\n", server.Requests.SelectMany(r => r.Messages));
+            Assert.NotEmpty(sent);
+            var redactions = System.Text.Json.Nodes.JsonNode.Parse(stdout.ToString())!["llm"]!["redactions"]!.GetValue<int>();
+            if (redact)
+            {
+                Assert.DoesNotContain("jane.doe@lender.example", sent, StringComparison.Ordinal);
+                Assert.Contains("[EMAIL]", sent, StringComparison.Ordinal);
+                Assert.True(redactions >= 7, $"redactions {redactions}");
+            }
+            else
+            {
+                Assert.Contains("jane.doe@lender.example", sent, StringComparison.Ordinal);
+                Assert.Equal(0, redactions);
+            }
+        }
+    }
+
+    [Fact]
     public void Redaction_is_on_by_default_and_configurable()
     {
         Assert.True(new LlmOptions().Redact);
