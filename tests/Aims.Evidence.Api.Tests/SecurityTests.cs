@@ -434,6 +434,29 @@ public sealed class SecurityServeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_binds_the_api_options_from_AIMS__API_environment_variables()
+    {
+        // Only CORS origins are set through the process environment: harmless to tests running alongside.
+        const string variable = "AIMS__API__CORSORIGINS__0";
+        var old = Environment.GetEnvironmentVariable(variable);
+        Environment.SetEnvironmentVariable(variable, "https://from-env.example");
+        try
+        {
+            var key = await KeyAsync(ApiRole.Reader);
+            var (app, url) = await StartAsync(_ => { });
+            await using var _ = app;
+            using var client = Client(url, key);
+            using var preflight = await client.SendAsync(Preflight("https://from-env.example"), Ct);
+            Assert.Equal("https://from-env.example", preflight.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            await app.StopAsync(Ct);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, old);
+        }
+    }
+
+    [Fact]
     public async Task Oversized_bodies_get_a_413_problem_and_never_a_500()
     {
         var admin = await KeyAsync(ApiRole.Admin);
