@@ -486,6 +486,45 @@ public sealed class SecurityServeTests : IAsyncLifetime
         await app.StopAsync(Ct);
     }
 
+    /// <summary>An index whose every search fails the way a broken database would, message full of internals.</summary>
+    private sealed class FailingIndex : IPassageIndex
+    {
+        public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("SQLite Error 1: 'fts5: syntax error near \"DROP\"' in SELECT rowid FROM passages_fts WHERE passages_fts MATCH $p0");
+    }
+
+    [Fact]
+    public async Task An_unexpected_failure_is_a_500_problem_without_internals_and_is_logged_on_the_server()
+    {
+        var reader = await KeyAsync(ApiRole.Reader);
+        var logs = new CapturingLoggerProvider();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(logs);
+        builder.Services.AddAimsServer(_aims, o =>
+        {
+            o.InboxPath = Inbox;
+            o.WatchInbox = false;
+        });
+        builder.Services.AddSingleton<IPassageIndex>(new FailingIndex());
+        await using var app = builder.Build();
+        app.UseAimsEvidenceApi();
+        app.MapAimsEvidenceApi();
+        await app.StartAsync(Ct);
+        using var client = Client(app.Urls.First().TrimEnd('/'), reader);
+
+        using var response = await client.GetAsync("/api/v1/search?q=risk", Ct);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        SecurityAssert.NoInternals(body);
+        Assert.DoesNotContain("DROP", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("passages_fts", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/coverage", Ct)).StatusCode); // the host is still up
+        await app.StopAsync(Ct);
+        Assert.Contains(logs.Entries, e => e.Contains("passages_fts", StringComparison.Ordinal)); // the operator sees the cause
+    }
+
     [Fact]
     public async Task Api_keys_never_appear_in_the_logs()
     {
