@@ -150,5 +150,86 @@ internal static class SqliteSchema
             "CREATE TRIGGER store_version_passages_update AFTER UPDATE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
             "CREATE TRIGGER store_version_passages_delete AFTER DELETE ON passages BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
         ],
+
+        // v5: the gap report's read model: per catalog entry and document, aggregates of the non-rejected mappings,
+        // kept up to date by triggers in the transaction of every mapping write (see SqliteEvidenceStore.Gaps.cs).
+        [
+            "CREATE TABLE gap_containers (control_id TEXT PRIMARY KEY, container_id TEXT NOT NULL) WITHOUT ROWID",
+            """
+            CREATE TABLE gap_evidence (
+                entry_id TEXT NOT NULL,
+                document_id TEXT NOT NULL,
+                passages INTEGER NOT NULL,
+                max_score REAL NOT NULL,
+                accepted INTEGER NOT NULL,
+                best_mapping_id TEXT NOT NULL,
+                best_accepted INTEGER NOT NULL,
+                best_score REAL NOT NULL,
+                PRIMARY KEY (entry_id, document_id)
+            ) WITHOUT ROWID
+            """,
+            GapEvidenceInsertAll,
+
+            // A new mapping updates its entry's (and its container's) row for the document in O(1): no rescan of the
+            // document, so writing a document with n mappings stays O(n).
+            """
+            CREATE TRIGGER gap_evidence_mappings_insert AFTER INSERT ON mappings WHEN NEW.review <> 'rejected' BEGIN
+                INSERT INTO gap_evidence (entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score)
+                SELECT g.e, p.document_id, 1, NEW.score, NEW.review = 'accepted', NEW.id, NEW.review = 'accepted', NEW.score
+                FROM (SELECT NEW.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = NEW.control_id) g, passages p
+                WHERE p.id = NEW.passage_id
+                ON CONFLICT (entry_id, document_id) DO UPDATE SET
+                    passages = passages + NOT EXISTS (
+                        SELECT 1 FROM mappings o WHERE o.passage_id = NEW.passage_id AND o.id <> NEW.id AND o.review <> 'rejected'
+                        AND (o.control_id = gap_evidence.entry_id OR o.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = gap_evidence.entry_id))),
+                    max_score = MAX(max_score, excluded.max_score),
+                    accepted = accepted + excluded.accepted,
+                    best_mapping_id = CASE WHEN {Better} THEN excluded.best_mapping_id ELSE best_mapping_id END,
+                    best_accepted = CASE WHEN {Better} THEN excluded.best_accepted ELSE best_accepted END,
+                    best_score = CASE WHEN {Better} THEN excluded.best_score ELSE best_score END;
+            END
+            """.Replace("{Better}", Better, StringComparison.Ordinal),
+
+            // Reviews (accept/reject), deletes and other changes recompute the affected rows from the document's mappings.
+            $"CREATE TRIGGER gap_evidence_mappings_update AFTER UPDATE OF review, score, control_id, passage_id ON mappings BEGIN {Recompute("OLD")} {Recompute("NEW")} END",
+            $"CREATE TRIGGER gap_evidence_mappings_delete AFTER DELETE ON mappings BEGIN {Recompute("OLD")} END",
+        ],
     ];
+
+    /// <summary>The columns of gap_evidence, in insert order.</summary>
+    internal const string GapEvidenceColumns = "entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score";
+
+    /// <summary>Fills gap_evidence from scratch (the table must be empty): every entry and document with non-rejected mappings.</summary>
+    internal const string GapEvidenceInsertAll =
+        "INSERT INTO gap_evidence (" + GapEvidenceColumns + ") " + AggregateHead +
+        "SELECT m.control_id AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc " +
+        "FROM mappings m JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected' " +
+        "UNION ALL SELECT c.container_id, p.document_id, p.id, m.id, m.score, m.review = 'accepted' " +
+        "FROM mappings m JOIN gap_containers c ON c.control_id = m.control_id JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected'" +
+        AggregateTail;
+
+    // Aggregates rows (e = entry, doc, pid = passage, mid = mapping, score, acc = accepted 0/1) per entry and document:
+    // distinct passages, best score, accepted count, and the best mapping: accepted first, then score, then lowest id.
+    private const string AggregateHead =
+        "SELECT e, doc, COUNT(DISTINCT pid), MAX(score), SUM(acc), MAX(CASE WHEN rn = 1 THEN mid END), MAX(CASE WHEN rn = 1 THEN acc END), MAX(CASE WHEN rn = 1 THEN score END) " +
+        "FROM (SELECT e, doc, pid, mid, score, acc, ROW_NUMBER() OVER (PARTITION BY e, doc ORDER BY acc DESC, score DESC, mid) AS rn FROM (";
+
+    private const string AggregateTail = ")) GROUP BY e, doc";
+
+    /// <summary>True when the new mapping (excluded.*) ranks before the row's current best.</summary>
+    private const string Better =
+        "(excluded.best_accepted > best_accepted OR (excluded.best_accepted = best_accepted AND (excluded.best_score > best_score OR (excluded.best_score = best_score AND excluded.best_mapping_id < best_mapping_id))))";
+
+    /// <summary>Trigger statements recomputing the rows of the mapping row <paramref name="row"/> (OLD or NEW): its control and container, in its document.</summary>
+    private static string Recompute(string row)
+    {
+        var entries = $"(SELECT {row}.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = {row}.control_id)";
+        var doc = $"(SELECT document_id FROM passages WHERE id = {row}.passage_id)";
+        return $"DELETE FROM gap_evidence WHERE document_id = {doc} AND entry_id IN {entries}; " +
+               $"INSERT INTO gap_evidence ({GapEvidenceColumns}) {AggregateHead}" +
+               $"SELECT g.e AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc FROM {entries} g " +
+               $"JOIN passages p ON p.document_id = {doc} JOIN mappings m ON m.passage_id = p.id " +
+               "WHERE m.review <> 'rejected' AND (m.control_id = g.e OR m.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = g.e))" +
+               $"{AggregateTail};";
+    }
 }
