@@ -396,7 +396,11 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         return runs;
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        _writeLock.Dispose();
+        _gapLock.Dispose();
+    }
 
     /// <summary>
     /// Turns free text into two safe FTS5 queries: every term required (All) and any term (Any). Terms are the

@@ -35,6 +35,10 @@ public sealed class GapReadModelTests
         using var store = new SqliteEvidenceStore(dir.Db);
         await store.InitializeAsync(ct);
         var service = new EvidenceService(store, Catalog, Options);
+
+        // Half the writes go through a second instance on the same file, as another process would: the reading
+        // instance caches the aggregates and must notice those writes too.
+        using var other = new SqliteEvidenceStore(dir.Db);
         var random = new Random(seed);
         var passages = new List<string>();
         var mappings = new List<string>();
@@ -47,30 +51,31 @@ public sealed class GapReadModelTests
         for (var step = 0; step < 70; step++)
         {
             var op = documents.Count < 3 ? 0 : random.Next(5);
+            var writer = random.Next(2) == 0 ? store : other;
             string what;
             switch (op)
             {
                 case 0:
                 case 1:
-                    var doc = await WriteDocumentAsync(store, random, passages, mappings, ct);
+                    var doc = await WriteDocumentAsync(writer, random, passages, mappings, ct);
                     documents.Add(doc.Id);
                     what = $"write {doc.Name} v{doc.Version} ({doc.Status}, {doc.DocType ?? "no type"})";
                     break;
                 case 2:
                     var mapping = mappings[random.Next(mappings.Count)];
                     var state = (ReviewState)random.Next(3);
-                    await store.ReviewMappingAsync(mapping, state, "tester", null, ct);
+                    await writer.ReviewMappingAsync(mapping, state, "tester", null, ct);
                     what = $"review {mapping} {state}";
                     break;
                 case 3:
-                    var added = await store.AddManualMappingAsync(passages[random.Next(passages.Count)], Controls[random.Next(Controls.Length)], "manual", "tester", ct);
+                    var added = await writer.AddManualMappingAsync(passages[random.Next(passages.Count)], Controls[random.Next(Controls.Length)], "manual", "tester", ct);
                     mappings.Add(added!.Id);
                     what = $"manual {added.ControlId}";
                     break;
                 default:
                     var target = documents[random.Next(documents.Count)];
                     DateOnly? date = random.Next(3) == 0 ? null : DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-random.Next(0, 800));
-                    await store.SetEffectiveDateAsync(target, date, "tester", ct);
+                    await writer.SetEffectiveDateAsync(target, date, "tester", ct);
                     what = $"effective date {date}";
                     break;
             }
