@@ -17,6 +17,9 @@ public static class Tokenizer
         "during", "only", "own", "same", "via", "per", "etc", "e", "g", "ie", "eg",
     };
 
+    /// <summary>True for the English function words <see cref="Tokens"/> drops ("of", "the", "and", ...).</summary>
+    public static bool IsStopWord(string word) => StopWords.Contains(word);
+
     /// <summary>Normalises per the evaluation's definition: NFKC, lower case, runs of non letters/digits to one space, trimmed.</summary>
     public static string Normalize(string text)
     {

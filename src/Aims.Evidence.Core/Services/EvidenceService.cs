@@ -47,6 +47,13 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     private async Task<GapReport> AnalyzeAsync(CancellationToken cancellationToken)
     {
+        if (store is IGapEvidenceSource aggregates)
+        {
+            // Aggregates the store keeps up to date at write time: a few rows per entry and document, not every mapping.
+            var evidence = await aggregates.GetGapEvidenceAsync(GapAnalyzer.ContainerMap(catalog), cancellationToken).ConfigureAwait(false);
+            return new GapAnalyzer(catalog, gapOptions).Analyze(evidence);
+        }
+
         var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
         var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
         var present = documents.Where(d => d.Status == DocumentStatus.Processed && d.DocType is not null)

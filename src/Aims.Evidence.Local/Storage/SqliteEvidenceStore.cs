@@ -254,11 +254,18 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         return links;
     }
 
+    /// <summary>
+    /// At most this many matching passages (of current, processed documents passing the filters, most recently stored
+    /// first) are ranked by bm25 per query. A query matching more (a single common word at 100k passages) is ranked
+    /// within the newest this-many; below it the ranking is over every match.
+    /// </summary>
+    public int SearchCandidates { get; init; } = 2000;
+
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var match = FtsQuery(query.Text);
-        if (match.Length == 0)
+        var (all, any) = FtsQueries(query.Text);
+        if (all.Length == 0)
         {
             return [];
         }
@@ -266,45 +273,14 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var limit = Math.Clamp(query.Limit, 1, 200);
-        List<(DocumentRecord Doc, PassageRecord Passage, double Score)>? hits = null;
-        if (string.IsNullOrWhiteSpace(query.DocType) && string.IsNullOrWhiteSpace(query.ControlId))
+
+        // Passages with every term first; only when they are too few, passages with any term fill up the list.
+        var hits = await RankAsync(connection, all, query, limit, cancellationToken).ConfigureAwait(false);
+        if (hits.Count < limit && !string.Equals(all, any, StringComparison.Ordinal))
         {
-            // Fast path: rank inside FTS5 first (top-k by bm25 without touching passage rows), then join only those.
-            // If superseded or failed documents leave fewer than the limit, fall through to the full query below.
-            const string topK = "SELECT rowid, rank FROM passages_fts WHERE passages_fts MATCH $p0 ORDER BY rank LIMIT $p1";
-            hits = await ReadHitsAsync(
-                connection,
-                $"SELECT {DocumentColumns}, {PassageColumns}, f.rank FROM ({topK}) f JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id " +
-                "WHERE d.is_current = 1 AND d.status = 'processed' ORDER BY f.rank LIMIT $p2",
-                [match, (limit * 2) + 16, limit],
-                cancellationToken).ConfigureAwait(false);
-            if (hits.Count < limit)
-            {
-                hits = null;
-            }
-        }
-
-        if (hits is null)
-        {
-            var sql = new StringBuilder($"SELECT {DocumentColumns}, {PassageColumns}, bm25(passages_fts) AS rank FROM passages_fts f ")
-                .Append("JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id ")
-                .Append("WHERE passages_fts MATCH $p0 AND d.is_current = 1 AND d.status = 'processed'");
-            var args = new List<object?> { match };
-            if (!string.IsNullOrWhiteSpace(query.DocType))
-            {
-                args.Add(query.DocType);
-                sql.Append(" AND d.doc_type = $p").Append(args.Count - 1);
-            }
-
-            if (!string.IsNullOrWhiteSpace(query.ControlId))
-            {
-                args.Add(query.ControlId);
-                sql.Append(" AND EXISTS (SELECT 1 FROM mappings m WHERE m.passage_id = p.id AND m.review <> 'rejected' AND m.control_id = $p").Append(args.Count - 1).Append(')');
-            }
-
-            args.Add(limit);
-            sql.Append(" ORDER BY rank LIMIT $p").Append(args.Count - 1);
-            hits = await ReadHitsAsync(connection, sql.ToString(), [.. args], cancellationToken).ConfigureAwait(false);
+            var seen = hits.Select(h => h.Passage.Id).ToHashSet(StringComparer.Ordinal);
+            var more = await RankAsync(connection, any, query, limit + hits.Count, cancellationToken).ConfigureAwait(false);
+            hits.AddRange(more.Where(h => seen.Add(h.Passage.Id)).Take(limit - hits.Count));
         }
 
         // The mappings of all hits in one query (not one per hit), grouped by passage, score-descending.
@@ -334,6 +310,37 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Top <paramref name="limit"/> by bm25 among the newest <see cref="SearchCandidates"/> matches that pass the
+    /// filters: FTS5 walks the match in rowid-descending order (no sort), the filters are checked per row, and only
+    /// the candidates are scored; the passage and document rows are then read for the winners only.
+    /// </summary>
+    private async Task<List<(DocumentRecord Doc, PassageRecord Passage, double Score)>> RankAsync(SqliteConnection connection, string match, SearchQuery query, int limit, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder("SELECT f.rowid AS seq, bm25(passages_fts) AS rank FROM passages_fts f ")
+            .Append("JOIN passages p ON p.seq = f.rowid JOIN documents d ON d.id = p.document_id ")
+            .Append("WHERE passages_fts MATCH $p0 AND d.is_current = 1 AND d.status = 'processed'");
+        var args = new List<object?> { match };
+        if (!string.IsNullOrWhiteSpace(query.DocType))
+        {
+            args.Add(query.DocType);
+            sql.Append(" AND d.doc_type = $p").Append(args.Count - 1);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.ControlId))
+        {
+            args.Add(query.ControlId);
+            sql.Append(" AND EXISTS (SELECT 1 FROM mappings m WHERE m.passage_id = p.id AND m.review <> 'rejected' AND m.control_id = $p").Append(args.Count - 1).Append(')');
+        }
+
+        args.Add(Math.Max(SearchCandidates, limit));
+        sql.Append(" ORDER BY f.rowid DESC LIMIT $p").Append(args.Count - 1);
+        args.Add(limit);
+        var outer = $"SELECT {DocumentColumns}, {PassageColumns}, c.rank FROM ({sql}) c JOIN passages p ON p.seq = c.seq JOIN documents d ON d.id = p.document_id " +
+                    $"ORDER BY c.rank, c.seq DESC LIMIT $p{args.Count - 1}";
+        return await ReadHitsAsync(connection, outer, [.. args], cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<List<(DocumentRecord Doc, PassageRecord Passage, double Score)>> ReadHitsAsync(SqliteConnection connection, string sql, object?[] args, CancellationToken cancellationToken)
@@ -403,18 +410,45 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         return runs;
     }
 
-    public void Dispose() => _writeLock.Dispose();
-
-    /// <summary>Turns free text into a safe FTS5 query: every word quoted, OR-ed; FTS syntax in the input is inert.</summary>
-    internal static string FtsQuery(string text)
+    public void Dispose()
     {
-        var words = Aims.Evidence.Core.Lexical.Tokenizer.Normalize(text ?? string.Empty)
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Where(w => w.Length > 1)
-            .Distinct(StringComparer.Ordinal)
-            .Take(32)
-            .Select(w => "\"" + w + "\"");
-        return string.Join(" OR ", words);
+        _writeLock.Dispose();
+        _gapLock.Dispose();
+    }
+
+    /// <summary>
+    /// Turns free text into two safe FTS5 queries: every term required (All) and any term (Any). Terms are the
+    /// normalised words without stop words and one-letter words (kept when nothing else is left); text in double quotes
+    /// is one phrase, stop words included. Every term is quoted, so FTS5 syntax in the input (AND, NEAR, column:, *, ^)
+    /// is inert. Empty strings when the text has no words.
+    /// </summary>
+    internal static (string All, string Any) FtsQueries(string? text)
+    {
+        var terms = new List<string>();
+        var segments = (text ?? string.Empty).Split('"');
+        var plain = new List<string>();
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var words = Aims.Evidence.Core.Lexical.Tokenizer.Normalize(segments[i]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (i % 2 == 1 && words.Length > 0)
+            {
+                terms.Add("\"" + string.Join(' ', words) + "\"");
+            }
+            else
+            {
+                plain.AddRange(words);
+            }
+        }
+
+        var content = plain.Where(w => w.Length > 1 && !Aims.Evidence.Core.Lexical.Tokenizer.IsStopWord(w)).ToList();
+        if (content.Count == 0 && terms.Count == 0)
+        {
+            content = plain.Where(w => w.Length > 1).ToList();
+        }
+
+        terms.AddRange(content.Select(w => "\"" + w + "\""));
+        var distinct = terms.Distinct(StringComparer.Ordinal).Take(32).ToArray();
+        return (string.Join(' ', distinct), string.Join(" OR ", distinct));
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

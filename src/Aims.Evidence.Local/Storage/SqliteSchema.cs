@@ -155,5 +155,104 @@ internal static class SqliteSchema
         [
             "ALTER TABLE llm_usage ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0",
         ],
+
+        // v6: the gap report's read model: per catalog entry and document, aggregates of the non-rejected mappings,
+        // kept up to date by triggers in the transaction of every mapping write (see SqliteEvidenceStore.Gaps.cs).
+        // Rows are never deleted by the triggers: a row whose evidence is gone keeps passages = 0, so readers can cache
+        // the table and re-read only the rows whose version (the store version after the write) grew.
+        [
+            "CREATE TABLE gap_containers (control_id TEXT PRIMARY KEY, container_id TEXT NOT NULL) WITHOUT ROWID",
+            "CREATE TABLE gap_state (id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)",
+            "INSERT INTO gap_state (id, generation) VALUES (1, 0)",
+            """
+            CREATE TABLE gap_evidence (
+                entry_id TEXT NOT NULL,
+                document_id TEXT NOT NULL,
+                passages INTEGER NOT NULL,
+                max_score REAL NOT NULL,
+                accepted INTEGER NOT NULL,
+                best_mapping_id TEXT NOT NULL,
+                best_accepted INTEGER NOT NULL,
+                best_score REAL NOT NULL,
+                version INTEGER NOT NULL,
+                PRIMARY KEY (entry_id, document_id)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX ix_gap_evidence_version ON gap_evidence(version)",
+            GapEvidenceInsertAll,
+
+            // A new mapping updates its entry's (and its container's) row for the document in O(1): no rescan of the
+            // document, so writing a document with n mappings stays O(n).
+            """
+            CREATE TRIGGER gap_evidence_mappings_insert AFTER INSERT ON mappings WHEN NEW.review <> 'rejected' BEGIN
+                INSERT INTO gap_evidence (entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score, version)
+                SELECT g.e, p.document_id, 1, NEW.score, NEW.review = 'accepted', NEW.id, NEW.review = 'accepted', NEW.score, {Version}
+                FROM (SELECT NEW.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = NEW.control_id) g, passages p
+                WHERE p.id = NEW.passage_id
+                ON CONFLICT (entry_id, document_id) DO UPDATE SET
+                    passages = passages + NOT EXISTS (
+                        SELECT 1 FROM mappings o WHERE o.passage_id = NEW.passage_id AND o.id <> NEW.id AND o.review <> 'rejected'
+                        AND (o.control_id = gap_evidence.entry_id OR o.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = gap_evidence.entry_id))),
+                    max_score = CASE WHEN passages = 0 THEN excluded.max_score ELSE MAX(max_score, excluded.max_score) END,
+                    accepted = accepted + excluded.accepted,
+                    best_mapping_id = CASE WHEN passages = 0 OR {Better} THEN excluded.best_mapping_id ELSE best_mapping_id END,
+                    best_accepted = CASE WHEN passages = 0 OR {Better} THEN excluded.best_accepted ELSE best_accepted END,
+                    best_score = CASE WHEN passages = 0 OR {Better} THEN excluded.best_score ELSE best_score END,
+                    version = excluded.version;
+            END
+            """.Replace("{Better}", Better, StringComparison.Ordinal).Replace("{Version}", Version, StringComparison.Ordinal),
+
+            // Reviews (accept/reject), deletes and other changes recompute the affected rows from the document's mappings.
+            $"CREATE TRIGGER gap_evidence_mappings_update AFTER UPDATE OF review, score, control_id, passage_id ON mappings BEGIN {Recompute("OLD")} {Recompute("NEW")} END",
+            $"CREATE TRIGGER gap_evidence_mappings_delete AFTER DELETE ON mappings BEGIN {Recompute("OLD")} END",
+        ],
     ];
+
+    /// <summary>The columns of gap_evidence, in insert order.</summary>
+    internal const string GapEvidenceColumns = "entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score, version";
+
+    /// <summary>
+    /// The version stamped on a changed row: the store version + 1, read inside the writing transaction. It is greater
+    /// than any version a reader saw before the write (whichever of this and the store_version trigger fires first),
+    /// so "version &gt; the version I cached" finds every row changed since.
+    /// </summary>
+    private const string Version = "((SELECT version FROM store_version WHERE id = 1) + 1)";
+
+    /// <summary>Fills gap_evidence from scratch (the table must be empty): every entry and document with non-rejected mappings.</summary>
+    internal const string GapEvidenceInsertAll =
+        "INSERT INTO gap_evidence (" + GapEvidenceColumns + ") " + AggregateHead +
+        "SELECT m.control_id AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc " +
+        "FROM mappings m JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected' " +
+        "UNION ALL SELECT c.container_id, p.document_id, p.id, m.id, m.score, m.review = 'accepted' " +
+        "FROM mappings m JOIN gap_containers c ON c.control_id = m.control_id JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected'" +
+        AggregateTail;
+
+    // Aggregates rows (e = entry, doc, pid = passage, mid = mapping, score, acc = accepted 0/1) per entry and document:
+    // distinct passages, best score, accepted count, and the best mapping: accepted first, then score, then lowest id.
+    private const string AggregateHead =
+        "SELECT e, doc, COUNT(DISTINCT pid), MAX(score), SUM(acc), MAX(CASE WHEN rn = 1 THEN mid END), MAX(CASE WHEN rn = 1 THEN acc END), MAX(CASE WHEN rn = 1 THEN score END), " + Version + " " +
+        "FROM (SELECT e, doc, pid, mid, score, acc, ROW_NUMBER() OVER (PARTITION BY e, doc ORDER BY acc DESC, score DESC, mid) AS rn FROM (";
+
+    private const string AggregateTail = ")) WHERE true GROUP BY e, doc"; // WHERE: no upsert parsing ambiguity
+
+    /// <summary>True when the new mapping (excluded.*) ranks before the row's current best.</summary>
+    private const string Better =
+        "(excluded.best_accepted > best_accepted OR (excluded.best_accepted = best_accepted AND (excluded.best_score > best_score OR (excluded.best_score = best_score AND excluded.best_mapping_id < best_mapping_id))))";
+
+    /// <summary>
+    /// Trigger statements recomputing the rows of the mapping row <paramref name="row"/> (OLD or NEW): its control and
+    /// container, in its document. The rows are zeroed first, so one left without evidence stays with passages = 0.
+    /// </summary>
+    private static string Recompute(string row)
+    {
+        var entries = $"(SELECT {row}.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = {row}.control_id)";
+        var doc = $"(SELECT document_id FROM passages WHERE id = {row}.passage_id)";
+        return $"UPDATE gap_evidence SET passages = 0, accepted = 0, version = {Version} WHERE document_id = {doc} AND entry_id IN {entries}; " +
+               $"INSERT INTO gap_evidence ({GapEvidenceColumns}) {AggregateHead}" +
+               $"SELECT g.e AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc FROM {entries} g " +
+               $"JOIN passages p ON p.document_id = {doc} JOIN mappings m ON m.passage_id = p.id " +
+               "WHERE m.review <> 'rejected' AND (m.control_id = g.e OR m.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = g.e))" +
+               $"{AggregateTail} ON CONFLICT (entry_id, document_id) DO UPDATE SET passages = excluded.passages, max_score = excluded.max_score, accepted = excluded.accepted, " +
+               "best_mapping_id = excluded.best_mapping_id, best_accepted = excluded.best_accepted, best_score = excluded.best_score, version = excluded.version;";
+    }
 }
