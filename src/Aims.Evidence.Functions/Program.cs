@@ -38,6 +38,14 @@ namespace Aims.Evidence.Functions
                 return table;
             });
 
+            // API keys of the write routes (hashed, roles), the first admin as a configured hash.
+            services.AddSingleton(sp =>
+            {
+                var keys = new TableApiKeyStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.TablePrefix, options.AdminKeySha256);
+                keys.InitializeAsync().GetAwaiter().GetResult();
+                return keys;
+            });
+
             // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage, with the
             // mapping stage of Aims:Llm.
             var llm = PipelineRegistration.BindLlmOptions(configuration);

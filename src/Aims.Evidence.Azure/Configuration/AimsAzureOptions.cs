@@ -47,6 +47,12 @@ public sealed class AimsAzureOptions
     /// <summary>Adds a semantic configuration to the index (needs a Search tier with semantic ranker).</summary>
     public bool UseSemanticRanker { get; set; }
 
+    /// <summary>
+    /// SHA-256 (lower-case hex) of the first admin API key of the Functions app's write routes. Only the hash is
+    /// configured; the key stays with the operator, who uses it to create the other keys (POST /api/v1/keys).
+    /// </summary>
+    public string? AdminKeySha256 { get; set; }
+
     /// <summary>Attempts per document (same content) before the Functions host records it as failed for good.</summary>
     public int MaxIngestAttempts { get; set; } = 3;
 
