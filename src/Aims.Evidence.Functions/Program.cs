@@ -51,8 +51,10 @@ namespace Aims.Evidence.Functions
             var llm = PipelineRegistration.BindLlmOptions(configuration);
             services.AddAimsPipeline(llm);
 
-            // The read routes of the REST API (ReadApiFunctions): the API's query options and JSON settings.
+            // The REST API routes (ReadApiFunctions, WriteApiFunctions): the API's options (page sizes, MaxUploadBytes from
+            // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();
+            services.Configure<AimsApiOptions>(configuration.GetSection("Aims:Api"));
             if (options.SearchEndpoint is not null)
             {
                 // Azure AI Search: the blob trigger uploads each committed version's passages (SearchIndexer) and the

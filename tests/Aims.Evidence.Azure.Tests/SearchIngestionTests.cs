@@ -296,6 +296,16 @@ public sealed class SearchIngestionTests(AzuriteFixture azurite)
         Assert.All(JsonNode.Parse(body)!["items"]!.AsArray(), i => Assert.Contains(i!["mappings"]!.AsArray(), m => m!["controlId"]!.GetValue<string>() == control));
     }
 
+    [Fact]
+    public async Task Vectors_that_do_not_fit_the_index_are_refused_before_any_upload()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SearchIndexer.EmbedQueryAsync(Generator, 1536, "AI policy objectives", ct));
+        Assert.Contains("returns 384 dimensions but the index vector field has 1536", error.Message, StringComparison.Ordinal);
+        Assert.Equal(384, (await SearchIndexer.EmbedQueryAsync(Generator, 384, "AI policy objectives", ct))!.Value.Length);
+        Assert.Null(await SearchIndexer.EmbedQueryAsync(null, 384, "AI policy objectives", ct));
+    }
+
     /// <summary>Invokes the Search function as the worker would and executes its IResult.</summary>
     private static async Task<(int Status, string Body)> SearchRouteAsync(App app, string query, CancellationToken ct)
     {

@@ -142,11 +142,11 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
                 ["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix(),
                 ["Aims:Azure:AdminKeySha256"] = ApiKeys.Hash(AdminKey),
+                ["Aims:Api:MaxUploadBytes"] = MaxUpload.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }).Build();
             var services = new ServiceCollection();
             services.AddLogging();
             services.AddAimsFunctions(configuration);
-            services.Configure<AimsApiOptions>(o => o.MaxUploadBytes = MaxUpload);
             services.AddSingleton<IngestBlobFunction>();
             var functions = services.BuildServiceProvider();
             var keys = functions.GetRequiredService<TableApiKeyStore>();
