@@ -232,8 +232,21 @@ public static partial class AimsEvidenceApi
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
     }
 
-    private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct)
+    private static Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>
+        ReviewMappingAsync(id, body, Actor(context.User), reviews.ReviewMappingAsync, ct);
+
+    /// <summary>
+    /// <c>POST /mappings/{id}/review</c> in any host: checks the decision and comment, applies the review through
+    /// <paramref name="review"/> (the host's store) and answers with the mapping, a 400 or a 404 problem.
+    /// </summary>
+    public static async Task<IResult> ReviewMappingAsync(
+        string id,
+        ReviewRequest? body,
+        string actor,
+        Func<string, ReviewState, string, string?, CancellationToken, Task<MappingRecord?>> review,
+        CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(review);
         var state = body?.Decision?.Trim().ToLowerInvariant() switch
         {
             "accept" => ReviewState.Accepted,
@@ -250,7 +263,7 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(400, "Comment too long", "comment is limited to 2000 characters.");
         }
 
-        var mapping = await reviews.ReviewMappingAsync(id, state.Value, Actor(context.User), body.Comment, ct).ConfigureAwait(false);
+        var mapping = await review(id, state.Value, actor, body.Comment, ct).ConfigureAwait(false);
         return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
     }
 

@@ -43,12 +43,13 @@ public static class PipelineRegistration
         ArgumentNullException.ThrowIfNull(llm);
         services.AddSingleton(IsoCatalog.Default);
         services.AddSingleton(llm);
-        services.AddSingleton<IEvidenceStore>(sp =>
+        services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<AzureClientFactory>().CreateEvidenceStore();
             store.InitializeAsync().GetAwaiter().GetResult();
             return store;
         });
+        services.AddSingleton<IEvidenceStore>(sp => sp.GetRequiredService<Aims.Evidence.Azure.Tables.TableEvidenceStore>());
         services.AddSingleton<IDocumentReader>(sp =>
         {
             var options = sp.GetRequiredService<AimsAzureOptions>();

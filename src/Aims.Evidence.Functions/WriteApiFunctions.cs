@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Storage;
 using Azure.Storage.Blobs;
@@ -16,7 +17,9 @@ namespace Aims.Evidence.Functions;
 /// <summary>
 /// The write routes of the REST API that the cloud store supports, as HTTP functions with the API's contract:
 /// <c>POST /api/v1/documents</c> (reviewer) puts the upload into the inbox blob container, where the Event Grid blob
-/// trigger ingests it like any other blob; <c>POST /api/v1/keys</c> (admin) creates an API key.
+/// trigger ingests it like any other blob; <c>POST /api/v1/mappings/{id}/review</c> (reviewer) accepts or rejects a
+/// mapping in the Table store (and refreshes the passage in AI Search when configured); <c>POST /api/v1/keys</c>
+/// (admin) creates an API key.
 /// <para>
 /// Two gates: the Functions host's function key (<see cref="AuthorizationLevel.Function"/>, as on the read routes)
 /// admits the caller to the app, and the API's <c>X-Api-Key</c> gives the role and the actor, checked by the API's own
@@ -25,7 +28,14 @@ namespace Aims.Evidence.Functions;
 /// <see cref="AimsEvidenceApi.ReadUploadAsync"/>, so limits and problems are the same in both hosts.
 /// </para>
 /// </summary>
-public sealed class WriteApiFunctions(BlobServiceClient blobs, TableApiKeyStore keys, AimsAzureOptions options, IOptions<AimsApiOptions> apiOptions, IOptions<JsonOptions> json)
+public sealed class WriteApiFunctions(
+    BlobServiceClient blobs,
+    TableApiKeyStore keys,
+    TableEvidenceStore store,
+    AimsAzureOptions options,
+    IOptions<AimsApiOptions> apiOptions,
+    IOptions<JsonOptions> json,
+    SearchIndexer? indexer = null)
 {
     [Function("UploadDocument")]
     public async Task<IResult> UploadDocument(
@@ -75,6 +85,30 @@ public sealed class WriteApiFunctions(BlobServiceClient blobs, TableApiKeyStore 
         return AimsEvidenceApi.UploadAccepted(name, file.Length, sha);
     }
 
+    [Function("ReviewMapping")]
+    public async Task<IResult> ReviewMapping(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/mappings/{id}/review")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
+        var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key!.Id, store.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
+        {
+            // The index carries the passage's control ids and mappings: keep it in step with the review.
+            await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
     [Function("CreateKey")]
     public async Task<IResult> CreateKey(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/keys")] HttpRequest request,
@@ -87,16 +121,7 @@ public sealed class WriteApiFunctions(BlobServiceClient blobs, TableApiKeyStore 
             return denied;
         }
 
-        CreateKeyRequest? body;
-        try
-        {
-            body = request.ContentLength == 0 ? null : await request.ReadFromJsonAsync<CreateKeyRequest>(json.Value.SerializerOptions, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            body = null;
-        }
-
+        var body = await ReadJsonAsync<CreateKeyRequest>(request, cancellationToken).ConfigureAwait(false);
         if (!ApiKeys.TryParseRole(body?.Role, out var role))
         {
             return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
@@ -104,5 +129,18 @@ public sealed class WriteApiFunctions(BlobServiceClient blobs, TableApiKeyStore 
 
         var (record, created) = await keys.CreateAsync(role, key!.Id, cancellationToken).ConfigureAwait(false);
         return Results.Created($"{AimsEvidenceApi.Prefix}/keys/{record.Id}", new CreatedKey(record.Id, role.ToString().ToLowerInvariant(), created));
+    }
+
+    private async Task<T?> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return request.ContentLength == 0 ? null : await request.ReadFromJsonAsync<T>(json.Value.SerializerOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

@@ -17,7 +17,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "Search", "UploadDocument"], names);
+        Assert.Equal(["CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "ReviewMapping", "Search", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -52,6 +52,7 @@ public sealed class FunctionsMetadataTests
     {
         { "UploadDocument", "v1/documents" },
         { "CreateKey", "v1/keys" },
+        { "ReviewMapping", "v1/mappings/{id}/review" },
     };
 
     /// <summary>Write routes: POSTs behind the function key too (the X-Api-Key role is checked in code, see WriteRoutesContractTests).</summary>

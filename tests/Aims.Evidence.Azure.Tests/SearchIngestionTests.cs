@@ -26,6 +26,8 @@ public sealed class SearchIngestionTests(AzuriteFixture azurite)
     // containers (registered as an instance).
     private static readonly LocalEmbeddingGenerator Generator = new();
 
+    private static readonly System.Text.Json.JsonSerializerOptions WebJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     private const string ModelCardV1 = "# Model card\n\n## Intended use\n\nThe credit pre-screening model is intended to rank consumer loan applications for manual review by trained underwriters. It must not be used to make automated final credit decisions or for employment screening.\n\n## Evaluation\n\nThe model was validated on a held-out test set of 40,000 applications; AUC was 0.81 and approval-rate differences between age groups stayed within the four-fifths threshold.\n";
 
     private const string ModelCardV2 = "# Model card\n\n## Intended use\n\nThe credit pre-screening model ranks consumer loan applications for manual review by trained underwriters. Automated final credit decisions and employment screening are out of scope.\n\n## Monitoring\n\nDrift in approval rates between age groups is monitored monthly and reported to the model risk committee; retraining needs the committee's approval.\n";
@@ -294,6 +296,44 @@ public sealed class SearchIngestionTests(AzuriteFixture azurite)
         Assert.Equal(200, code);
         Assert.Equal($"isCurrent eq true and controlIds/any(c: c eq '{control}')", JsonNode.Parse(search.SearchRequests[^1].Body)!["filter"]!.GetValue<string>());
         Assert.All(JsonNode.Parse(body)!["items"]!.AsArray(), i => Assert.Contains(i!["mappings"]!.AsArray(), m => m!["controlId"]!.GetValue<string>() == control));
+    }
+
+    [Fact]
+    public async Task A_review_through_the_function_refreshes_the_passage_in_the_index()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var search = new FakeSearchService();
+        using var app = Start(search);
+        var name = UniqueName("risk-assessment.md");
+        Assert.Equal(IngestionStates.Processed, await app.Function.IngestAsync(await UploadAsync(name, RiskAssessment), name, ct));
+        var doc = (await app.Store.GetCurrentByNameAsync(name, ct))!;
+        var passage = (await app.Store.GetPassagesAsync(doc.Id, ct)).First(p => p.Mappings.Count > 0);
+        var mapping = passage.Mappings[0];
+        var key = AzureAiSearchPassageIndex.EncodeKey(passage.Passage.Id);
+        var vectorBefore = search.Documents[key]["vector"]!.ToJsonString();
+        Assert.Contains(mapping.ControlId, search.Documents[key]["controlIds"]!.AsArray().Select(c => c!.GetValue<string>()));
+
+        var reviewer = (await app.Services.GetRequiredService<TableApiKeyStore>().CreateAsync(ApiRole.Reviewer, "test", ct)).Key;
+        using var scope = app.Services.CreateScope();
+        var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        context.Request.Method = HttpMethods.Post;
+        context.Request.ContentType = "application/json";
+        var body = Encoding.UTF8.GetBytes("""{"decision":"reject"}""");
+        context.Request.Body = new MemoryStream(body);
+        context.Request.ContentLength = body.Length;
+        context.Request.Headers["X-Api-Key"] = reviewer;
+        context.Response.Body = new MemoryStream();
+        var result = await ActivatorUtilities.CreateInstance<WriteApiFunctions>(scope.ServiceProvider).ReviewMapping(context.Request, mapping.Id, ct);
+        await result.ExecuteAsync(context);
+        Assert.Equal(200, context.Response.StatusCode);
+
+        // The index follows the store: the rejected control leaves controlIds, the mapping JSON says rejected, the vector stays.
+        var after = search.Documents[key];
+        Assert.DoesNotContain(mapping.ControlId, after["controlIds"]!.AsArray().Select(c => c!.GetValue<string>()));
+        var indexedMappings = System.Text.Json.JsonSerializer.Deserialize<List<MappingRecord>>(
+            after["mappingsJson"]!.GetValue<string>(), WebJson)!;
+        Assert.Equal(ReviewState.Rejected, indexedMappings.Single(m => m.Id == mapping.Id).Review);
+        Assert.Equal(vectorBefore, after["vector"]!.ToJsonString());
     }
 
     [Fact]

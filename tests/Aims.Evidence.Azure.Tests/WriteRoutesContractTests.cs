@@ -121,6 +121,49 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         await hosts.AssertSameAsync("keys", fromApi["key"]!.GetValue<string>(), Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json, 403);
     }
 
+    [Fact]
+    public async Task Review_answers_the_same_in_both_hosts_and_changes_the_evidence()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var name = $"risk-{Guid.NewGuid():N}.md";
+        var outcome = await hosts.Functions.GetRequiredService<Core.Pipeline.IDocumentIngestor>().IngestAsync(
+            name,
+            Encoding.UTF8.GetBytes("# AI risk assessment\n\n## Method\n\nAI risks are identified for each AI system, analysed for likelihood and consequence, and evaluated against the risk criteria approved by management. The risk assessment is repeated at planned intervals and when significant changes occur.\n"),
+            ct);
+        var store = hosts.Functions.GetRequiredService<TableEvidenceStore>();
+        var mapping = (await store.GetPassagesAsync(outcome.Document!.Id, ct)).SelectMany(p => p.Mappings).First();
+        var route = $"mappings/{mapping.Id}/review";
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+        await hosts.AssertSameAsync(route, null, Body("""{"decision":"accept"}"""), json, 401);
+        await hosts.AssertSameAsync(route, reader, Body("""{"decision":"accept"}"""), json, 403);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"decision":"maybe"}"""), json, 400);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body($$"""{"decision":"accept","comment":"{{new string('x', 2001)}}"}"""), json, 400);
+        await hosts.AssertSameAsync($"mappings/{mapping.Id}9/review", reviewer.Key, Body("""{"decision":"accept"}"""), json, 404);
+        await hosts.AssertSameAsync("mappings/nodash/review", reviewer.Key, Body("""{"decision":"accept"}"""), json, 404);
+
+        var accepted = JsonNode.Parse(await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"decision":"accept","comment":"checked"}"""), json, 200))!;
+        Assert.Equal(mapping.Id, accepted["id"]!.GetValue<string>());
+        Assert.Equal("accepted", accepted["review"]!.GetValue<string>());
+
+        // Rejected through the function: the evidence row and the passage's copy both change, the audit has the actor.
+        var (status, _, rejected) = await hosts.CallFunctionAsync(route, reviewer.Key, Body("""{"decision":"reject","comment":"not about risk"}"""), json);
+        Assert.Equal(200, status);
+        Assert.Equal("rejected", JsonNode.Parse(rejected)!["review"]!.GetValue<string>());
+        Assert.DoesNotContain(await store.GetEvidenceAsync(mapping.ControlId, ct), l => l.Mapping.Id == mapping.Id);
+        var copy = (await store.GetPassagesAsync(outcome.Document.Id, ct)).SelectMany(p => p.Mappings).Single(m => m.Id == mapping.Id);
+        Assert.Equal(ReviewState.Rejected, copy.Review);
+        var audit = (await store.ListAuditAsync(ct)).Where(a => a.Target == mapping.Id).ToList();
+        Assert.Equal(3, audit.Count); // API accept, function accept, function reject
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+        Assert.Contains("not about risk", audit[^1].After, StringComparison.Ordinal);
+    }
+
     private sealed class Hosts : IAsyncDisposable
     {
         public required ServiceProvider Functions { get; init; }
@@ -164,7 +207,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             builder.Services.AddSingleton(functions.GetRequiredService<IEvidenceStore>());
             builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
             builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
-            builder.Services.AddSingleton<IReviewStore>(new TableKeyReviewStore(keys));
+            builder.Services.AddSingleton<IReviewStore>(new TableKeyReviewStore(keys, functions.GetRequiredService<TableEvidenceStore>()));
             var app = builder.Build();
             app.UseAimsEvidenceApi();
             app.MapAimsEvidenceApi();
@@ -238,6 +281,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             {
                 "documents" => await Write.UploadDocument(context.Request, ct),
                 "keys" => await Write.CreateKey(context.Request, ct),
+                _ when route.StartsWith("mappings/", StringComparison.Ordinal) => await Write.ReviewMapping(context.Request, route.Split('/')[1], ct),
                 _ => throw new ArgumentException("no function for " + route, nameof(route)),
             };
             await result.ExecuteAsync(context);
@@ -261,8 +305,8 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         }
     }
 
-    /// <summary>The API reads and creates keys through IReviewStore: here, the Functions app's key table (reviews are not in the cloud store).</summary>
-    private sealed class TableKeyReviewStore(TableApiKeyStore keys) : IReviewStore
+    /// <summary>The API reads keys and reviews through IReviewStore: here, the Functions app's key table and the Table store's reviews.</summary>
+    private sealed class TableKeyReviewStore(TableApiKeyStore keys, TableEvidenceStore store) : IReviewStore
     {
         public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) => keys.FindAsync(keySha256, cancellationToken);
 
@@ -272,7 +316,8 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
 
         public Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+            store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
 
         public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

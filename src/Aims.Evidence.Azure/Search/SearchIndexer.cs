@@ -77,6 +77,30 @@ public sealed class SearchIndexer
         return new SearchIndexResult(uploaded, superseded);
     }
 
+    /// <summary>
+    /// Re-uploads one passage after a reviewer changed its mappings: control ids and mappings JSON follow the store;
+    /// the vector is not sent, so the merge keeps the one already indexed. Returns false when the passage is unknown.
+    /// </summary>
+    public async Task<bool> RefreshPassageAsync(string documentId, string passageId, CancellationToken cancellationToken = default)
+    {
+        var document = await _store.GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (document is null || document.Status != DocumentStatus.Processed)
+        {
+            return false;
+        }
+
+        var passage = (await _store.GetPassagesAsync(documentId, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(p => string.Equals(p.Passage.Id, passageId, StringComparison.Ordinal));
+        if (passage is null)
+        {
+            return false;
+        }
+
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _index.IndexDocumentAsync(document, [passage], vectors: null, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>The query vector for hybrid search, or null without a generator.</summary>
     public Task<ReadOnlyMemory<float>?> EmbedQueryAsync(string text, CancellationToken cancellationToken = default) =>
         EmbedQueryAsync(_generator, _dimensions, text, cancellationToken);
