@@ -79,6 +79,21 @@ param embeddingModelVersion string = '1'
 @description('Embedding deployment capacity in thousands of tokens per minute.')
 param embeddingCapacity int = 120
 
+@description('Mapping stage: false keeps the embedded hybrid mapper; true lets the chat deployment judge the candidates (token cost).')
+param useLlmMapping bool = false
+
+@description('Embeddings for the mapper and the AI Search vector field: the bundled MiniLM model (384 dims) or the embedding deployment.')
+@allowed([
+  'local'
+  'azure-openai'
+])
+param embeddingsProvider string = 'local'
+
+@description('Vector length requested from the embedding deployment (text-embedding-3-small: up to 1536); used only with azure-openai embeddings.')
+@minValue(1)
+@maxValue(3072)
+param embeddingDimensions int = 1536
+
 var tags = {
   'azd-env-name': environmentName
   application: 'aims-evidence'
@@ -110,6 +125,9 @@ module resources 'modules/resources.bicep' = {
     embeddingModelName: embeddingModelName
     embeddingModelVersion: embeddingModelVersion
     embeddingCapacity: embeddingCapacity
+    useLlmMapping: useLlmMapping
+    embeddingsProvider: embeddingsProvider
+    embeddingDimensions: embeddingDimensions
   }
 }
 

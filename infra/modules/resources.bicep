@@ -18,6 +18,9 @@ param chatCapacity int
 param embeddingModelName string
 param embeddingModelVersion string
 param embeddingCapacity int
+param useLlmMapping bool
+param embeddingsProvider string
+param embeddingDimensions int
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var inboxContainerName = 'evidence-inbox'
@@ -302,17 +305,35 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'Aims__Azure__UseSemanticRanker'
           value: semanticSearch == 'disabled' ? 'false' : 'true'
         }
+        // The one LLM options model (Aims:Llm, Aims.Evidence.Core.Llm.LlmOptions): Entra ID through the managed
+        // identity above (Cognitive Services OpenAI User), never a key.
         {
-          name: 'Aims__Azure__OpenAIEndpoint'
+          name: 'Aims__Llm__Provider'
+          value: useLlmMapping ? 'azure-openai' : 'none'
+        }
+        {
+          name: 'Aims__Llm__Endpoint'
           value: openAI.properties.endpoint
         }
         {
-          name: 'Aims__Azure__OpenAIChatDeployment'
+          name: 'Aims__Llm__Model'
           value: chatDeployment.name
         }
         {
-          name: 'Aims__Azure__OpenAIEmbeddingDeployment'
+          name: 'Aims__Llm__UseEntraId'
+          value: 'true'
+        }
+        {
+          name: 'Aims__Llm__EmbeddingsProvider'
+          value: embeddingsProvider
+        }
+        {
+          name: 'Aims__Llm__EmbeddingsModel'
           value: embeddingDeployment.name
+        }
+        {
+          name: 'Aims__Llm__EmbeddingsDimensions'
+          value: string(embeddingDimensions)
         }
       ]
     }

@@ -112,46 +112,10 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Uploads disabled", "No inbox folder is configured.");
         }
 
-        var tooLarge = ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", $"The largest accepted upload is {o.MaxUploadBytes} bytes.");
-        const long formOverhead = 64 * 1024;
-        if (context.Request.ContentLength > o.MaxUploadBytes + formOverhead)
+        var (file, problem) = await ReadUploadAsync(context, o, ct).ConfigureAwait(false);
+        if (file is null)
         {
-            return tooLarge;
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = o.MaxUploadBytes + formOverhead;
-        }
-
-        if (!context.Request.HasFormContentType)
-        {
-            return ApiResults.Problem(400, "Multipart form expected", "Send the document as multipart/form-data with a 'file' field.");
-        }
-
-        IFormCollection form;
-        try
-        {
-            form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return tooLarge;
-        }
-        catch (InvalidDataException)
-        {
-            return ApiResults.Problem(400, "Malformed form", "The multipart body could not be read.");
-        }
-
-        var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
-        if (file is null || file.Length == 0)
-        {
-            return ApiResults.Problem(400, "No file", "The form has no non-empty 'file' field.");
-        }
-
-        if (file.Length > o.MaxUploadBytes)
-        {
-            return tooLarge;
+            return problem!;
         }
 
         Directory.CreateDirectory(o.InboxPath);
@@ -181,7 +145,61 @@ public static partial class AimsEvidenceApi
         }
 
         File.Move(temp, target);
-        return Results.Accepted(null as string, new UploadResult(Path.GetFileName(target), file.Length, sha, "queued"));
+        return UploadAccepted(Path.GetFileName(target), file.Length, sha);
+    }
+
+    /// <summary>The answer to an accepted upload, the same in every host: 202 with the stored name, size and hash.</summary>
+    public static IResult UploadAccepted(string fileName, long size, string sha256) =>
+        Results.Accepted(null as string, new UploadResult(fileName, size, sha256, "queued"));
+
+    /// <summary>
+    /// Reads and checks an upload request, the same in every host (the API saves into the inbox folder, the Functions
+    /// app into the inbox blob container): size limits (413), a multipart form (400) with a non-empty file.
+    /// Returns the file, or the problem to answer with.
+    /// </summary>
+    public static async Task<(IFormFile? File, IResult? Problem)> ReadUploadAsync(HttpContext context, AimsApiOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options;
+        var tooLarge = ApiResults.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", $"The largest accepted upload is {o.MaxUploadBytes} bytes.");
+        const long formOverhead = 64 * 1024;
+        if (context.Request.ContentLength > o.MaxUploadBytes + formOverhead)
+        {
+            return (null, tooLarge);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = o.MaxUploadBytes + formOverhead;
+        }
+
+        if (!context.Request.HasFormContentType)
+        {
+            return (null, ApiResults.Problem(400, "Multipart form expected", "Send the document as multipart/form-data with a 'file' field."));
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, tooLarge);
+        }
+        catch (InvalidDataException)
+        {
+            return (null, ApiResults.Problem(400, "Malformed form", "The multipart body could not be read."));
+        }
+
+        var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
+        if (file is null || file.Length == 0)
+        {
+            return (null, ApiResults.Problem(400, "No file", "The form has no non-empty 'file' field."));
+        }
+
+        return file.Length > o.MaxUploadBytes ? (null, tooLarge) : (file, null);
     }
 
     /// <summary>A file name safe on every platform: no directories, only letters, digits, '.', '-', '_'; never hidden.</summary>
@@ -215,8 +233,21 @@ public static partial class AimsEvidenceApi
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
     }
 
-    private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct)
+    private static Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>
+        ReviewMappingAsync(id, body, Actor(context.User), reviews.ReviewMappingAsync, ct);
+
+    /// <summary>
+    /// <c>POST /mappings/{id}/review</c> in any host: checks the decision and comment, applies the review through
+    /// <paramref name="review"/> (the host's store) and answers with the mapping, a 400 or a 404 problem.
+    /// </summary>
+    public static async Task<IResult> ReviewMappingAsync(
+        string id,
+        ReviewRequest? body,
+        string actor,
+        Func<string, ReviewState, string, string?, CancellationToken, Task<MappingRecord?>> review,
+        CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(review);
         var state = body?.Decision?.Trim().ToLowerInvariant() switch
         {
             "accept" => ReviewState.Accepted,
@@ -233,7 +264,7 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(400, "Comment too long", "comment is limited to 2000 characters.");
         }
 
-        var mapping = await reviews.ReviewMappingAsync(id, state.Value, Actor(context.User), body.Comment, ct).ConfigureAwait(false);
+        var mapping = await review(id, state.Value, actor, body.Comment, ct).ConfigureAwait(false);
         return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
     }
 
@@ -269,7 +300,7 @@ public static partial class AimsEvidenceApi
 
     private static async Task<IResult> CreateKey(HttpContext context, IReviewStore reviews, CreateKeyRequest? body, CancellationToken ct)
     {
-        if (!Enum.TryParse<ApiRole>(body?.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(body?.Role, out _))
+        if (!ApiKeys.TryParseRole(body?.Role, out var role))
         {
             return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
         }

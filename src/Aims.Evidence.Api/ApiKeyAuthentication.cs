@@ -1,9 +1,8 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Aims.Evidence.Core.Storage;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
     public const string HeaderName = "X-Api-Key";
 
-    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    public static string Hash(string key) => ApiKeys.Hash(key);
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -54,4 +53,36 @@ public static class ApiPolicies
     public const string Reader = "reader";
     public const string Reviewer = "reviewer";
     public const string Admin = "admin";
+}
+
+/// <summary>
+/// The API's key check for hosts without ASP.NET Core authentication middleware (the Functions app): the same header,
+/// hashing and cumulative roles as <see cref="ApiKeyAuthenticationHandler"/> with the role policies, and the same
+/// answers: 401 without a key or with an unknown key, 403 when the key's role is too low, each as the problem details
+/// body the API's status code pages write.
+/// </summary>
+public static class ApiKeyGate
+{
+    public static async Task<(ApiKeyRecord? Key, IResult? Denied)> AuthorizeAsync(
+        HttpRequest request,
+        Func<string, CancellationToken, Task<ApiKeyRecord?>> findByHash,
+        ApiRole required,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(findByHash);
+        var value = request.Headers[ApiKeyAuthenticationHandler.HeaderName].ToString();
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status401Unauthorized));
+        }
+
+        var record = await findByHash(ApiKeys.Hash(value.Trim()), cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return (null, Results.Problem(statusCode: StatusCodes.Status401Unauthorized));
+        }
+
+        return record.Role < required ? (record, Results.Problem(statusCode: StatusCodes.Status403Forbidden)) : (record, null);
+    }
 }

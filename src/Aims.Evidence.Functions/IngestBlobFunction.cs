@@ -1,8 +1,10 @@
 using Aims.Evidence.Azure.Blobs;
 using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Core.Storage;
 using Azure;
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
@@ -21,6 +23,13 @@ namespace Aims.Evidence.Functions;
 /// (<see cref="DocumentRejectedException"/>) fails at once: trying the same bytes again cannot help.
 /// Duplicate events for bytes already processed are ignored.
 /// </para>
+/// <para>
+/// When Azure AI Search is configured, a committed version is then copied into the index (<see cref="SearchIndexer"/>):
+/// its passages are uploaded and the older versions marked not current. The blob counts as processed only once that
+/// succeeded. A failed upload takes the same bounded retry: the next delivery finds the version already in Table
+/// Storage (the pipeline answers <c>unchanged</c>) and uploads it again under the same keys; the last attempt records
+/// <c>failed</c> with the index error in the status table.
+/// </para>
 /// </summary>
 public sealed class IngestBlobFunction
 {
@@ -30,13 +39,16 @@ public sealed class IngestBlobFunction
     private readonly IngestionStatusTable _status;
     private readonly AimsAzureOptions _options;
     private readonly ILogger<IngestBlobFunction> _logger;
+    private readonly SearchIndexer? _indexer;
 
-    public IngestBlobFunction(IDocumentIngestor ingestor, IngestionStatusTable status, AimsAzureOptions options, ILogger<IngestBlobFunction> logger)
+    /// <param name="indexer">Copies committed versions into Azure AI Search; null (the default) when Search is not configured.</param>
+    public IngestBlobFunction(IDocumentIngestor ingestor, IngestionStatusTable status, AimsAzureOptions options, ILogger<IngestBlobFunction> logger, SearchIndexer? indexer = null)
     {
         _ingestor = ingestor;
         _status = status;
         _options = options;
         _logger = logger;
+        _indexer = indexer;
     }
 
     [Function(FunctionName)]
@@ -88,6 +100,22 @@ public sealed class IngestBlobFunction
 
             var outcome = result.Status.ToString().ToLowerInvariant()
                 + (result.Reason is not null ? ": " + result.Reason : result.Document is { } doc ? $": {doc.PassageCount} passages" : string.Empty);
+            if (_indexer is not null && result.Document is { Status: DocumentStatus.Processed } stored)
+            {
+                // After the store commit: a failure here is retried like any other (the store already holds the version).
+                SearchIndexResult indexed;
+                try
+                {
+                    indexed = await _indexer.IndexAsync(stored, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex)
+                {
+                    throw new SearchIndexingException($"Azure AI Search indexing failed after the store commit (HTTP {ex.Status}): {ex.Message}", ex);
+                }
+
+                outcome += $"; search: {indexed.Uploaded} passages indexed, {indexed.Superseded} superseded";
+            }
+
             await _status.CompleteAsync(name, document.Sha256, attempt, outcome, cancellationToken).ConfigureAwait(false);
             Log.Ingested(_logger, name, outcome, attempt);
             return IngestionStates.Processed;
@@ -148,5 +176,23 @@ public sealed class IngestBlobFunction
         public static void GaveUp(ILogger logger, Exception exception, string name, int attempt) => GaveUpMessage(logger, name, attempt, exception);
 
         public static void WillRetry(ILogger logger, Exception exception, string name, int attempt, int maxAttempts) => WillRetryMessage(logger, name, attempt, maxAttempts, exception);
+    }
+}
+
+/// <summary>The store committed a version but Azure AI Search did not take its passages (retried by the blob trigger).</summary>
+public sealed class SearchIndexingException : Exception
+{
+    public SearchIndexingException()
+    {
+    }
+
+    public SearchIndexingException(string message)
+        : base(message)
+    {
+    }
+
+    public SearchIndexingException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -1,9 +1,12 @@
 using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
+using Azure.Search.Documents;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -35,14 +38,47 @@ namespace Aims.Evidence.Functions
                 return table;
             });
 
-            // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage.
-            services.AddAimsPipeline();
+            // API keys of the write routes (hashed, roles), the first admin as a configured hash.
+            services.AddSingleton(sp =>
+            {
+                var keys = new TableApiKeyStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), options.TablePrefix, options.AdminKeySha256);
+                keys.InitializeAsync().GetAwaiter().GetResult();
+                return keys;
+            });
 
-            // The read routes of the REST API (ReadApiFunctions): the API's query options and JSON settings, and
-            // passage search over the same store. Azure AI Search is not used here: the Functions pipeline writes
-            // passages to Table Storage only, so an AI Search index would not hold them.
+            // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage, with the
+            // mapping stage of Aims:Llm.
+            var llm = PipelineRegistration.BindLlmOptions(configuration);
+            services.AddAimsPipeline(llm);
+
+            // The REST API routes (ReadApiFunctions, WriteApiFunctions): the API's options (page sizes, MaxUploadBytes from
+            // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();
-            services.AddSingleton<IPassageIndex>(sp => new StorePassageIndex(sp.GetRequiredService<IEvidenceStore>()));
+            services.Configure<AimsApiOptions>(configuration.GetSection("Aims:Api"));
+            if (options.SearchEndpoint is not null)
+            {
+                // Azure AI Search: the blob trigger uploads each committed version's passages (SearchIndexer) and the
+                // search route runs hybrid keyword + vector queries there. The vector field follows the embedding model.
+                var dimensions = llm.EmbeddingDimensions;
+                services.AddSingleton(sp =>
+                {
+                    var generator = sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+                    return sp.GetRequiredService<AzureClientFactory>().CreatePassageIndex(
+                        dimensions, (text, ct) => SearchIndexer.EmbedQueryAsync(generator, dimensions, text, ct), sp.GetService<SearchClientOptions>());
+                });
+                services.AddSingleton(sp => new SearchIndexer(
+                    sp.GetRequiredService<IEvidenceStore>(),
+                    sp.GetRequiredService<AzureAiSearchPassageIndex>(),
+                    sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
+                    dimensions));
+                services.AddSingleton<IPassageIndex>(sp => sp.GetRequiredService<AzureAiSearchPassageIndex>());
+            }
+            else
+            {
+                // Without Search the passages live in Table Storage only: search runs over the store.
+                services.AddSingleton<IPassageIndex>(sp => new StorePassageIndex(sp.GetRequiredService<IEvidenceStore>()));
+            }
+
             return services;
         }
     }

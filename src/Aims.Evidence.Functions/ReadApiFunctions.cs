@@ -13,8 +13,8 @@ namespace Aims.Evidence.Functions;
 /// The returned <see cref="IResult"/> is executed against the request's HttpContext by the ASP.NET Core integration.
 /// <para>
 /// Authorization is the Functions host's: <see cref="AuthorizationLevel.Function"/> (a function or host key in
-/// <c>x-functions-key</c> or <c>?code=</c>). The cloud store has no API-key table, so the API's <c>X-Api-Key</c> roles
-/// are not available here; every route is read-only (the reader role). See docs/DEPLOY.md.
+/// <c>x-functions-key</c> or <c>?code=</c>). Every route here is read-only (the reader role), so <c>X-Api-Key</c> is
+/// not checked; the write routes (<see cref="WriteApiFunctions"/>) check it too. See docs/DEPLOY.md.
 /// </para>
 /// </summary>
 public sealed class ReadApiFunctions(EvidenceService evidence, IEvidenceStore store, IPassageIndex index)

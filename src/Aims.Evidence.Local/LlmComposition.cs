@@ -1,6 +1,7 @@
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
+using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,8 +45,12 @@ public static class LlmComposition
         return services.BuildServiceProvider();
     }
 
-    /// <summary>A kernel with the catalog, the embedding generator and the chat completion service of <paramref name="options"/>.</summary>
-    public static Kernel CreateKernel(LlmOptions options, IEmbeddingGenerator<string, Embedding<float>> generator, IsoCatalog catalog, HttpClient httpClient)
+    /// <summary>
+    /// A kernel with the catalog, the embedding generator and the chat completion service of <paramref name="options"/>.
+    /// Azure OpenAI with Entra ID authenticates with <paramref name="credential"/> (the Functions app passes its
+    /// user-assigned managed identity), or <c>DefaultAzureCredential</c> when none is given.
+    /// </summary>
+    public static Kernel CreateKernel(LlmOptions options, IEmbeddingGenerator<string, Embedding<float>> generator, IsoCatalog catalog, HttpClient httpClient, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(generator);
@@ -60,7 +65,7 @@ public static class LlmComposition
         switch (LlmProviders.Normalize(options.Provider))
         {
             case LlmProviders.AzureOpenAI when options.UseEntraId:
-                builder.AddAzureOpenAIChatCompletion(model, endpoint, new DefaultAzureCredential(), modelId: model, httpClient: httpClient, apiVersion: options.ApiVersion);
+                builder.AddAzureOpenAIChatCompletion(model, endpoint, credential ?? new DefaultAzureCredential(), modelId: model, httpClient: httpClient, apiVersion: options.ApiVersion);
                 break;
             case LlmProviders.AzureOpenAI:
                 builder.AddAzureOpenAIChatCompletion(model, endpoint, options.ApiKey!, modelId: model, httpClient: httpClient, apiVersion: options.ApiVersion);
@@ -74,5 +79,41 @@ public static class LlmComposition
         }
 
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Azure OpenAI embeddings through Semantic Kernel's Azure OpenAI connector (<c>AddAzureOpenAIEmbeddingGenerator</c>):
+    /// the deployment <see cref="LlmOptions.EmbeddingsModel"/> at <see cref="LlmOptions.EmbeddingsEndpoint"/> (or
+    /// <see cref="LlmOptions.Endpoint"/>), asking for <see cref="LlmOptions.EmbeddingsDimensions"/>, with Entra ID
+    /// (<paramref name="credential"/>, default <c>DefaultAzureCredential</c>) or, for local testing, the API key.
+    /// Resolve the <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> from the returned provider and dispose the
+    /// provider with it.
+    /// </summary>
+    public static ServiceProvider CreateAzureOpenAIEmbeddingServices(LlmOptions options, HttpClient httpClient, TokenCredential? credential = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(httpClient);
+        var endpoint = options.EmbeddingsEndpoint ?? options.Endpoint
+            ?? throw new ArgumentException("azure-openai embeddings need an endpoint", nameof(options));
+        var deployment = options.EmbeddingsModel ?? throw new ArgumentException("azure-openai embeddings need a deployment", nameof(options));
+        var services = new ServiceCollection();
+
+        // SKEXP0010: Semantic Kernel marks its embedding registrations experimental (the dimensions parameter); the
+        // 1.82.0 pin in Directory.Packages.props keeps the signature fixed.
+#pragma warning disable SKEXP0010
+        if (options.UseEntraId)
+        {
+            services.AddAzureOpenAIEmbeddingGenerator(
+                deployment, endpoint, credential ?? new DefaultAzureCredential(), modelId: deployment, dimensions: options.EmbeddingsDimensions, apiVersion: options.ApiVersion, httpClient: httpClient);
+        }
+        else
+        {
+            services.AddAzureOpenAIEmbeddingGenerator(
+                deployment, endpoint, options.ApiKey ?? throw new ArgumentException("azure-openai embeddings need an API key or UseEntraId", nameof(options)),
+                modelId: deployment, dimensions: options.EmbeddingsDimensions, apiVersion: options.ApiVersion, httpClient: httpClient);
+        }
+#pragma warning restore SKEXP0010
+
+        return services.BuildServiceProvider();
     }
 }

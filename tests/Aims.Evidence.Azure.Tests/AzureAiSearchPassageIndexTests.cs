@@ -193,6 +193,18 @@ public sealed class AzureAiSearchPassageIndexTests
     }
 
     [Fact]
+    public async Task Superseding_skips_passages_the_index_never_held_but_not_other_failures()
+    {
+        await using var missing = new LocalHttpServer(_ => ServerReply.Json(207, """{"value":[{"key":"a","status":true,"statusCode":200},{"key":"b","status":false,"errorMessage":"Document not found.","statusCode":404}]}"""));
+        Assert.Equal(1, await Index(missing).MarkSupersededAsync(["doc-1/p0", "doc-1/p1"], TestContext.Current.CancellationToken));
+
+        await using var refused = new LocalHttpServer(_ => ServerReply.Json(207, """{"value":[{"key":"a","status":false,"errorMessage":"Invalid document.","statusCode":400}]}"""));
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => Index(refused).MarkSupersededAsync(["doc-1/p0"], TestContext.Current.CancellationToken));
+        Assert.Equal(400, ex.Status);
+        Assert.Contains("Invalid document.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_rejected_index_action_surfaces_as_an_error()
     {
         await using var server = new LocalHttpServer(_ => ServerReply.Json(207, """{"value":[{"key":"x","status":false,"errorMessage":"Document is too large","statusCode":400}]}"""));

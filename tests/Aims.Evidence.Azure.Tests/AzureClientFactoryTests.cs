@@ -18,19 +18,17 @@ public sealed class AzureClientFactoryTests
         {
             ["Aims:Azure:SearchEndpoint"] = "https://srch.search.windows.net",
             ["Aims:Azure:SearchIndexName"] = "custom-index",
-            ["Aims:Azure:VectorDimensions"] = "768",
             ["Aims:Azure:DocumentIntelligenceEndpoint"] = "https://di.cognitiveservices.azure.com/",
             ["Aims:Azure:DocumentIntelligencePollingInterval"] = "00:00:05",
             ["Aims:Azure:MaxIngestAttempts"] = "4",
         });
 
         Assert.Equal("custom-index", factory.Options.SearchIndexName);
-        Assert.Equal(768, factory.Options.VectorDimensions);
         Assert.Equal(TimeSpan.FromSeconds(5), factory.Options.DocumentIntelligencePollingInterval);
         Assert.Equal(4, factory.Options.MaxIngestAttempts);
         Assert.Equal("evidence-inbox", factory.Options.InboxContainer);
 
-        var index = factory.CreatePassageIndex().BuildIndexDefinition();
+        var index = factory.CreatePassageIndex(768).BuildIndexDefinition();
         Assert.Equal("custom-index", index.Name);
         Assert.Equal(768, index.Fields.Single(f => f.Name == "vector").VectorSearchDimensions);
         Assert.NotNull(factory.CreateDocumentIntelligenceExtractor());

@@ -257,7 +257,7 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
         }
     }
 
-    /// <summary>The API authenticates X-Api-Key through IReviewStore; the cloud store has no key table, so the test holds one reader key.</summary>
+    /// <summary>The API authenticates X-Api-Key through IReviewStore; for the read routes the test holds one reader key (the write routes' key table: WriteRoutesContractTests).</summary>
     private sealed class KeyOnlyReviewStore : IReviewStore
     {
         public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) =>

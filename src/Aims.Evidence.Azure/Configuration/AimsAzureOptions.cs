@@ -44,19 +44,19 @@ public sealed class AimsAzureOptions
     /// <summary>Optional admin/query key for Search (local experiments only; prefer the identity).</summary>
     public string? SearchKey { get; set; }
 
-    /// <summary>Dimensions of the passage vectors (all-MiniLM-L6-v2: 384).</summary>
-    public int VectorDimensions { get; set; } = 384;
-
     /// <summary>Adds a semantic configuration to the index (needs a Search tier with semantic ranker).</summary>
     public bool UseSemanticRanker { get; set; }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of the first admin API key of the Functions app's write routes. Only the hash is
+    /// configured; the key stays with the operator, who uses it to create the other keys (POST /api/v1/keys).
+    /// </summary>
+    public string? AdminKeySha256 { get; set; }
 
     /// <summary>Attempts per document (same content) before the Functions host records it as failed for good.</summary>
     public int MaxIngestAttempts { get; set; } = 3;
 
-    /// <summary>Azure OpenAI endpoint (chat and embeddings), consumed by the mapping stage.</summary>
-    public Uri? OpenAIEndpoint { get; set; }
-
-    public string? OpenAIChatDeployment { get; set; }
-
-    public string? OpenAIEmbeddingDeployment { get; set; }
+    // The index's vector dimensions follow the embedding model (Aims:Llm:EmbeddingsProvider / EmbeddingsDimensions):
+    // 384 for the bundled model. Azure OpenAI chat and embeddings are configured in the one LLM options model,
+    // Aims:Llm (Aims.Evidence.Core.Llm.LlmOptions), shared with the CLI.
 }

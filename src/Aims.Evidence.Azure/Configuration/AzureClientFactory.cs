@@ -104,13 +104,15 @@ public sealed class AzureClientFactory
             : new SearchIndexClient(endpoint, new AzureKeyCredential(_options.SearchKey), clientOptions);
     }
 
+    /// <summary>The AI Search passage index; <paramref name="vectorDimensions"/> must be the embedding model's output length.</summary>
     public AzureAiSearchPassageIndex CreatePassageIndex(
+        int vectorDimensions,
         Func<string, CancellationToken, Task<ReadOnlyMemory<float>?>>? embedQuery = null,
         global::Azure.Search.Documents.SearchClientOptions? clientOptions = null) =>
         new(CreateSearchIndexClient(clientOptions), new AzureAiSearchOptions
         {
             IndexName = _options.SearchIndexName,
-            VectorDimensions = _options.VectorDimensions,
+            VectorDimensions = vectorDimensions,
             UseSemanticRanker = _options.UseSemanticRanker,
         }, embedQuery);
 

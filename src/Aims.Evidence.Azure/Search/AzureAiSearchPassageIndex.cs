@@ -171,15 +171,29 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
         return count;
     }
 
-    /// <summary>Marks a superseded version's passages as not current (they stay for history but leave results).</summary>
-    public async Task MarkSupersededAsync(IEnumerable<string> passageIds, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Marks a superseded version's passages as not current (they stay for history but leave results). A passage the
+    /// index never held (its version was stored before Search was configured) answers 404 and is skipped; any other
+    /// per-document failure is an error. Returns the count marked.
+    /// </summary>
+    public async Task<int> MarkSupersededAsync(IEnumerable<string> passageIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(passageIds);
+        var marked = 0;
         foreach (var chunk in passageIds.Chunk(1000))
         {
             var batch = IndexDocumentsBatch.Merge(chunk.Select(id => new SearchDocument { ["id"] = EncodeKey(id), ["isCurrent"] = false }));
-            await _searchClient.IndexDocumentsAsync(batch, new IndexDocumentsOptions { ThrowOnAnyError = true }, cancellationToken).ConfigureAwait(false);
+            var response = await _searchClient.IndexDocumentsAsync(batch, new IndexDocumentsOptions { ThrowOnAnyError = false }, cancellationToken).ConfigureAwait(false);
+            var failed = response.Value.Results.Where(r => !r.Succeeded && r.Status != 404).ToList();
+            if (failed.Count > 0)
+            {
+                throw new RequestFailedException(failed[0].Status, $"{failed.Count} of {chunk.Length} superseded passages were not updated: {failed[0].ErrorMessage}");
+            }
+
+            marked += response.Value.Results.Count(r => r.Succeeded);
         }
+
+        return marked;
     }
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)

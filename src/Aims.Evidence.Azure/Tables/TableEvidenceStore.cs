@@ -22,7 +22,7 @@ namespace Aims.Evidence.Azure.Tables;
 /// new rows are unreachable, so a version is either fully visible or not at all. Text over 30,000 characters
 /// is split across properties (Table Storage allows 64 KiB per property).
 /// </summary>
-public sealed class TableEvidenceStore : IEvidenceStore
+public sealed partial class TableEvidenceStore : IEvidenceStore
 {
     private const string DocPartition = "doc";
     private const string NamePrefix = "~name~";
@@ -37,6 +37,7 @@ public sealed class TableEvidenceStore : IEvidenceStore
     private readonly TableClient _passages;
     private readonly TableClient _mappings;
     private readonly TableClient _runs;
+    private readonly TableClient _audit;
 
     public TableEvidenceStore(TableServiceClient service, string tablePrefix = "aims")
     {
@@ -46,11 +47,12 @@ public sealed class TableEvidenceStore : IEvidenceStore
         _passages = service.GetTableClient(tablePrefix + "Passages");
         _mappings = service.GetTableClient(tablePrefix + "Mappings");
         _runs = service.GetTableClient(tablePrefix + "Runs");
+        _audit = service.GetTableClient(tablePrefix + "Audit");
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { _documents, _passages, _mappings, _runs })
+        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit })
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -69,10 +69,30 @@ public sealed record LlmOptions
     /// <summary>Model confidence below which a control is dropped.</summary>
     public double MinConfidence { get; init; } = 0.5;
 
-    /// <summary>Embeddings used to propose candidates; only "local" (the bundled MiniLM model) is implemented.</summary>
+    /// <summary>
+    /// Embeddings used to propose candidates (and, in the Functions app, for the AI Search vector field): "local" (the
+    /// bundled MiniLM model, 384 dimensions) or "azure-openai" (an Azure OpenAI embedding deployment through Semantic
+    /// Kernel's Azure OpenAI connector; the Functions app only, the CLI always embeds locally).
+    /// </summary>
     public string EmbeddingsProvider { get; init; } = "local";
 
+    /// <summary>Azure OpenAI embedding deployment name (EmbeddingsProvider azure-openai).</summary>
     public string? EmbeddingsModel { get; init; }
+
+    /// <summary>Azure OpenAI resource URL of the embedding deployment; null = <see cref="Endpoint"/>.</summary>
+    public string? EmbeddingsEndpoint { get; init; }
+
+    /// <summary>
+    /// Vector length requested from the embedding model (text-embedding-3 models accept any length up to their
+    /// native 1536/3072); the AI Search vector field is created with the same length.
+    /// </summary>
+    public int? EmbeddingsDimensions { get; init; }
+
+    /// <summary>True when embeddings come from Azure OpenAI rather than the bundled model.</summary>
+    public bool AzureOpenAIEmbeddings => string.Equals(EmbeddingsProvider?.Trim(), LlmProviders.AzureOpenAI, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The vector length the configured embeddings produce: 384 locally, <see cref="EmbeddingsDimensions"/> on Azure OpenAI.</summary>
+    public int EmbeddingDimensions => AzureOpenAIEmbeddings ? EmbeddingsDimensions ?? 1536 : 384;
 
     /// <summary>Also classify documents with the model (prompts/classify-document.yaml); off by default.</summary>
     public bool ClassifyDocuments { get; init; }
@@ -99,6 +119,7 @@ public sealed record LlmOptions
         }
 
         var result = this with { Provider = provider };
+        ValidateEmbeddings();
         if (provider == LlmProviders.None)
         {
             return result;
@@ -125,5 +146,40 @@ public sealed record LlmOptions
         }
 
         return result;
+    }
+
+    private void ValidateEmbeddings()
+    {
+        var embeddings = (EmbeddingsProvider ?? "local").Trim().ToLowerInvariant();
+        if (embeddings == "local")
+        {
+            return;
+        }
+
+        if (embeddings != LlmProviders.AzureOpenAI)
+        {
+            throw new ArgumentException($"unknown embeddings provider '{EmbeddingsProvider}' (use local or azure-openai)");
+        }
+
+        var endpoint = EmbeddingsEndpoint ?? Endpoint;
+        if (string.IsNullOrWhiteSpace(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException("azure-openai embeddings need an http(s) endpoint (Aims:Llm:EmbeddingsEndpoint or Aims:Llm:Endpoint)");
+        }
+
+        if (string.IsNullOrWhiteSpace(EmbeddingsModel))
+        {
+            throw new ArgumentException("azure-openai embeddings need a deployment name (Aims:Llm:EmbeddingsModel)");
+        }
+
+        if (string.IsNullOrWhiteSpace(ApiKey) && !UseEntraId)
+        {
+            throw new ArgumentException("azure-openai embeddings need an API key (Aims:Llm:ApiKey) or Aims:Llm:UseEntraId=true");
+        }
+
+        if (EmbeddingsDimensions is < 1 or > 3072)
+        {
+            throw new ArgumentException("EmbeddingsDimensions must be between 1 and 3072");
+        }
     }
 }

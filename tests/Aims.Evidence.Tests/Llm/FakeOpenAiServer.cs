@@ -13,7 +13,10 @@ namespace Aims.Evidence.Tests.Llm;
 
 /// <summary>
 /// A local OpenAI-compatible server on 127.0.0.1 (Kestrel, random port) speaking POST /v1/chat/completions and the
-/// Azure OpenAI shape /openai/deployments/{name}/chat/completions?api-version=..., with scripted replies.
+/// Azure OpenAI shape /openai/deployments/{name}/chat/completions?api-version=..., with scripted replies, and the
+/// embeddings routes (POST /v1/embeddings, /openai/deployments/{name}/embeddings?api-version=...) answering with
+/// deterministic bag-of-words vectors of the requested <c>dimensions</c> (float arrays or, when the client asks for
+/// <c>"encoding_format":"base64"</c>, little-endian float32 bytes in base64, as the service does).
 /// </summary>
 internal sealed partial class FakeOpenAiServer : IAsyncDisposable
 {
@@ -59,6 +62,12 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
 
     public ConcurrentQueue<Received> Requests { get; } = new();
 
+    /// <summary>Embedding requests, kept apart from the chat <see cref="Requests"/>.</summary>
+    public ConcurrentQueue<Received> EmbeddingRequests { get; } = new();
+
+    /// <summary>Vector length when the request names no <c>dimensions</c> (text-embedding-3-small's native length).</summary>
+    public int DefaultDimensions { get; set; } = 1536;
+
     public int Calls => Volatile.Read(ref _count);
 
     /// <summary>Usage served in successful replies.</summary>
@@ -77,6 +86,8 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
         var server = new FakeOpenAiServer(app, script);
         app.MapPost("/v1/chat/completions", server.HandleAsync);
         app.MapPost("/openai/deployments/{name}/chat/completions", server.HandleAsync);
+        app.MapPost("/v1/embeddings", server.HandleEmbeddingsAsync);
+        app.MapPost("/openai/deployments/{name}/embeddings", server.HandleEmbeddingsAsync);
         await app.StartAsync();
         server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
         return server;
@@ -116,6 +127,62 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
         });
     }
 
+    private async Task HandleEmbeddingsAsync(HttpContext http)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var body = await reader.ReadToEndAsync();
+        EmbeddingRequests.Enqueue(new Received(http.Request.Path, http.Request.QueryString.Value ?? string.Empty, http.Request.Headers["api-key"].FirstOrDefault(), http.Request.Headers.Authorization.FirstOrDefault(), body));
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        var inputs = root.GetProperty("input") is { ValueKind: JsonValueKind.Array } array
+            ? array.EnumerateArray().Select(e => e.GetString() ?? string.Empty).ToArray()
+            : [root.GetProperty("input").GetString() ?? string.Empty];
+        var dimensions = root.TryGetProperty("dimensions", out var d) ? d.GetInt32() : DefaultDimensions;
+        var base64 = root.TryGetProperty("encoding_format", out var f) && f.GetString() == "base64";
+        var tokens = inputs.Sum(i => i.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        await http.Response.WriteAsJsonAsync(new
+        {
+            @object = "list",
+            data = inputs.Select((text, i) =>
+            {
+                var vector = Embed(text, dimensions);
+                return new { @object = "embedding", index = i, embedding = base64 ? (object)Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan())) : vector };
+            }).ToArray(),
+            model = root.TryGetProperty("model", out var m) ? m.GetString() : "unknown",
+            usage = new { prompt_tokens = tokens, total_tokens = tokens },
+        });
+    }
+
+    /// <summary>A unit vector of word hashes: texts sharing words get a positive cosine, as with a real model.</summary>
+    public static float[] Embed(string text, int dimensions)
+    {
+        var vector = new float[dimensions];
+        foreach (var word in WordPattern().Matches(text.ToLowerInvariant()).Select(w => w.Value))
+        {
+            var hash = 17;
+            foreach (var c in word)
+            {
+                hash = unchecked((hash * 31) + c);
+            }
+
+            vector[(hash & int.MaxValue) % dimensions] += 1;
+        }
+
+        var norm = MathF.Sqrt(vector.Sum(v => v * v));
+        if (norm == 0)
+        {
+            vector[0] = 1;
+            return vector;
+        }
+
+        for (var i = 0; i < dimensions; i++)
+        {
+            vector[i] /= norm;
+        }
+
+        return vector;
+    }
+
     /// <summary>A mapping answer choosing, for every passage, its first offered candidate (or all the given ids).</summary>
     public static string Answer(Received r, Func<string, string[], IEnumerable<string>>? pick = null, double confidence = 0.9)
     {
@@ -140,4 +207,7 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
 
     [GeneratedRegex("<passage id=\"(p\\d+)\" offered=\"([^\"]*)\"")]
     private static partial Regex PassagePattern();
+
+    [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
+    private static partial Regex WordPattern();
 }

@@ -1,0 +1,146 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Aims.Evidence.Api;
+using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Azure.Search;
+using Aims.Evidence.Azure.Tables;
+using Aims.Evidence.Core.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Options;
+
+namespace Aims.Evidence.Functions;
+
+/// <summary>
+/// The write routes of the REST API that the cloud store supports, as HTTP functions with the API's contract:
+/// <c>POST /api/v1/documents</c> (reviewer) puts the upload into the inbox blob container, where the Event Grid blob
+/// trigger ingests it like any other blob; <c>POST /api/v1/mappings/{id}/review</c> (reviewer) accepts or rejects a
+/// mapping in the Table store (and refreshes the passage in AI Search when configured); <c>POST /api/v1/keys</c>
+/// (admin) creates an API key.
+/// <para>
+/// Two gates: the Functions host's function key (<see cref="AuthorizationLevel.Function"/>, as on the read routes)
+/// admits the caller to the app, and the API's <c>X-Api-Key</c> gives the role and the actor, checked by the API's own
+/// <see cref="ApiKeyGate"/> against hashed keys in Table Storage (<see cref="TableApiKeyStore"/>): 401 without a known
+/// key, 403 below the route's role, as in the API. The upload is read and checked by the API's
+/// <see cref="AimsEvidenceApi.ReadUploadAsync"/>, so limits and problems are the same in both hosts.
+/// </para>
+/// </summary>
+public sealed class WriteApiFunctions(
+    BlobServiceClient blobs,
+    TableApiKeyStore keys,
+    TableEvidenceStore store,
+    AimsAzureOptions options,
+    IOptions<AimsApiOptions> apiOptions,
+    IOptions<JsonOptions> json,
+    SearchIndexer? indexer = null)
+{
+    [Function("UploadDocument")]
+    public async Task<IResult> UploadDocument(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/documents")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        // The API's endpoint declares multipart/form-data (Accepts), so ASP.NET Core answers 415 to anything else.
+        if (!request.HasFormContentType)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        var (file, problem) = await AimsEvidenceApi.ReadUploadAsync(request.HttpContext, apiOptions.Value, cancellationToken).ConfigureAwait(false);
+        if (file is null)
+        {
+            return problem!;
+        }
+
+        // The same name rules as the API's inbox folder. A blob of the same name is replaced: the trigger then stores
+        // a new version of that document (the folder host instead keeps both files as name-2.ext).
+        var name = AimsEvidenceApi.SafeFileName(file.FileName);
+        using var content = new MemoryStream(checked((int)file.Length));
+        await using (var input = file.OpenReadStream())
+        {
+            await input.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+
+        var sha = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
+        content.Position = 0;
+        var container = blobs.GetBlobContainerClient(options.InboxContainer);
+        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await container.GetBlobClient(name).UploadAsync(
+            content,
+            new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType },
+                Metadata = new Dictionary<string, string> { ["uploadedby"] = key!.Id, ["sha256"] = sha },
+            },
+            cancellationToken).ConfigureAwait(false);
+        return AimsEvidenceApi.UploadAccepted(name, file.Length, sha);
+    }
+
+    [Function("ReviewMapping")]
+    public async Task<IResult> ReviewMapping(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/mappings/{id}/review")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
+        var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key!.Id, store.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
+        {
+            // The index carries the passage's control ids and mappings: keep it in step with the review.
+            await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    [Function("CreateKey")]
+    public async Task<IResult> CreateKey(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/keys")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Admin, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var body = await ReadJsonAsync<CreateKeyRequest>(request, cancellationToken).ConfigureAwait(false);
+        if (!ApiKeys.TryParseRole(body?.Role, out var role))
+        {
+            return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
+        }
+
+        var (record, created) = await keys.CreateAsync(role, key!.Id, cancellationToken).ConfigureAwait(false);
+        return Results.Created($"{AimsEvidenceApi.Prefix}/keys/{record.Id}", new CreatedKey(record.Id, role.ToString().ToLowerInvariant(), created));
+    }
+
+    private async Task<T?> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return request.ContentLength == 0 ? null : await request.ReadFromJsonAsync<T>(json.Value.SerializerOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

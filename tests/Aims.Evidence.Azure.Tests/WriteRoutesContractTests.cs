@@ -1,0 +1,328 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Aims.Evidence.Api;
+using Aims.Evidence.Azure.Tables;
+using Aims.Evidence.Azure.Tests.Infrastructure;
+using Aims.Evidence.Core.Services;
+using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Functions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aims.Evidence.Azure.Tests;
+
+/// <summary>
+/// The write routes in both hosts over one key table: the ASP.NET Core API (its authentication handler and role
+/// policies, uploads into an inbox folder) and the HTTP functions (<see cref="ApiKeyGate"/>, uploads into the inbox
+/// blob container in Azurite) answer the same requests with the same status and body.
+/// </summary>
+public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDisposable
+{
+    private const string AdminKey = "write-contract-admin-key";
+    private const int MaxUpload = 4096;
+
+    private Hosts? _hosts;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_hosts is not null)
+        {
+            await _hosts.DisposeAsync();
+        }
+    }
+
+    private async Task<Hosts> HostsAsync() => _hosts ??= await Hosts.CreateAsync(azurite, TestContext.Current.CancellationToken);
+
+    private static (byte[] Body, string ContentType) Multipart(string fileName, string text)
+    {
+        using var form = new MultipartFormDataContent("aims-contract-boundary");
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+        file.Headers.ContentType = new MediaTypeHeaderValue("text/markdown");
+        form.Add(file, "file", fileName);
+        return (form.ReadAsByteArrayAsync().GetAwaiter().GetResult(), form.Headers.ContentType!.ToString());
+    }
+
+    [Fact]
+    public async Task Upload_answers_the_same_in_both_hosts()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = (await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct)).Key;
+        var name = $"policy-{Guid.NewGuid():N}.md";
+        var text = "# AI policy\n\nTop management approves the AI policy and reviews it every year.\n";
+        var (form, formType) = Multipart(name, text);
+
+        // No key, an unknown key, too low a role: refused alike, before the body is read.
+        await hosts.AssertSameAsync("documents", null, form, formType, 401);
+        await hosts.AssertSameAsync("documents", "aims_unknown", form, formType, 401);
+        await hosts.AssertSameAsync("documents", reader, form, formType, 403);
+
+        // Problems of the shared upload reader.
+        await hosts.AssertSameAsync("documents", reviewer, Encoding.UTF8.GetBytes("{}"), "application/json", 415);
+        var (big, bigType) = Multipart("big.md", new string('x', MaxUpload + 1));
+        await hosts.AssertSameAsync("documents", reviewer, big, bigType, 413);
+        var (empty, emptyType) = Multipart("empty.md", string.Empty);
+        await hosts.AssertSameAsync("documents", reviewer, empty, emptyType, 400);
+
+        // Accepted: the same 202 body; the API wrote the folder, the function wrote the inbox blob.
+        var body = await hosts.AssertSameAsync("documents", reviewer, form, formType, 202);
+        var accepted = JsonNode.Parse(body)!;
+        Assert.Equal(name, accepted["fileName"]!.GetValue<string>());
+        Assert.Equal("queued", accepted["status"]!.GetValue<string>());
+        Assert.Equal(ApiKeys.Hash(text), accepted["sha256"]!.GetValue<string>());
+        Assert.Equal(text, await File.ReadAllTextAsync(Path.Combine(hosts.InboxFolder, name), ct));
+        var blob = azurite.Blobs().GetBlobContainerClient("evidence-inbox").GetBlobClient(name);
+        Assert.Equal(text, (await blob.DownloadContentAsync(ct)).Value.Content.ToString());
+
+        // The blob trigger then ingests the uploaded blob like any other.
+        var ingest = hosts.Functions.GetRequiredService<IngestBlobFunction>();
+        Assert.Equal(IngestionStates.Processed, await ingest.IngestAsync(blob, name, ct));
+        var stored = await hosts.Functions.GetRequiredService<IEvidenceStore>().GetCurrentByNameAsync(name, ct);
+        Assert.Equal(DocumentStatus.Processed, stored?.Status);
+    }
+
+    [Fact]
+    public async Task Key_creation_answers_the_same_in_both_hosts()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reviewer = (await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct)).Key;
+        var json = "application/json";
+
+        await hosts.AssertSameAsync("keys", null, Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json, 401);
+        await hosts.AssertSameAsync("keys", reviewer, Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json, 403);
+        await hosts.AssertSameAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"owner"}"""), json, 400);
+        await hosts.AssertSameAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"2"}"""), json, 400);
+
+        // Created: the same shape (the id and the key are new each time); each new key works in both hosts.
+        var (apiStatus, _, apiBody) = await hosts.CallApiAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"reviewer"}"""), json);
+        var (fnStatus, _, fnBody) = await hosts.CallFunctionAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"reviewer"}"""), json);
+        Assert.Equal(201, apiStatus);
+        Assert.Equal(201, fnStatus);
+        var fromApi = JsonNode.Parse(apiBody)!.AsObject();
+        var fromFunction = JsonNode.Parse(fnBody)!.AsObject();
+        Assert.Equal(fromApi.Select(kv => kv.Key), fromFunction.Select(kv => kv.Key));
+        Assert.Equal("reviewer", fromFunction["role"]!.GetValue<string>());
+        var created = fromFunction["key"]!.GetValue<string>();
+        Assert.StartsWith("aims_", created, StringComparison.Ordinal);
+        Assert.Equal(ApiRole.Reviewer, (await hosts.Keys.FindAsync(ApiKeys.Hash(created), ct))?.Role);
+
+        var (form, formType) = Multipart($"note-{Guid.NewGuid():N}.md", "# Note\n\nA short note.\n");
+        await hosts.AssertSameAsync("documents", created, form, formType, 202);
+        await hosts.AssertSameAsync("keys", fromApi["key"]!.GetValue<string>(), Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json, 403);
+    }
+
+    [Fact]
+    public async Task Review_answers_the_same_in_both_hosts_and_changes_the_evidence()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var name = $"risk-{Guid.NewGuid():N}.md";
+        var outcome = await hosts.Functions.GetRequiredService<Core.Pipeline.IDocumentIngestor>().IngestAsync(
+            name,
+            Encoding.UTF8.GetBytes("# AI risk assessment\n\n## Method\n\nAI risks are identified for each AI system, analysed for likelihood and consequence, and evaluated against the risk criteria approved by management. The risk assessment is repeated at planned intervals and when significant changes occur.\n"),
+            ct);
+        var store = hosts.Functions.GetRequiredService<TableEvidenceStore>();
+        var mapping = (await store.GetPassagesAsync(outcome.Document!.Id, ct)).SelectMany(p => p.Mappings).First();
+        var route = $"mappings/{mapping.Id}/review";
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+        await hosts.AssertSameAsync(route, null, Body("""{"decision":"accept"}"""), json, 401);
+        await hosts.AssertSameAsync(route, reader, Body("""{"decision":"accept"}"""), json, 403);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"decision":"maybe"}"""), json, 400);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body($$"""{"decision":"accept","comment":"{{new string('x', 2001)}}"}"""), json, 400);
+        await hosts.AssertSameAsync($"mappings/{mapping.Id}9/review", reviewer.Key, Body("""{"decision":"accept"}"""), json, 404);
+        await hosts.AssertSameAsync("mappings/nodash/review", reviewer.Key, Body("""{"decision":"accept"}"""), json, 404);
+
+        var accepted = JsonNode.Parse(await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"decision":"accept","comment":"checked"}"""), json, 200))!;
+        Assert.Equal(mapping.Id, accepted["id"]!.GetValue<string>());
+        Assert.Equal("accepted", accepted["review"]!.GetValue<string>());
+
+        // Rejected through the function: the evidence row and the passage's copy both change, the audit has the actor.
+        var (status, _, rejected) = await hosts.CallFunctionAsync(route, reviewer.Key, Body("""{"decision":"reject","comment":"not about risk"}"""), json);
+        Assert.Equal(200, status);
+        Assert.Equal("rejected", JsonNode.Parse(rejected)!["review"]!.GetValue<string>());
+        Assert.DoesNotContain(await store.GetEvidenceAsync(mapping.ControlId, ct), l => l.Mapping.Id == mapping.Id);
+        var copy = (await store.GetPassagesAsync(outcome.Document.Id, ct)).SelectMany(p => p.Mappings).Single(m => m.Id == mapping.Id);
+        Assert.Equal(ReviewState.Rejected, copy.Review);
+        var audit = (await store.ListAuditAsync(ct)).Where(a => a.Target == mapping.Id).ToList();
+        Assert.Equal(3, audit.Count); // API accept, function accept, function reject
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+        Assert.Contains("not about risk", audit[^1].After, StringComparison.Ordinal);
+    }
+
+    private sealed class Hosts : IAsyncDisposable
+    {
+        public required ServiceProvider Functions { get; init; }
+
+        public required WriteApiFunctions Write { get; init; }
+
+        public required TableApiKeyStore Keys { get; init; }
+
+        public required WebApplication App { get; init; }
+
+        public required HttpClient Api { get; init; }
+
+        public required string InboxFolder { get; init; }
+
+        public static async Task<Hosts> CreateAsync(AzuriteFixture azurite, CancellationToken ct)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                ["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix(),
+                ["Aims:Azure:AdminKeySha256"] = ApiKeys.Hash(AdminKey),
+                ["Aims:Api:MaxUploadBytes"] = MaxUpload.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }).Build();
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddAimsFunctions(configuration);
+            services.AddSingleton<IngestBlobFunction>();
+            var functions = services.BuildServiceProvider();
+            var keys = functions.GetRequiredService<TableApiKeyStore>();
+
+            var inbox = Directory.CreateTempSubdirectory("aims-write-contract-").FullName;
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+            builder.WebHost.UseTestServer();
+            builder.Logging.ClearProviders();
+            builder.Services.AddAimsEvidenceApi(o =>
+            {
+                o.WatchInbox = false;
+                o.InboxPath = inbox;
+                o.MaxUploadBytes = MaxUpload;
+            });
+            builder.Services.AddSingleton(functions.GetRequiredService<IEvidenceStore>());
+            builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
+            builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
+            builder.Services.AddSingleton<IReviewStore>(new TableKeyReviewStore(keys, functions.GetRequiredService<TableEvidenceStore>()));
+            var app = builder.Build();
+            app.UseAimsEvidenceApi();
+            app.MapAimsEvidenceApi();
+            await app.StartAsync(ct);
+
+            return new Hosts
+            {
+                Functions = functions,
+                Write = ActivatorUtilities.CreateInstance<WriteApiFunctions>(functions),
+                Keys = keys,
+                App = app,
+                Api = app.GetTestServer().CreateClient(),
+                InboxFolder = inbox,
+            };
+        }
+
+        /// <summary>Sends the same request to both hosts; asserts the status and the body (problem bodies without their trace id) agree.</summary>
+        public async Task<string> AssertSameAsync(string route, string? key, byte[] body, string contentType, int expected)
+        {
+            var (apiStatus, apiType, apiBody) = await CallApiAsync(route, key, body, contentType);
+            var (fnStatus, fnType, fnBody) = await CallFunctionAsync(route, key, body, contentType);
+            Assert.Equal(expected, apiStatus);
+            Assert.Equal(expected, fnStatus);
+            Assert.Equal(apiType, fnType);
+            if (expected >= 400 && apiBody.Length > 0)
+            {
+                Assert.True(JsonNode.DeepEquals(WithoutTraceId(apiBody), WithoutTraceId(fnBody)), $"problem bodies differ:\n{apiBody}\n{fnBody}");
+            }
+            else
+            {
+                Assert.Equal(apiBody, fnBody);
+            }
+
+            return fnBody;
+        }
+
+        public async Task<(int Status, string? ContentType, string Body)> CallApiAsync(string route, string? key, byte[] body, string contentType)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/" + route) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            if (key is not null)
+            {
+                request.Headers.Add(ApiKeyAuthenticationHandler.HeaderName, key);
+            }
+
+            using var response = await Api.SendAsync(request, TestContext.Current.CancellationToken);
+            return ((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        /// <summary>Calls the function as the worker's ASP.NET Core integration would: an HttpRequest in, the IResult executed on its context.</summary>
+        public async Task<(int Status, string? ContentType, string Body)> CallFunctionAsync(string route, string? key, byte[] body, string contentType)
+        {
+            using var scope = Functions.CreateScope();
+            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+            context.Request.Method = HttpMethods.Post;
+            context.Request.Scheme = "http";
+            context.Request.Host = new HostString("localhost");
+            context.Request.Path = "/api/v1/" + route;
+            context.Request.ContentType = contentType;
+            context.Request.ContentLength = body.Length;
+            context.Request.Body = new MemoryStream(body);
+            if (key is not null)
+            {
+                context.Request.Headers[ApiKeyAuthenticationHandler.HeaderName] = key;
+            }
+
+            using var response = new MemoryStream();
+            context.Response.Body = response;
+            var ct = TestContext.Current.CancellationToken;
+            var result = route switch
+            {
+                "documents" => await Write.UploadDocument(context.Request, ct),
+                "keys" => await Write.CreateKey(context.Request, ct),
+                _ when route.StartsWith("mappings/", StringComparison.Ordinal) => await Write.ReviewMapping(context.Request, route.Split('/')[1], ct),
+                _ => throw new ArgumentException("no function for " + route, nameof(route)),
+            };
+            await result.ExecuteAsync(context);
+            return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(response.ToArray()));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            await App.StopAsync();
+            await App.DisposeAsync();
+            await Functions.DisposeAsync();
+            Directory.Delete(InboxFolder, recursive: true);
+        }
+
+        private static JsonObject WithoutTraceId(string body)
+        {
+            var node = JsonNode.Parse(body)!.AsObject();
+            node.Remove("traceId");
+            return node;
+        }
+    }
+
+    /// <summary>The API reads keys and reviews through IReviewStore: here, the Functions app's key table and the Table store's reviews.</summary>
+    private sealed class TableKeyReviewStore(TableApiKeyStore keys, TableEvidenceStore store) : IReviewStore
+    {
+        public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) => keys.FindAsync(keySha256, cancellationToken);
+
+        public Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default) => keys.CreateAsync(role, actor, cancellationToken);
+
+        public Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+            store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
+
+        public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+    }
+}
