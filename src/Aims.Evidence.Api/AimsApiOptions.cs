@@ -16,4 +16,7 @@ public sealed class AimsApiOptions
 
     /// <summary>Whether the inbox watcher runs (startup scan + FileSystemWatcher).</summary>
     public bool WatchInbox { get; set; }
+
+    /// <summary>Inbox documents ingested at the same time; 0 (the default) = one per core.</summary>
+    public int IngestConcurrency { get; set; }
 }

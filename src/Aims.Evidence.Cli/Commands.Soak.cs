@@ -131,6 +131,20 @@ public static partial class AimsCli
 
         var log = new SoakLog();
         Process? server = null;
+
+        // SIGTERM or Ctrl+C of the soak must not leave the server running.
+        void KillServer(object? sender, EventArgs e)
+        {
+            try
+            {
+                server?.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += KillServer;
         try
         {
             var documents = await SoakDocumentsAsync(s, ct).ConfigureAwait(false);
@@ -225,6 +239,7 @@ public static partial class AimsCli
         }
         finally
         {
+            AppDomain.CurrentDomain.ProcessExit -= KillServer;
             if (server is not null)
             {
                 if (!server.HasExited)
