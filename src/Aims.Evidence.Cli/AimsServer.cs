@@ -36,7 +36,7 @@ public static class AimsServer
         app.UseEndpoints(endpoints => endpoints.MapAimsEvidenceApi());
     }
 
-    public static WebApplication Build(LocalAims aims, string inbox, string urls, string? runId = null)
+    public static WebApplication Build(LocalAims aims, string inbox, string urls, string? runId = null, int ingestConcurrency = 0)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -49,6 +49,7 @@ public static class AimsServer
         {
             o.InboxPath = Path.GetFullPath(inbox);
             o.WatchInbox = true;
+            o.IngestConcurrency = ingestConcurrency;
         }, runId);
         var app = builder.Build();
         app.UseAimsEvidenceApi();

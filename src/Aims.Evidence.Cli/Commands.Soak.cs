@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Storage;
@@ -31,10 +32,11 @@ public static partial class AimsCli
             Description = "KEY=VALUE environment variable for the `aims serve` child (repeatable), e.g. a configuration setting.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var ingestConcurrency = new Option<int>("--ingest-concurrency") { Description = "Passed to `aims serve`: inbox documents ingested at the same time (0 = one per core)." };
         var json = JsonOption();
         var soak = new Command("soak", "Load and soak: `aims serve` ingests --docs documents while --connections clients query the API; errors must be zero.")
         {
-            docs, connections, mapper, keepDb, timeout, generated, serverEnv, json,
+            docs, connections, mapper, keepDb, timeout, generated, serverEnv, ingestConcurrency, json,
         };
         soak.SetAction(async (parse, ct) => await SoakAsync(
             output,
@@ -48,12 +50,13 @@ public static partial class AimsCli
                 TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(timeout))),
                 parse.GetValue(generated),
                 parse.GetValue(serverEnv) ?? [],
+                Math.Max(0, parse.GetValue(ingestConcurrency)),
                 parse.GetValue(json)),
             ct).ConfigureAwait(false));
         return soak;
     }
 
-    private sealed record SoakSettings(string Files, int Docs, int Connections, string Mapper, string? KeepDb, TimeSpan Timeout, bool Generated, string[] ServerEnv, bool Json);
+    private sealed record SoakSettings(string Files, int Docs, int Connections, string Mapper, string? KeepDb, TimeSpan Timeout, bool Generated, string[] ServerEnv, int IngestConcurrency, bool Json);
 
     /// <summary>The request mix: weights by repetition (dashboards read coverage and documents, auditors search and open controls).</summary>
     private static readonly string[] SoakMix = ["coverage", "search", "documents", "control", "search", "gaps", "coverage", "search", "documents", "control", "soa"];
@@ -132,8 +135,8 @@ public static partial class AimsCli
         var log = new SoakLog();
         Process? server = null;
 
-        // SIGTERM or Ctrl+C of the soak must not leave the server running.
-        void KillServer(object? sender, EventArgs e)
+        // SIGTERM, Ctrl+C or the end of the soak process must not leave the server running.
+        void KillServer()
         {
             try
             {
@@ -144,7 +147,10 @@ public static partial class AimsCli
             }
         }
 
-        AppDomain.CurrentDomain.ProcessExit += KillServer;
+        void OnExit(object? sender, EventArgs e) => KillServer();
+        AppDomain.CurrentDomain.ProcessExit += OnExit;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => KillServer());
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => KillServer());
         try
         {
             var documents = await SoakDocumentsAsync(s, ct).ConfigureAwait(false);
@@ -239,7 +245,7 @@ public static partial class AimsCli
         }
         finally
         {
-            AppDomain.CurrentDomain.ProcessExit -= KillServer;
+            AppDomain.CurrentDomain.ProcessExit -= OnExit;
             if (server is not null)
             {
                 if (!server.HasExited)
@@ -448,7 +454,7 @@ public static partial class AimsCli
         info.UseShellExecute = false;
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
-        foreach (var arg in new[] { "serve", "--db", db, "--inbox", inbox, "--urls", url, "--mapper", s.Mapper })
+        foreach (var arg in new[] { "serve", "--db", db, "--inbox", inbox, "--urls", url, "--mapper", s.Mapper, "--ingest-concurrency", s.IngestConcurrency.ToString(Inv) })
         {
             info.ArgumentList.Add(arg);
         }
@@ -636,6 +642,7 @@ public static partial class AimsCli
         string LoadAtStart,
         string LoadAtEnd,
         string Mapper,
+        int IngestConcurrency,
         string Source,
         int Documents,
         int Connections,
@@ -675,6 +682,7 @@ public static partial class AimsCli
             loadStart,
             loadEnd,
             s.Mapper,
+            s.IngestConcurrency > 0 ? s.IngestConcurrency : Environment.ProcessorCount,
             source,
             s.Docs,
             s.Connections,
@@ -710,7 +718,7 @@ public static partial class AimsCli
     {
         var text = new StringBuilder();
         text.Append(Inv, $"# aims bench soak  {r.Date}  cores={r.Cores}  load(1/5/15) at start={r.LoadAtStart}  at end={r.LoadAtEnd}\n");
-        text.Append(Inv, $"documents={r.Documents} ({r.Source})  mapper={r.Mapper}  connections={r.Connections}\n");
+        text.Append(Inv, $"documents={r.Documents} ({r.Source})  mapper={r.Mapper}  ingest concurrency={r.IngestConcurrency}  connections={r.Connections}\n");
         text.Append(Inv, $"ingestion: {F(r.IngestSeconds)} s from the first file landing to the last document processed (all landed after {F(r.AllLandedSeconds, 2)} s)  {F(r.DocumentsPerMinute)} documents/min  {F(r.PagesPerSecond, 2)} pages/s  pages={r.Checks.Pages} passages={r.Checks.Passages}\n");
         text.Append(Inv, $"api: {r.Requests} requests in {F(r.LoadSeconds)} s  {F(r.RequestsPerSecond)} req/s\n");
         text.Append("| endpoint | requests | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |\n| --- | --- | --- | --- | --- | --- |\n");
