@@ -13,7 +13,9 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     public IEvidenceStore Store => store;
 
+    private readonly Lock _gapLock = new();
     private volatile CachedGapReport? _gapCache;
+    private (long Version, Task<GapReport> Analysis)? _gapInFlight;
 
     /// <summary>
     /// The gap report. With a store that has a version (<see cref="IStoreVersion"/>), the report is cached until the
@@ -34,15 +36,51 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
             return cached.Report with { GeneratedAt = now };
         }
 
-        var report = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-        var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
-        var validUntil = report.Entries
-            .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
-            .Select(e => e.NewestEvidence!.Value + period)
-            .DefaultIfEmpty(DateTimeOffset.MaxValue)
-            .Min();
-        _gapCache = new CachedGapReport(version, report, validUntil);
-        return report;
+        // One analysis per store version at a time: concurrent callers that miss the cache (every request right after
+        // a write, under load) share the analysis in flight instead of each loading every mapping.
+        Task<GapReport> analysis;
+        lock (_gapLock)
+        {
+            if (_gapInFlight is { } running && running.Version == version)
+            {
+                analysis = running.Analysis;
+            }
+            else
+            {
+                // Started on the pool, so its cleanup (which takes this lock) always runs after the assignment below.
+                analysis = Task.Run(() => AnalyzeAndCacheAsync(version), CancellationToken.None);
+                _gapInFlight = (version, analysis);
+            }
+        }
+
+        var report = await analysis.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return report with { GeneratedAt = now };
+    }
+
+    private async Task<GapReport> AnalyzeAndCacheAsync(long version)
+    {
+        try
+        {
+            var report = await AnalyzeAsync(CancellationToken.None).ConfigureAwait(false);
+            var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
+            var validUntil = report.Entries
+                .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
+                .Select(e => e.NewestEvidence!.Value + period)
+                .DefaultIfEmpty(DateTimeOffset.MaxValue)
+                .Min();
+            _gapCache = new CachedGapReport(version, report, validUntil);
+            return report;
+        }
+        finally
+        {
+            lock (_gapLock)
+            {
+                if (_gapInFlight is { } running && running.Version == version)
+                {
+                    _gapInFlight = null;
+                }
+            }
+        }
     }
 
     private async Task<GapReport> AnalyzeAsync(CancellationToken cancellationToken)
