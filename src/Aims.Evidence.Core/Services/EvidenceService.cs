@@ -20,7 +20,9 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
     /// <summary>
     /// The gap report. With a store that has a version (<see cref="IStoreVersion"/>), the report is cached until the
     /// store changes or until the first moment an entry would turn stale with the passing of time, so it stays
-    /// identical to a fresh analysis; only <see cref="GapReport.GeneratedAt"/> is re-stamped.
+    /// identical to a fresh analysis; only <see cref="GapReport.GeneratedAt"/> is re-stamped. One analysis runs at a
+    /// time: while it runs for an older store version, callers get the last finished report (it lags the writes by
+    /// that one analysis); with no analysis running, a caller after a write always gets a fresh one.
     /// </summary>
     public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
     {
@@ -36,13 +38,19 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
             return cached.Report with { GeneratedAt = now };
         }
 
-        // One analysis per store version at a time: concurrent callers that miss the cache (every request right after
-        // a write, under load) share the analysis in flight instead of each loading every mapping.
+        // At most one analysis at a time. Callers of its version share it; while it runs for an older version (writes
+        // keep coming, e.g. during ingestion), others get the last finished report instead of starting another full
+        // analysis each: under 64 connections that pile-up made every gap-report request time out (the soak).
         Task<GapReport> analysis;
         lock (_gapLock)
         {
-            if (_gapInFlight is { } running && running.Version == version)
+            if (_gapInFlight is { } running)
             {
+                if (running.Version != version && _gapCache is { } previous && now < previous.ValidUntil)
+                {
+                    return previous.Report with { GeneratedAt = now };
+                }
+
                 analysis = running.Analysis;
             }
             else

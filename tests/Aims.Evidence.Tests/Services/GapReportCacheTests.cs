@@ -19,6 +19,9 @@ public sealed class GapReportCacheTests
 
         public int FailNext { get; set; }
 
+        /// <summary>When set, full evidence loads wait for it (an analysis held in flight).</summary>
+        public TaskCompletionSource? Gate { get; set; }
+
         public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
 
         public Task<DocumentRecord?> GetCurrentByNameAsync(string name, CancellationToken cancellationToken = default) => inner.GetCurrentByNameAsync(name, cancellationToken);
@@ -41,6 +44,10 @@ public sealed class GapReportCacheTests
             {
                 Interlocked.Increment(ref _loads);
                 await Task.Delay(200, cancellationToken);
+                if (Gate is { } gate)
+                {
+                    await gate.Task.WaitAsync(cancellationToken);
+                }
                 if (FailNext > 0)
                 {
                     FailNext--;
@@ -108,5 +115,44 @@ public sealed class GapReportCacheTests
         var report = await evidence.GetGapReportAsync(Ct);
         Assert.Equal(2, store.Loads);
         Assert.Contains(report.Entries, e => e.PassageCount > 0);
+    }
+
+    [Fact]
+    public async Task While_an_analysis_runs_for_an_older_version_callers_get_the_last_report_without_starting_another()
+    {
+        using var dir = new TempDir();
+        using var aims = await LocalAims.OpenAsync(dir.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        var store = new CountingStore(aims.Store);
+        var evidence = new EvidenceService(store, aims.Catalog);
+        await aims.CreatePipeline().IngestAsync("policy-1.md", Doc(1), Ct);
+        var v1 = await evidence.GetGapReportAsync(Ct);
+        Assert.Equal(1, store.Loads);
+
+        // Version 2's analysis is held in flight; a write makes version 3.
+        store.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await aims.CreatePipeline().IngestAsync("policy-2.md", Doc(2), Ct);
+        var held = Task.Run(() => evidence.GetGapReportAsync(Ct), Ct);
+        while (store.Loads < 2)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await aims.CreatePipeline().IngestAsync("policy-3.md", Doc(3), Ct);
+
+        // Version 3 callers get the version 1 report at once and start nothing.
+        var during = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => evidence.GetGapReportAsync(Ct), Ct))).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Equal(2, store.Loads);
+        Assert.False(held.IsCompleted);
+        Assert.All(during, r => Assert.Equal(v1.Entries.Sum(e => e.PassageCount), r.Entries.Sum(e => e.PassageCount)));
+
+        // Once it finishes, the next caller analyses version 3 and gets the fresh report with all three documents.
+        store.Gate.SetResult();
+        await held;
+        store.Gate = null;
+        var after = await evidence.GetGapReportAsync(Ct);
+        Assert.Equal(3, store.Loads);
+        var fresh = await new EvidenceService(aims.Store, aims.Catalog).GetGapReportAsync(Ct);
+        Assert.Equal(fresh.Entries.Select(e => (e.Entry.Id, e.Status, e.PassageCount)), after.Entries.Select(e => (e.Entry.Id, e.Status, e.PassageCount)));
+        Assert.True(after.Entries.Sum(e => e.PassageCount) > v1.Entries.Sum(e => e.PassageCount));
     }
 }
