@@ -15,7 +15,7 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     private readonly Lock _gapLock = new();
     private volatile CachedGapReport? _gapCache;
-    private (long Version, Task<GapReport> Analysis)? _gapInFlight;
+    private (long Version, Task<CachedGapReport> Analysis)? _gapInFlight;
 
     /// <summary>
     /// The gap report. With a store that has a version (<see cref="IStoreVersion"/>), the report is cached until the
@@ -24,31 +24,36 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
     /// time: while it runs for an older store version, callers get the last finished report (it lags the writes by
     /// that one analysis); with no analysis running, a caller after a write always gets a fresh one.
     /// </summary>
-    public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
+    public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default) =>
+        (await GetGapSnapshotAsync(cancellationToken).ConfigureAwait(false)).Report;
+
+    /// <summary>The gap report with the evidence links it was computed from (one consistent snapshot, cached alike).</summary>
+    public async Task<GapSnapshot> GetGapSnapshotAsync(CancellationToken cancellationToken = default)
     {
         if (store is not IStoreVersion versioned)
         {
-            return await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+            var (fresh, links) = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+            return new GapSnapshot(fresh, links);
         }
 
         var version = await versioned.GetVersionAsync(cancellationToken).ConfigureAwait(false);
         var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
         if (_gapCache is { } cached && cached.Version == version && now < cached.ValidUntil)
         {
-            return cached.Report with { GeneratedAt = now };
+            return cached.Snapshot(now);
         }
 
         // At most one analysis at a time. Callers of its version share it; while it runs for an older version (writes
         // keep coming, e.g. during ingestion), others get the last finished report instead of starting another full
         // analysis each: under 64 connections that pile-up made every gap-report request time out (the soak).
-        Task<GapReport> analysis;
+        Task<CachedGapReport> analysis;
         lock (_gapLock)
         {
             if (_gapInFlight is { } running)
             {
                 if (running.Version != version && _gapCache is { } previous && now < previous.ValidUntil)
                 {
-                    return previous.Report with { GeneratedAt = now };
+                    return previous.Snapshot(now);
                 }
 
                 analysis = running.Analysis;
@@ -61,23 +66,23 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
             }
         }
 
-        var report = await analysis.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return report with { GeneratedAt = now };
+        return (await analysis.WaitAsync(cancellationToken).ConfigureAwait(false)).Snapshot(now);
     }
 
-    private async Task<GapReport> AnalyzeAndCacheAsync(long version)
+    private async Task<CachedGapReport> AnalyzeAndCacheAsync(long version)
     {
         try
         {
-            var report = await AnalyzeAsync(CancellationToken.None).ConfigureAwait(false);
+            var (report, links) = await AnalyzeAsync(CancellationToken.None).ConfigureAwait(false);
             var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
             var validUntil = report.Entries
                 .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
                 .Select(e => e.NewestEvidence!.Value + period)
                 .DefaultIfEmpty(DateTimeOffset.MaxValue)
                 .Min();
-            _gapCache = new CachedGapReport(version, report, validUntil);
-            return report;
+            var cached = new CachedGapReport(version, report, links, validUntil);
+            _gapCache = cached;
+            return cached;
         }
         finally
         {
@@ -91,16 +96,19 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
         }
     }
 
-    private async Task<GapReport> AnalyzeAsync(CancellationToken cancellationToken)
+    private async Task<(GapReport Report, IReadOnlyList<EvidenceLink> Links)> AnalyzeAsync(CancellationToken cancellationToken)
     {
         var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
         var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
         var present = documents.Where(d => d.Status == DocumentStatus.Processed && d.DocType is not null)
             .Select(d => d.DocType!).ToHashSet(StringComparer.Ordinal);
-        return new GapAnalyzer(catalog, gapOptions).Analyze(links, present);
+        return (new GapAnalyzer(catalog, gapOptions).Analyze(links, present), links);
     }
 
-    private sealed record CachedGapReport(long Version, GapReport Report, DateTimeOffset ValidUntil);
+    private sealed record CachedGapReport(long Version, GapReport Report, IReadOnlyList<EvidenceLink> Links, DateTimeOffset ValidUntil)
+    {
+        public GapSnapshot Snapshot(DateTimeOffset now) => new(Report with { GeneratedAt = now }, Links);
+    }
 
     /// <summary>One line per passage of every current processed document, with the mappings the system stands behind (score-descending).</summary>
     public async IAsyncEnumerable<PassageExport> ExportPassagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -130,3 +138,6 @@ public sealed record ExportDocument(string Id, string Name, string Sha256, strin
 public sealed record ExportPassage(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Text);
 
 public sealed record ExportMapping(string ControlId, double Score, string Method, string Rationale);
+
+/// <summary>A gap report and the evidence links it was computed from.</summary>
+public sealed record GapSnapshot(GapReport Report, IReadOnlyList<EvidenceLink> Evidence);
