@@ -20,6 +20,9 @@ public sealed class AimsApiOptions
     /// <summary>Whether the inbox watcher runs (startup scan + FileSystemWatcher).</summary>
     public bool WatchInbox { get; set; }
 
+    /// <summary>Inbox documents ingested at the same time; 0 (the default) = one per core.</summary>
+    public int IngestConcurrency { get; set; }
+
     /// <summary>Origins (scheme://host[:port]) whose browser pages may call the API; empty (the default) allows no cross-origin access.</summary>
     public string[] CorsOrigins { get; set; } = [];
 

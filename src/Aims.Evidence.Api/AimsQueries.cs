@@ -39,7 +39,8 @@ public static class AimsQueries
 
         var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
         var gap = report.Entries.First(g => g.Entry.Id == id);
-        var links = await evidence.Store.GetEvidenceAsync(null, ct).ConfigureAwait(false);
+        // A control reads only its own links; a container (a clause with sub-clauses) needs its children's too.
+        var links = await evidence.Store.GetEvidenceAsync(entry.Container ? null : id, ct).ConfigureAwait(false);
         var own = links.Where(l => l.Mapping.ControlId == id || (entry.Container && evidence.Catalog.TryGet(l.Mapping.ControlId, out var c) && c?.Parent == id))
             .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
             .Select(EvidenceCitation.From).ToArray();

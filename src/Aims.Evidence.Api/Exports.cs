@@ -21,8 +21,8 @@ public static partial class AimsEvidenceApi
     public static async Task<IReadOnlyList<SoaRow>> BuildSoaAsync(EvidenceService evidence, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        var links = await evidence.Store.GetEvidenceAsync(null, ct).ConfigureAwait(false);
+        // The cached snapshot: the SoA no longer loads every evidence link per request (the soak's slowest endpoint).
+        var (report, links) = await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false);
         var byControl = links.ToLookup(l => l.Mapping.ControlId, StringComparer.Ordinal);
         return report.Entries.Where(g => g.Entry.Kind == EntryKind.Control && !g.Entry.Container).Select(g =>
         {
@@ -57,8 +57,7 @@ public static partial class AimsEvidenceApi
     public static async Task<JsonObject> BuildOscalAsync(EvidenceService evidence, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
-        var links = await evidence.Store.GetEvidenceAsync(null, ct).ConfigureAwait(false);
+        var (report, links) = await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false);
         var now = report.GeneratedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         var lastIngest = links.Count == 0 ? now : links.Max(l => l.Document.IngestedAt).ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 

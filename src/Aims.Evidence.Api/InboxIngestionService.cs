@@ -8,16 +8,19 @@ using Microsoft.Extensions.Options;
 namespace Aims.Evidence.Api;
 
 /// <summary>
-/// Ingests what lands in the inbox folder: a startup scan plus a FileSystemWatcher feed a channel; one document at a
-/// time, once its size is stable and it can be opened exclusively. Known bytes come back Unchanged from the pipeline.
+/// Ingests what lands in the inbox folder: a startup scan plus a FileSystemWatcher feed a channel (a rescan when the
+/// watcher overflows); up to one document per core at a time (<see cref="AimsApiOptions.IngestConcurrency"/>), never
+/// one path twice at once, once its size is stable and it can be opened exclusively. Known bytes come back Unchanged.
 /// </summary>
 public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> options, IServiceProvider services, ILogger<InboxIngestionService> logger) : BackgroundService
 {
     /// <summary>Marks a complete file over the pipeline's size cap (not read into memory).</summary>
     private static readonly byte[] Oversized = new byte[1];
 
-    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = false });
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, bool> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Length, DateTime LastWriteUtc)> _handled = new(StringComparer.Ordinal);
     private readonly Lock _pendingLock = new();
     private FileSystemWatcher? _watcher;
 
@@ -46,58 +49,132 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         }
 
         Directory.CreateDirectory(inbox);
-        _watcher = new FileSystemWatcher(inbox) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite };
+        _watcher = new FileSystemWatcher(inbox) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.LastWrite, InternalBufferSize = 64 * 1024 };
         _watcher.Created += (_, e) => Enqueue(e.FullPath);
         _watcher.Changed += (_, e) => Enqueue(e.FullPath);
         _watcher.Renamed += (_, e) => Enqueue(e.FullPath);
+        _watcher.Error += (_, _) => Rescan(inbox);
         _watcher.EnableRaisingEvents = true;
         foreach (var file in Directory.EnumerateFiles(inbox, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             Enqueue(file);
         }
 
-        await foreach (var path in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        // Documents are ingested in parallel, bounded by the cores (the store serialises its writes); one path is never
+        // handled by two workers at once: an event for a path in flight re-queues it when the first handling ends.
+        var workers = options.Value.IngestConcurrency > 0 ? options.Value.IngestConcurrency : Environment.ProcessorCount;
+        try
         {
+            await Parallel.ForEachAsync(
+                _queue.Reader.ReadAllAsync(stoppingToken),
+                new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = stoppingToken },
+                async (path, ct) => await HandleAsync(inbox, ingestor, path, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task HandleAsync(string inbox, IDocumentIngestor ingestor, string path, CancellationToken stoppingToken)
+    {
+        lock (_pendingLock)
+        {
+            _pending.Remove(path);
+            if (_inFlight.TryGetValue(path, out _))
+            {
+                _inFlight[path] = true; // handled again when the running handling ends
+                return;
+            }
+
+            _inFlight[path] = false;
+        }
+
+        try
+        {
+            var maxBytes = (ingestor as IngestionPipeline)?.Limits.MaxFileBytes ?? long.MaxValue;
+            var stamp = Stamp(path);
+            var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
+            if (bytes is null)
+            {
+                return;
+            }
+
+            var name = Path.GetRelativePath(inbox, path).Replace('\\', '/');
+            IngestOutcome outcome;
+            if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
+            {
+                // Over the size cap: hashed as a stream and recorded as failed, never loaded into memory.
+                var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                await using (stream.ConfigureAwait(false))
+                {
+                    outcome = await pipeline.RecordOversizedAsync(name, stream, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+            }
+
             lock (_pendingLock)
             {
-                _pending.Remove(path);
+                _handled[path] = stamp;
             }
 
-            try
+            LogIngested(logger, name, outcome.Status, outcome.Reason);
+            Ingested?.Invoke(this, outcome);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogFailed(logger, ex, path);
+        }
+        finally
+        {
+            bool again;
+            lock (_pendingLock)
             {
-                var maxBytes = (ingestor as IngestionPipeline)?.Limits.MaxFileBytes ?? long.MaxValue;
-                var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
-                if (bytes is null)
-                {
-                    continue;
-                }
-
-                var name = Path.GetRelativePath(inbox, path).Replace('\\', '/');
-                IngestOutcome outcome;
-                if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
-                {
-                    // Over the size cap: hashed as a stream and recorded as failed, never loaded into memory.
-                    var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-                    await using (stream.ConfigureAwait(false))
-                    {
-                        outcome = await pipeline.RecordOversizedAsync(name, stream, stoppingToken).ConfigureAwait(false);
-                    }
-                }
-                else
-                {
-                    outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
-                }
-
-                LogIngested(logger, name, outcome.Status, outcome.Reason);
-                Ingested?.Invoke(this, outcome);
+                again = _inFlight.Remove(path, out var rerun) && rerun;
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+            if (again)
             {
-                break;
+                Enqueue(path);
             }
-            catch (Exception ex)
+        }
+    }
+
+    /// <summary>Length and last write time: a rescan skips a file whose stamp is the one it had when it was handled.</summary>
+    private static (long Length, DateTime LastWriteUtc) Stamp(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? (info.Length, info.LastWriteTimeUtc) : default;
+        }
+        catch (IOException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>After the watcher lost events (its buffer overflowed), every file not handled in its current state is queued.</summary>
+    private void Rescan(string inbox)
+    {
+        LogRescan(logger, inbox);
+        foreach (var file in Directory.EnumerateFiles(inbox, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var current = Stamp(file);
+            bool known;
+            lock (_pendingLock)
             {
-                LogFailed(logger, ex, path);
+                known = _handled.TryGetValue(file, out var stamp) && stamp == current;
+            }
+
+            if (!known)
+            {
+                Enqueue(file);
             }
         }
     }
@@ -183,6 +260,9 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Name}: {Status} {Reason}")]
     private static partial void LogIngested(ILogger logger, string name, IngestStatus status, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox watcher lost events; rescanning {Inbox}")]
+    private static partial void LogRescan(ILogger logger, string inbox);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ingesting {Path} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string path);

@@ -69,7 +69,7 @@ public static partial class AimsCli
         memoryCase.Hidden = true;
         memoryCase.SetAction(async (parse, ct) => await MemoryCaseAsync(output, parse.GetValue(caseKind)!, parse.GetValue(caseArg)!, parse.GetValue(caseDocs), parse.GetValue(caseMapper)!, ct).ConfigureAwait(false));
 
-        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase };
+        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase, SoakCommand(output, error, files) };
     }
 
     private static List<(string Name, string Path)> Files(string dir, int max)

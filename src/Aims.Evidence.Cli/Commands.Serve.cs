@@ -12,14 +12,23 @@ public static partial class AimsCli
         var inbox = new Option<string>("--inbox") { Description = "Folder to watch; documents landing here are ingested (uploads are saved here too).", DefaultValueFactory = _ => "inbox" };
         var urls = new Option<string>("--urls") { Description = "Address(es) to listen on.", DefaultValueFactory = _ => AimsServer.DefaultUrl };
         var mapper = MapperOption();
-        var command = new Command("serve", "Serve the REST API (/api/v1) and the dashboard (/), and ingest what lands in the inbox folder.") { inbox, urls, mapper };
+        var concurrency = new Option<int>("--ingest-concurrency") { Description = "Inbox documents ingested at the same time (0 = one per core)." };
+        var command = new Command("serve", "Serve the REST API (/api/v1) and the dashboard (/), and ingest what lands in the inbox folder.") { inbox, urls, mapper, concurrency };
         command.SetAction(async (parse, ct) =>
         {
             // LLM-judged mapping of inbox documents when appsettings.json / AIMS__LLM__* configure a provider.
             using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)) with { Llm = LoadLlmOptions() }, ct).ConfigureAwait(false);
             var run = new RunRecord { Id = Guid.CreateVersion7().ToString("N"), StartedAt = DateTimeOffset.UtcNow };
             await aims.Store.SaveRunAsync(run, ct).ConfigureAwait(false);
-            await using var app = AimsServer.Build(aims, parse.GetValue(inbox)!, parse.GetValue(urls)!, run.Id);
+            await using var app = AimsServer.Build(aims, parse.GetValue(inbox)!, parse.GetValue(urls)!, run.Id, o =>
+            {
+                // The flag wins over configuration (AIMS__API__INGESTCONCURRENCY) only when given.
+                var ingestConcurrency = parse.GetValue(concurrency);
+                if (ingestConcurrency > 0)
+                {
+                    o.IngestConcurrency = ingestConcurrency;
+                }
+            });
             await app.StartAsync(ct).ConfigureAwait(false);
             foreach (var url in app.Urls)
             {

@@ -13,55 +13,133 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     public IEvidenceStore Store => store;
 
+    private readonly Lock _gapLock = new();
     private volatile CachedGapReport? _gapCache;
+    private (long Version, Task<CachedGapReport> Analysis)? _gapInFlight;
 
     /// <summary>
     /// The gap report. With a store that has a version (<see cref="IStoreVersion"/>), the report is cached until the
     /// store changes or until the first moment an entry would turn stale with the passing of time, so it stays
-    /// identical to a fresh analysis; only <see cref="GapReport.GeneratedAt"/> is re-stamped.
+    /// identical to a fresh analysis; only <see cref="GapReport.GeneratedAt"/> is re-stamped. One analysis runs at a
+    /// time: while it runs for an older store version, callers get the last finished report (it lags the writes by
+    /// that one analysis); with no analysis running, a caller after a write always gets a fresh one.
     /// </summary>
-    public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
+    public Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default) => GetReportAsync(cancellationToken);
+
+    /// <summary>
+    /// The gap report with every evidence link (what the SoA and OSCAL exports cite), cached alike: the links are read
+    /// once per store version, on the first call that needs them, not per request. The gap report itself does not
+    /// need them when the store keeps the gap read model (<see cref="IGapEvidenceSource"/>), so they are read after it
+    /// and may include a write that landed in between.
+    /// </summary>
+    public async Task<GapSnapshot> GetGapSnapshotAsync(CancellationToken cancellationToken = default)
     {
-        if (store is not IStoreVersion versioned)
+        if (store is not IStoreVersion)
         {
-            return await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+            var (fresh, links) = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+            return new GapSnapshot(fresh, links ?? await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false));
         }
 
+        var cached = await GetCachedAsync(cancellationToken).ConfigureAwait(false);
+        var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
+        return new GapSnapshot(cached.Report with { GeneratedAt = now }, await cached.Links.Value.WaitAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<GapReport> GetReportAsync(CancellationToken cancellationToken)
+    {
+        if (store is not IStoreVersion)
+        {
+            return (await AnalyzeAsync(cancellationToken).ConfigureAwait(false)).Report;
+        }
+
+        var cached = await GetCachedAsync(cancellationToken).ConfigureAwait(false);
+        return cached.Report with { GeneratedAt = gapOptions?.Now ?? DateTimeOffset.UtcNow };
+    }
+
+    private async Task<CachedGapReport> GetCachedAsync(CancellationToken cancellationToken)
+    {
+        var versioned = (IStoreVersion)store;
         var version = await versioned.GetVersionAsync(cancellationToken).ConfigureAwait(false);
         var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
         if (_gapCache is { } cached && cached.Version == version && now < cached.ValidUntil)
         {
-            return cached.Report with { GeneratedAt = now };
+            return cached;
         }
 
-        var report = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-        var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
-        var validUntil = report.Entries
-            .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
-            .Select(e => e.NewestEvidence!.Value + period)
-            .DefaultIfEmpty(DateTimeOffset.MaxValue)
-            .Min();
-        _gapCache = new CachedGapReport(version, report, validUntil);
-        return report;
+        // At most one analysis at a time. Callers of its version share it; while it runs for an older version (writes
+        // keep coming, e.g. during ingestion), others get the last finished report instead of starting another
+        // analysis each: under 64 connections that pile-up made every gap-report request time out (the soak).
+        Task<CachedGapReport> analysis;
+        lock (_gapLock)
+        {
+            if (_gapInFlight is { } running)
+            {
+                if (running.Version != version && _gapCache is { } previous && now < previous.ValidUntil)
+                {
+                    return previous;
+                }
+
+                analysis = running.Analysis;
+            }
+            else
+            {
+                // Started on the pool, so its cleanup (which takes this lock) always runs after the assignment below.
+                analysis = Task.Run(() => AnalyzeAndCacheAsync(version), CancellationToken.None);
+                _gapInFlight = (version, analysis);
+            }
+        }
+
+        return await analysis.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<GapReport> AnalyzeAsync(CancellationToken cancellationToken)
+    private async Task<CachedGapReport> AnalyzeAndCacheAsync(long version)
+    {
+        try
+        {
+            var (report, links) = await AnalyzeAsync(CancellationToken.None).ConfigureAwait(false);
+            var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
+            var validUntil = report.Entries
+                .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
+                .Select(e => e.NewestEvidence!.Value + period)
+                .DefaultIfEmpty(DateTimeOffset.MaxValue)
+                .Min();
+            var lazyLinks = links is null
+                ? new Lazy<Task<IReadOnlyList<EvidenceLink>>>(() => store.GetEvidenceAsync(null, CancellationToken.None))
+                : new Lazy<Task<IReadOnlyList<EvidenceLink>>>(Task.FromResult(links));
+            var cached = new CachedGapReport(version, report, lazyLinks, validUntil);
+            _gapCache = cached;
+            return cached;
+        }
+        finally
+        {
+            lock (_gapLock)
+            {
+                if (_gapInFlight is { } running && running.Version == version)
+                {
+                    _gapInFlight = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>The gap report, and the links when the analysis had to read them anyway (stores without the read model).</summary>
+    private async Task<(GapReport Report, IReadOnlyList<EvidenceLink>? Links)> AnalyzeAsync(CancellationToken cancellationToken)
     {
         if (store is IGapEvidenceSource aggregates)
         {
             // Aggregates the store keeps up to date at write time: a few rows per entry and document, not every mapping.
             var evidence = await aggregates.GetGapEvidenceAsync(GapAnalyzer.ContainerMap(catalog), cancellationToken).ConfigureAwait(false);
-            return new GapAnalyzer(catalog, gapOptions).Analyze(evidence);
+            return (new GapAnalyzer(catalog, gapOptions).Analyze(evidence), null);
         }
 
         var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
         var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
         var present = documents.Where(d => d.Status == DocumentStatus.Processed && d.DocType is not null)
             .Select(d => d.DocType!).ToHashSet(StringComparer.Ordinal);
-        return new GapAnalyzer(catalog, gapOptions).Analyze(links, present);
+        return (new GapAnalyzer(catalog, gapOptions).Analyze(links, present), links);
     }
 
-    private sealed record CachedGapReport(long Version, GapReport Report, DateTimeOffset ValidUntil);
+    private sealed record CachedGapReport(long Version, GapReport Report, Lazy<Task<IReadOnlyList<EvidenceLink>>> Links, DateTimeOffset ValidUntil);
 
     /// <summary>One line per passage of every current processed document, with the mappings the system stands behind (score-descending).</summary>
     public async IAsyncEnumerable<PassageExport> ExportPassagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -91,3 +169,6 @@ public sealed record ExportDocument(string Id, string Name, string Sha256, strin
 public sealed record ExportPassage(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Text);
 
 public sealed record ExportMapping(string ControlId, double Score, string Method, string Rationale);
+
+/// <summary>A gap report and the evidence links it was computed from.</summary>
+public sealed record GapSnapshot(GapReport Report, IReadOnlyList<EvidenceLink> Evidence);
