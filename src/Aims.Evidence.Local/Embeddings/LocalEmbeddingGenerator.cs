@@ -302,6 +302,8 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     [SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope", Justification = "Owned by the encoder, disposed with it.")]
     private Func<string[], CancellationToken, float[][]> CreateEncoder()
     {
+        // Before the session starts ONNX Runtime's worker threads: fewer malloc arenas, large buffers unmapped on free.
+        NativeHeap.Configure();
         var session = new SessionOptions
         {
             EnableCpuMemArena = _options.UseMemoryArena,

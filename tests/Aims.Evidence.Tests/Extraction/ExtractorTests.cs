@@ -55,6 +55,52 @@ public class ExtractorTests
     }
 
     [Fact]
+    public async Task Pdf_words_split_at_gaps_and_drawn_spaces_and_hyphens_follow_the_document()
+    {
+        var builder = new UglyToad.PdfPig.Writer.PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(UglyToad.PdfPig.Fonts.Standard14Fonts.Standard14Font.Helvetica);
+        var page = builder.AddPage(595, 842);
+        var y = 700.0;
+        foreach (var line in new[]
+                 {
+                     "Every decision-making process that uses an AI system is documented in the",
+                     "register, and each decision-",
+                     "making step names an owner who keeps the infor-",
+                     "mation current.",
+                 })
+        {
+            page.AddText(line, 11, new(60, y), font);
+            y -= 14;
+        }
+
+        // Words drawn one by one without space glyphs: the gap alone separates them; letters drawn apart by less
+        // than a fifth of their size still form one word.
+        var x = 60.0;
+        foreach (var word in new[] { "Reviews", "happen", "yearly." })
+        {
+            var letters = page.AddText(word, 11, new(x, y), font);
+            x = letters[^1].EndBaseLine.X + 4;
+        }
+
+        var over = page.AddText("Over", 11, new(60, y - 14), font);
+        page.AddText("sight", 11, new(over[^1].EndBaseLine.X + 0.1, y - 14), font);
+        var doc = await Read(builder.Build(), "words.pdf");
+
+        var text = string.Join(" | ", doc.Blocks.Select(b => b.Text));
+        Assert.Contains("each decision-making step", text, StringComparison.Ordinal); // the document writes "decision-making"
+        Assert.Contains("the information current.", text, StringComparison.Ordinal); // a split word is rejoined
+        Assert.Contains("Reviews happen yearly.", text, StringComparison.Ordinal);
+        Assert.Contains("Oversight", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Text_lines_drop_split_hyphens_but_keep_them_after_capitals()
+    {
+        var doc = await Read("The AI-\nbased triage tool keeps infor-\nmation for a short time and is re\u00AD\nviewed yearly.\n", "notes.txt");
+        Assert.Equal("The AI-based triage tool keeps information for a short time and is reviewed yearly.", Assert.Single(doc.Blocks).Text);
+    }
+
+    [Fact]
     public async Task Pdf_bad_inputs_are_invalid()
     {
         var pdf = TestDocuments.Pdf();
