@@ -158,7 +158,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         Assert.DoesNotContain(await store.GetEvidenceAsync(mapping.ControlId, ct), l => l.Mapping.Id == mapping.Id);
         var copy = (await store.GetPassagesAsync(outcome.Document.Id, ct)).SelectMany(p => p.Mappings).Single(m => m.Id == mapping.Id);
         Assert.Equal(ReviewState.Rejected, copy.Review);
-        var audit = (await store.ListAuditAsync(ct)).Where(a => a.Target == mapping.Id).ToList();
+        var audit = (await store.ListAuditAsync(0, 1000, ct)).Where(a => a.Target == mapping.Id).ToList();
         Assert.Equal(3, audit.Count); // API accept, function accept, function reject
         Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
         Assert.Contains("not about risk", audit[^1].After, StringComparison.Ordinal);
