@@ -169,20 +169,38 @@ public sealed partial class TableEvidenceStore
             return null;
         }
 
-        var row = await GetEntityOrNullAsync(_documents, DocPartition, TableKeys.Key(documentId), cancellationToken).ConfigureAwait(false);
-        if (row is null || !string.Equals(row.GetString("Entity"), "document", StringComparison.Ordinal))
+        // The whole row is replaced under its ETag (a merge cannot remove a property, which clearing the date needs);
+        // a concurrent change (a new version superseding this one) makes it read again.
+        for (var attempt = 1; ; attempt++)
         {
-            return null;
-        }
+            var row = await GetEntityOrNullAsync(_documents, DocPartition, TableKeys.Key(documentId), cancellationToken).ConfigureAwait(false);
+            if (row is null || !string.Equals(row.GetString("Entity"), "document", StringComparison.Ordinal))
+            {
+                return null;
+            }
 
-        var before = ToDocument(row);
-        var change = new TableEntity(DocPartition, row.RowKey)
-        {
-            ["EffectiveDate"] = effectiveDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        };
-        await _documents.UpdateEntityAsync(change, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-        await AppendAuditAsync(actor, "document.effective-date", documentId, new { effectiveDate = before.EffectiveDate }, new { effectiveDate }, cancellationToken).ConfigureAwait(false);
-        return before with { EffectiveDate = effectiveDate };
+            var before = ToDocument(row);
+            if (effectiveDate is { } date)
+            {
+                row["EffectiveDate"] = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                row.Remove("EffectiveDate");
+            }
+
+            try
+            {
+                await _documents.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxCommitAttempts)
+            {
+                continue;
+            }
+
+            await AppendAuditAsync(actor, "document.effective-date", documentId, new { effectiveDate = before.EffectiveDate }, new { effectiveDate }, cancellationToken).ConfigureAwait(false);
+            return before with { EffectiveDate = effectiveDate };
+        }
     }
 
     /// <summary>Audit entries, oldest first, with an id greater than <paramref name="afterId"/> (at most <paramref name="limit"/>, 1 to 1000).</summary>
