@@ -216,8 +216,16 @@ public static partial class AimsEvidenceApi
         return safe.Length > 120 ? safe[..80] + safe[^40..] : safe;
     }
 
-    private static async Task<IResult> SetEffectiveDate(HttpContext context, IReviewStore reviews, string id, EffectiveDateRequest? body, CancellationToken ct)
+    private static Task<IResult> SetEffectiveDate(HttpContext context, IReviewStore reviews, string id, EffectiveDateRequest? body, CancellationToken ct) =>
+        SetEffectiveDateAsync(reviews, id, body, Actor(context.User), ct);
+
+    /// <summary>
+    /// <c>PUT /documents/{id}/effective-date</c> in any host: checks the date (yyyy-MM-dd, empty clears it), sets it
+    /// through the host's <see cref="IReviewStore"/> and answers with the document, a 400 or a 404 problem.
+    /// </summary>
+    public static async Task<IResult> SetEffectiveDateAsync(IReviewStore reviews, string id, EffectiveDateRequest? body, string actor, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(reviews);
         DateOnly? date = null;
         if (!string.IsNullOrWhiteSpace(body?.EffectiveDate))
         {
@@ -229,7 +237,7 @@ public static partial class AimsEvidenceApi
             date = d;
         }
 
-        var doc = await reviews.SetEffectiveDateAsync(id, date, Actor(context.User), ct).ConfigureAwait(false);
+        var doc = await reviews.SetEffectiveDateAsync(id, date, actor, ct).ConfigureAwait(false);
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
     }
 
@@ -268,9 +276,19 @@ public static partial class AimsEvidenceApi
         return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
     }
 
-    private static async Task<IResult> AddManualMapping(HttpContext context, IReviewStore reviews, EvidenceService evidence, string id, ManualMappingRequest? body, CancellationToken ct)
+    private static Task<IResult> AddManualMapping(HttpContext context, IReviewStore reviews, EvidenceService evidence, string id, ManualMappingRequest? body, CancellationToken ct) =>
+        AddManualMappingAsync(reviews, evidence.Catalog, id, body, Actor(context.User), ct);
+
+    /// <summary>
+    /// <c>POST /passages/{id}/mappings</c> in any host: checks the control (a mappable catalog entry) and the rationale,
+    /// adds the manual mapping through the host's <see cref="IReviewStore"/> and answers 201 with the mapping, a 400 or
+    /// a 404 problem.
+    /// </summary>
+    public static async Task<IResult> AddManualMappingAsync(IReviewStore reviews, IsoCatalog catalog, string id, ManualMappingRequest? body, string actor, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(body?.ControlId) || !evidence.Catalog.TryGet(body.ControlId.Trim(), out var entry) || entry is null || entry.Container)
+        ArgumentNullException.ThrowIfNull(reviews);
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (string.IsNullOrWhiteSpace(body?.ControlId) || !catalog.TryGet(body.ControlId.Trim(), out var entry) || entry is null || entry.Container)
         {
             return ApiResults.Problem(400, "Unknown control", "controlId must be a mappable clause or Annex A control id, e.g. \"A.6.2.2\" or \"6.1.2\".");
         }
@@ -281,12 +299,14 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(400, "Rationale too long", "rationale is limited to 2000 characters.");
         }
 
-        var mapping = await reviews.AddManualMappingAsync(id, entry.Id, rationale, Actor(context.User), ct).ConfigureAwait(false);
+        var mapping = await reviews.AddManualMappingAsync(id, entry.Id, rationale, actor, ct).ConfigureAwait(false);
         return mapping is null ? ApiResults.NotFound("passage", id) : Results.Created($"{Prefix}/controls/{entry.Id}", MappingView.From(mapping));
     }
 
-    private static async Task<IResult> GetAuditLog(HttpContext context, IReviewStore reviews, int? limit, string? continuationToken, CancellationToken ct)
+    /// <summary><c>GET /audit-log</c> in any host: pages the host's audit entries by id (limit, continuationToken), with an ETag.</summary>
+    public static async Task<IResult> GetAuditLog(HttpContext context, IReviewStore reviews, int? limit, string? continuationToken, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(reviews);
         if (ApiResults.TryPaging(context, limit, continuationToken, out var afterId, out var take) is { } bad)
         {
             return bad;
@@ -298,14 +318,19 @@ public static partial class AimsEvidenceApi
         return ApiResults.Cached(context, new Page<AuditView>(page, token, take));
     }
 
-    private static async Task<IResult> CreateKey(HttpContext context, IReviewStore reviews, CreateKeyRequest? body, CancellationToken ct)
+    private static Task<IResult> CreateKey(HttpContext context, IReviewStore reviews, CreateKeyRequest? body, CancellationToken ct) =>
+        CreateKeyAsync(reviews, body, Actor(context.User), ct);
+
+    /// <summary><c>POST /keys</c> in any host: checks the role and creates the key through the host's <see cref="IReviewStore"/> (which audits it).</summary>
+    public static async Task<IResult> CreateKeyAsync(IReviewStore reviews, CreateKeyRequest? body, string actor, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(reviews);
         if (!ApiKeys.TryParseRole(body?.Role, out var role))
         {
             return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
         }
 
-        var (record, key) = await reviews.CreateApiKeyAsync(role, Actor(context.User), ct).ConfigureAwait(false);
+        var (record, key) = await reviews.CreateApiKeyAsync(role, actor, ct).ConfigureAwait(false);
         return Results.Created($"{Prefix}/keys/{record.Id}", new CreatedKey(record.Id, role.ToString().ToLowerInvariant(), key));
     }
 }

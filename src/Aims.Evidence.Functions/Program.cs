@@ -51,6 +51,12 @@ namespace Aims.Evidence.Functions
             var llm = PipelineRegistration.BindLlmOptions(configuration);
             services.AddAimsPipeline(llm);
 
+            // Core's review store (reviews, manual mappings, effective dates, audit log, audited key creation) over
+            // the evidence tables and the key table: what the API's shared handlers take.
+            services.AddSingleton(sp => new TableReviewStore(
+                sp.GetRequiredService<TableEvidenceStore>(), sp.GetRequiredService<TableApiKeyStore>()));
+            services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<TableReviewStore>());
+
             // The REST API routes (ReadApiFunctions, WriteApiFunctions): the API's options (page sizes, MaxUploadBytes from
             // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();

@@ -4,6 +4,7 @@ using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Configuration;
 using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
+using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -15,11 +16,15 @@ using Microsoft.Extensions.Options;
 namespace Aims.Evidence.Functions;
 
 /// <summary>
-/// The write routes of the REST API that the cloud store supports, as HTTP functions with the API's contract:
+/// The routes of the REST API that need an <c>X-Api-Key</c>, as HTTP functions with the API's contract:
 /// <c>POST /api/v1/documents</c> (reviewer) puts the upload into the inbox blob container, where the Event Grid blob
 /// trigger ingests it like any other blob; <c>POST /api/v1/mappings/{id}/review</c> (reviewer) accepts or rejects a
-/// mapping in the Table store (and refreshes the passage in AI Search when configured); <c>POST /api/v1/keys</c>
-/// (admin) creates an API key.
+/// mapping and <c>POST /api/v1/passages/{id}/mappings</c> (reviewer) adds a manual one in the Table store (both
+/// refresh the passage in AI Search when configured); <c>PUT /api/v1/documents/{id}/effective-date</c> (reviewer)
+/// sets a document's effective date (and refreshes its passages in AI Search); <c>GET /api/v1/audit-log</c> (reader)
+/// pages the audit log; <c>POST /api/v1/keys</c> (admin) creates an API key (audited). The request handling is the
+/// API's own (<see cref="AimsEvidenceApi"/>'s shared handlers over Core's <see cref="IReviewStore"/>, here
+/// <see cref="TableReviewStore"/>), so both hosts answer alike.
 /// <para>
 /// Two gates: the Functions host's function key (<see cref="AuthorizationLevel.Function"/>, as on the read routes)
 /// admits the caller to the app, and the API's <c>X-Api-Key</c> gives the role and the actor, checked by the API's own
@@ -31,7 +36,8 @@ namespace Aims.Evidence.Functions;
 public sealed class WriteApiFunctions(
     BlobServiceClient blobs,
     TableApiKeyStore keys,
-    TableEvidenceStore store,
+    IReviewStore reviews,
+    IsoCatalog catalog,
     AimsAzureOptions options,
     IOptions<AimsApiOptions> apiOptions,
     IOptions<JsonOptions> json,
@@ -99,7 +105,7 @@ public sealed class WriteApiFunctions(
         }
 
         var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
-        var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key!.Id, store.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+        var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key!.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
         if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
         {
             // The index carries the passage's control ids and mappings: keep it in step with the review.
@@ -122,13 +128,73 @@ public sealed class WriteApiFunctions(
         }
 
         var body = await ReadJsonAsync<CreateKeyRequest>(request, cancellationToken).ConfigureAwait(false);
-        if (!ApiKeys.TryParseRole(body?.Role, out var role))
+        return await AimsEvidenceApi.CreateKeyAsync(reviews, body, key!.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("SetEffectiveDate")]
+    public async Task<IResult> SetEffectiveDate(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "v1/documents/{id}/effective-date")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
         {
-            return ApiResults.Problem(400, "Invalid role", "role must be reader, reviewer or admin.");
+            return denied;
         }
 
-        var (record, created) = await keys.CreateAsync(role, key!.Id, cancellationToken).ConfigureAwait(false);
-        return Results.Created($"{AimsEvidenceApi.Prefix}/keys/{record.Id}", new CreatedKey(record.Id, role.ToString().ToLowerInvariant(), created));
+        var body = await ReadJsonAsync<EffectiveDateRequest>(request, cancellationToken).ConfigureAwait(false);
+        var result = await AimsEvidenceApi.SetEffectiveDateAsync(reviews, id, body, key!.Id, cancellationToken).ConfigureAwait(false);
+        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 })
+        {
+            // Every indexed passage carries the document's effective date.
+            await indexer.RefreshDocumentAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    [Function("AddManualMapping")]
+    public async Task<IResult> AddManualMapping(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/passages/{id}/mappings")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        var body = await ReadJsonAsync<ManualMappingRequest>(request, cancellationToken).ConfigureAwait(false);
+        var result = await AimsEvidenceApi.AddManualMappingAsync(reviews, catalog, id, body, key!.Id, cancellationToken).ConfigureAwait(false);
+        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 201 } && TableEvidenceStore.TrySplitPassageId(id, out var documentId))
+        {
+            // The index carries the passage's control ids and mappings: add the new one.
+            await indexer.RefreshPassageAsync(documentId, id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary><c>GET /api/v1/audit-log</c>: the reader role, as in the API (the audit names actors, so it needs a key).</summary>
+    [Function("AuditLog")]
+    public async Task<IResult> AuditLog(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/audit-log")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (_, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reader, cancellationToken).ConfigureAwait(false);
+        if (denied is not null)
+        {
+            return denied;
+        }
+
+        return QueryArgs.TryInt(request, "limit", out var limit) is { } bad
+            ? bad
+            : await AimsEvidenceApi.GetAuditLog(request.HttpContext, reviews, limit, QueryArgs.Text(request, "continuationToken"), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T?> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)

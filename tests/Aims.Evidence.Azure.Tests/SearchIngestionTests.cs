@@ -337,6 +337,54 @@ public sealed class SearchIngestionTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_manual_mapping_and_an_effective_date_through_the_functions_refresh_the_index()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var search = new FakeSearchService();
+        using var app = Start(search);
+        var name = UniqueName("risk-assessment.md");
+        Assert.Equal(IngestionStates.Processed, await app.Function.IngestAsync(await UploadAsync(name, RiskAssessment), name, ct));
+        var doc = (await app.Store.GetCurrentByNameAsync(name, ct))!;
+        var passages = await app.Store.GetPassagesAsync(doc.Id, ct);
+        var passage = passages[0].Passage;
+        var key = AzureAiSearchPassageIndex.EncodeKey(passage.Id);
+        var vectorBefore = search.Documents[key]["vector"]!.ToJsonString();
+        Assert.DoesNotContain("A.9.4", search.Documents[key]["controlIds"]!.AsArray().Select(c => c!.GetValue<string>()));
+        var reviewer = (await app.Services.GetRequiredService<TableApiKeyStore>().CreateAsync(ApiRole.Reviewer, "test", ct)).Key;
+
+        async Task<int> CallAsync(string method, string json, Func<WriteApiFunctions, HttpRequest, Task<IResult>> function)
+        {
+            using var scope = app.Services.CreateScope();
+            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+            context.Request.Method = method;
+            context.Request.ContentType = "application/json";
+            var body = Encoding.UTF8.GetBytes(json);
+            context.Request.Body = new MemoryStream(body);
+            context.Request.ContentLength = body.Length;
+            context.Request.Headers["X-Api-Key"] = reviewer;
+            context.Response.Body = new MemoryStream();
+            var result = await function(ActivatorUtilities.CreateInstance<WriteApiFunctions>(scope.ServiceProvider), context.Request);
+            await result.ExecuteAsync(context);
+            return context.Response.StatusCode;
+        }
+
+        // A manual mapping: the passage's controlIds gain the control, the vector stays.
+        Assert.Equal(201, await CallAsync(HttpMethods.Post, """{"controlId":"A.9.4"}""", (f, r) => f.AddManualMapping(r, passage.Id, ct)));
+        Assert.Contains("A.9.4", search.Documents[key]["controlIds"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal(vectorBefore, search.Documents[key]["vector"]!.ToJsonString());
+
+        // An effective date: every passage of the document carries it in the index.
+        Assert.Equal(200, await CallAsync(HttpMethods.Put, """{"effectiveDate":"2026-04-01"}""", (f, r) => f.SetEffectiveDate(r, doc.Id, ct)));
+        foreach (var p in passages)
+        {
+            var indexed = search.Documents[AzureAiSearchPassageIndex.EncodeKey(p.Passage.Id)];
+            Assert.StartsWith("2026-04-01", indexed["effectiveDate"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(vectorBefore, search.Documents[key]["vector"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Vectors_that_do_not_fit_the_index_are_refused_before_any_upload()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -213,4 +213,43 @@ public sealed class TableEvidenceStoreTests(AzuriteFixture azurite)
         Assert.NotEqual(TableKeys.Key("a/b"), TableKeys.Key("a_b"));
         Assert.True(TableKeys.Key(new string('x', 5000)).Length < 100);
     }
+
+    [Fact]
+    public async Task Audit_ids_stay_unique_and_increasing_under_concurrent_appends_and_page_by_id()
+    {
+        var store = await NewStoreAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var ids = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => store.AppendAuditAsync("tester", "test.append", $"t{i}", null, new { i }, ct)));
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => (long)i), ids.Order());
+
+        var first = await store.ListAuditAsync(0, 5, ct);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], first.Select(e => e.Id));
+        var rest = await store.ListAuditAsync(5, 100, ct);
+        Assert.Equal(Enumerable.Range(6, 7).Select(i => (long)i), rest.Select(e => e.Id));
+        Assert.All(first.Concat(rest), e => Assert.Equal("tester", e.Actor));
+    }
+
+    [Fact]
+    public async Task Effective_date_and_manual_mapping_change_unknown_ids_nowhere()
+    {
+        var store = await NewStoreAsync();
+        var ct = TestContext.Current.CancellationToken;
+        await store.WriteDocumentAsync(Write("d1", "policy.md", "sha-1", 2, "5.2"), ct);
+
+        Assert.Null(await store.SetEffectiveDateAsync("d2", new DateOnly(2026, 1, 1), "tester", ct));
+        Assert.Null(await store.SetEffectiveDateAsync("~name~policy.md", new DateOnly(2026, 1, 1), "tester", ct));
+        Assert.Null(await store.AddManualMappingAsync("d1-p9", "6.1.2", "why", "tester", ct));
+        Assert.Null(await store.AddManualMappingAsync("nodash", "6.1.2", "why", "tester", ct));
+        Assert.Empty(await store.ListAuditAsync(0, 100, ct));
+
+        var dated = await store.SetEffectiveDateAsync("d1", new DateOnly(2026, 2, 3), "tester", ct);
+        Assert.Equal(new DateOnly(2026, 2, 3), dated?.EffectiveDate);
+        Assert.Equal(new DateOnly(2026, 2, 3), (await store.GetDocumentAsync("d1", ct))?.EffectiveDate);
+        Assert.Equal("policy.md", (await store.GetDocumentAsync("d1", ct))?.Name);
+        var manual = await store.AddManualMappingAsync("d1-p1", "6.1.2", "why", "tester", ct);
+        Assert.NotNull(manual);
+        Assert.Equal("d1-p1", (await store.GetPassageAsync("d1-p1", ct))?.Id);
+        Assert.Equal(manual, await store.GetMappingAsync(manual.Id, ct));
+        Assert.Equal(["document.effective-date", "mapping.add"], (await store.ListAuditAsync(0, 100, ct)).Select(e => e.Action));
+    }
 }

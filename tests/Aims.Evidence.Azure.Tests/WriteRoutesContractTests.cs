@@ -158,10 +158,161 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         Assert.DoesNotContain(await store.GetEvidenceAsync(mapping.ControlId, ct), l => l.Mapping.Id == mapping.Id);
         var copy = (await store.GetPassagesAsync(outcome.Document.Id, ct)).SelectMany(p => p.Mappings).Single(m => m.Id == mapping.Id);
         Assert.Equal(ReviewState.Rejected, copy.Review);
-        var audit = (await store.ListAuditAsync(ct)).Where(a => a.Target == mapping.Id).ToList();
+        var audit = (await store.ListAuditAsync(0, 1000, ct)).Where(a => a.Target == mapping.Id).ToList();
         Assert.Equal(3, audit.Count); // API accept, function accept, function reject
         Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
         Assert.Contains("not about risk", audit[^1].After, StringComparison.Ordinal);
+    }
+
+    private static async Task<(TableEvidenceStore Store, DocumentRecord Document, PassageRecord Passage)> IngestAsync(Hosts hosts, CancellationToken ct)
+    {
+        var outcome = await hosts.Functions.GetRequiredService<Core.Pipeline.IDocumentIngestor>().IngestAsync(
+            $"risk-{Guid.NewGuid():N}.md",
+            Encoding.UTF8.GetBytes("# AI risk assessment\n\n## Method\n\nAI risks are identified for each AI system, analysed for likelihood and consequence, and evaluated against the risk criteria approved by management. The risk assessment is repeated at planned intervals and when significant changes occur.\n"),
+            ct);
+        var store = hosts.Functions.GetRequiredService<TableEvidenceStore>();
+        var passage = (await store.GetPassagesAsync(outcome.Document!.Id, ct))[0].Passage;
+        return (store, outcome.Document, passage);
+    }
+
+    [Fact]
+    public async Task Effective_date_answers_the_same_in_both_hosts_and_is_stored_and_audited()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var (store, document, _) = await IngestAsync(hosts, ct);
+        var route = $"documents/{document.Id}/effective-date";
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+        await hosts.AssertSameAsync(HttpMethods.Put, route, null, Body("""{"effectiveDate":"2026-03-01"}"""), json, 401);
+        await hosts.AssertSameAsync(HttpMethods.Put, route, reader, Body("""{"effectiveDate":"2026-03-01"}"""), json, 403);
+        await hosts.AssertSameAsync(HttpMethods.Put, route, reviewer.Key, Body("""{"effectiveDate":"2026-13-01"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, route, reviewer.Key, Body("""{"effectiveDate":"1 March 2026"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, $"documents/{document.Id}x/effective-date", reviewer.Key, Body("""{"effectiveDate":"2026-03-01"}"""), json, 404);
+
+        var set = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Put, route, reviewer.Key, Body("""{"effectiveDate":"2026-03-01"}"""), json, 200))!;
+        Assert.Equal(document.Id, set["id"]!.GetValue<string>());
+        Assert.Equal("2026-03-01", set["effectiveDate"]!.GetValue<string>());
+        Assert.Equal(new DateOnly(2026, 3, 1), (await store.GetDocumentAsync(document.Id, ct))!.EffectiveDate);
+
+        // An empty date clears it.
+        var cleared = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Put, route, reviewer.Key, Body("""{"effectiveDate":""}"""), json, 200))!;
+        Assert.Null(cleared["effectiveDate"]);
+        Assert.Null((await store.GetDocumentAsync(document.Id, ct))!.EffectiveDate);
+
+        var audit = (await store.ListAuditAsync(0, 1000, ct)).Where(a => a.Target == document.Id).ToList();
+        Assert.Equal(4, audit.Count); // set and cleared, each in both hosts
+        Assert.All(audit, a => Assert.Equal("document.effective-date", a.Action));
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+        Assert.Contains("2026-03-01", audit[0].After, StringComparison.Ordinal);
+        Assert.Contains("2026-03-01", audit[2].Before, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Manual_mapping_answers_the_same_in_both_hosts_and_becomes_evidence()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var (store, document, passage) = await IngestAsync(hosts, ct);
+        var route = $"passages/{passage.Id}/mappings";
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+        await hosts.AssertSameAsync(route, null, Body("""{"controlId":"6.1.2"}"""), json, 401);
+        await hosts.AssertSameAsync(route, reader, Body("""{"controlId":"6.1.2"}"""), json, 403);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"controlId":"Z.9.9"}"""), json, 400);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"controlId":"6.1"}"""), json, 400); // a container
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{}"""), json, 400);
+        await hosts.AssertSameAsync(route, reviewer.Key, Body($$"""{"controlId":"6.1.2","rationale":"{{new string('x', 2001)}}"}"""), json, 400);
+        await hosts.AssertSameAsync($"passages/{passage.Id}9/mappings", reviewer.Key, Body("""{"controlId":"6.1.2"}"""), json, 404);
+        await hosts.AssertSameAsync("passages/nodash/mappings", reviewer.Key, Body("""{"controlId":"6.1.2"}"""), json, 404);
+
+        // Created in both: the same 201 body but for the new id.
+        var request = Body("""{"controlId":" 6.1.2 ","rationale":"describes the risk assessment method"}""");
+        var (apiStatus, apiType, apiBody) = await hosts.CallApiAsync(route, reviewer.Key, request, json);
+        var (fnStatus, fnType, fnBody) = await hosts.CallFunctionAsync(route, reviewer.Key, request, json);
+        Assert.Equal(201, apiStatus);
+        Assert.Equal(201, fnStatus);
+        Assert.Equal(apiType, fnType);
+        var fromApi = JsonNode.Parse(apiBody)!.AsObject();
+        var fromFunction = JsonNode.Parse(fnBody)!.AsObject();
+        var apiId = fromApi["id"]!.GetValue<string>();
+        var fnId = fromFunction["id"]!.GetValue<string>();
+        Assert.NotEqual(apiId, fnId);
+        fromApi.Remove("id");
+        fromFunction.Remove("id");
+        Assert.True(JsonNode.DeepEquals(fromApi, fromFunction), $"bodies differ:\n{apiBody}\n{fnBody}");
+        Assert.Equal("6.1.2", fromFunction["controlId"]!.GetValue<string>());
+        Assert.Equal("manual", fromFunction["method"]!.GetValue<string>());
+        Assert.Equal("accepted", fromFunction["review"]!.GetValue<string>());
+
+        // Both are evidence for 6.1.2 and in the passage's copy; the function's can be reviewed like any mapping.
+        var evidence = await store.GetEvidenceAsync("6.1.2", ct);
+        Assert.Contains(evidence, l => l.Mapping.Id == apiId && l.Passage.Id == passage.Id);
+        Assert.Contains(evidence, l => l.Mapping.Id == fnId && l.Mapping.Method == "manual");
+        var copies = (await store.GetPassagesAsync(document.Id, ct)).Single(p => p.Passage.Id == passage.Id).Mappings;
+        Assert.Contains(copies, m => m.Id == apiId);
+        Assert.Contains(copies, m => m.Id == fnId);
+        Assert.Equal("describes the risk assessment method", (await store.GetMappingAsync(fnId, ct))?.Rationale);
+        await hosts.AssertSameAsync($"mappings/{fnId}/review", reviewer.Key, Body("""{"decision":"reject"}"""), json, 200);
+        Assert.DoesNotContain(await store.GetEvidenceAsync("6.1.2", ct), l => l.Mapping.Id == fnId);
+
+        var audit = (await store.ListAuditAsync(0, 1000, ct)).Where(a => a.Action == "mapping.add").ToList();
+        Assert.Equal([apiId, fnId], audit.Select(a => a.Target));
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+    }
+
+    [Fact]
+    public async Task Audit_log_answers_the_same_in_both_hosts_and_pages_through_every_entry()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var json = "application/json";
+
+        // Five audited key creations, alternating hosts: each host's POST /keys goes through the audited review store.
+        for (var i = 0; i < 5; i++)
+        {
+            var call = i % 2 == 0 ? hosts.CallApiAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json) : hosts.CallFunctionAsync("keys", AdminKey, Encoding.UTF8.GetBytes("""{"role":"reader"}"""), json);
+            Assert.Equal(201, (await call).Status);
+        }
+
+        await hosts.AssertSameAsync(HttpMethods.Get, "audit-log", null, null, null, 401);
+        await hosts.AssertSameAsync(HttpMethods.Get, "audit-log?limit=0", reader, null, null, 400);
+        await hosts.AssertSameAsync(HttpMethods.Get, "audit-log?continuationToken=not-a-token", reader, null, null, 400);
+
+        var ids = new List<long>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var route = "audit-log?limit=2" + (token is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(token));
+            var page = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, route, reader, null, null, 200))!;
+            var items = page["items"]!.AsArray();
+            Assert.InRange(items.Count, 1, 2);
+            foreach (var item in items)
+            {
+                ids.Add(item!["id"]!.GetValue<long>());
+                Assert.Equal("apikey.create", item["action"]!.GetValue<string>());
+                Assert.Equal(TableApiKeyStore.BootstrapAdminId, item["actor"]!.GetValue<string>());
+                Assert.DoesNotContain("aims_", item["after"]!.GetValue<string>(), StringComparison.Ordinal); // never the key
+            }
+
+            token = page["continuationToken"]?.GetValue<string>();
+            pages++;
+        }
+        while (token is not null);
+
+        Assert.Equal(3, pages);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], ids);
     }
 
     private sealed class Hosts : IAsyncDisposable
@@ -207,7 +358,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             builder.Services.AddSingleton(functions.GetRequiredService<IEvidenceStore>());
             builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
             builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
-            builder.Services.AddSingleton<IReviewStore>(new TableKeyReviewStore(keys, functions.GetRequiredService<TableEvidenceStore>()));
+            builder.Services.AddSingleton(functions.GetRequiredService<IReviewStore>());
             var app = builder.Build();
             app.UseAimsEvidenceApi();
             app.MapAimsEvidenceApi();
@@ -225,10 +376,13 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         }
 
         /// <summary>Sends the same request to both hosts; asserts the status and the body (problem bodies without their trace id) agree.</summary>
-        public async Task<string> AssertSameAsync(string route, string? key, byte[] body, string contentType, int expected)
+        public Task<string> AssertSameAsync(string route, string? key, byte[] body, string contentType, int expected) =>
+            AssertSameAsync(HttpMethods.Post, route, key, body, contentType, expected);
+
+        public async Task<string> AssertSameAsync(string method, string route, string? key, byte[]? body, string? contentType, int expected)
         {
-            var (apiStatus, apiType, apiBody) = await CallApiAsync(route, key, body, contentType);
-            var (fnStatus, fnType, fnBody) = await CallFunctionAsync(route, key, body, contentType);
+            var (apiStatus, apiType, apiBody) = await CallApiAsync(method, route, key, body, contentType);
+            var (fnStatus, fnType, fnBody) = await CallFunctionAsync(method, route, key, body, contentType);
             Assert.Equal(expected, apiStatus);
             Assert.Equal(expected, fnStatus);
             Assert.Equal(apiType, fnType);
@@ -244,10 +398,18 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             return fnBody;
         }
 
-        public async Task<(int Status, string? ContentType, string Body)> CallApiAsync(string route, string? key, byte[] body, string contentType)
+        public Task<(int Status, string? ContentType, string Body)> CallApiAsync(string route, string? key, byte[] body, string contentType) =>
+            CallApiAsync(HttpMethods.Post, route, key, body, contentType);
+
+        public async Task<(int Status, string? ContentType, string Body)> CallApiAsync(string method, string route, string? key, byte[]? body, string? contentType)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/" + route) { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            using var request = new HttpRequestMessage(new HttpMethod(method), "/api/v1/" + route);
+            if (body is not null)
+            {
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType!);
+            }
+
             if (key is not null)
             {
                 request.Headers.Add(ApiKeyAuthenticationHandler.HeaderName, key);
@@ -258,17 +420,30 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         }
 
         /// <summary>Calls the function as the worker's ASP.NET Core integration would: an HttpRequest in, the IResult executed on its context.</summary>
-        public async Task<(int Status, string? ContentType, string Body)> CallFunctionAsync(string route, string? key, byte[] body, string contentType)
+        public Task<(int Status, string? ContentType, string Body)> CallFunctionAsync(string route, string? key, byte[] body, string contentType) =>
+            CallFunctionAsync(HttpMethods.Post, route, key, body, contentType);
+
+        public async Task<(int Status, string? ContentType, string Body)> CallFunctionAsync(string method, string route, string? key, byte[]? body, string? contentType)
         {
             using var scope = Functions.CreateScope();
             var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-            context.Request.Method = HttpMethods.Post;
+            context.Request.Method = method;
             context.Request.Scheme = "http";
             context.Request.Host = new HostString("localhost");
-            context.Request.Path = "/api/v1/" + route;
-            context.Request.ContentType = contentType;
-            context.Request.ContentLength = body.Length;
-            context.Request.Body = new MemoryStream(body);
+            var query = route.IndexOf('?', StringComparison.Ordinal);
+            context.Request.Path = "/api/v1/" + (query < 0 ? route : route[..query]);
+            if (query >= 0)
+            {
+                context.Request.QueryString = new QueryString(route[query..]);
+            }
+
+            var path = query < 0 ? route : route[..query];
+            if (body is not null)
+            {
+                context.Request.ContentType = contentType;
+                context.Request.ContentLength = body.Length;
+                context.Request.Body = new MemoryStream(body);
+            }
             if (key is not null)
             {
                 context.Request.Headers[ApiKeyAuthenticationHandler.HeaderName] = key;
@@ -277,12 +452,16 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             using var response = new MemoryStream();
             context.Response.Body = response;
             var ct = TestContext.Current.CancellationToken;
-            var result = route switch
+            var segments = path.Split('/');
+            var result = (method, segments) switch
             {
-                "documents" => await Write.UploadDocument(context.Request, ct),
-                "keys" => await Write.CreateKey(context.Request, ct),
-                _ when route.StartsWith("mappings/", StringComparison.Ordinal) => await Write.ReviewMapping(context.Request, route.Split('/')[1], ct),
-                _ => throw new ArgumentException("no function for " + route, nameof(route)),
+                ("POST", ["documents"]) => await Write.UploadDocument(context.Request, ct),
+                ("POST", ["keys"]) => await Write.CreateKey(context.Request, ct),
+                ("POST", ["mappings", var id, "review"]) => await Write.ReviewMapping(context.Request, id, ct),
+                ("POST", ["passages", var id, "mappings"]) => await Write.AddManualMapping(context.Request, id, ct),
+                ("PUT", ["documents", var id, "effective-date"]) => await Write.SetEffectiveDate(context.Request, id, ct),
+                ("GET", ["audit-log"]) => await Write.AuditLog(context.Request, ct),
+                _ => throw new ArgumentException($"no function for {method} {route}", nameof(route)),
             };
             await result.ExecuteAsync(context);
             return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(response.ToArray()));
@@ -303,26 +482,5 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
             node.Remove("traceId");
             return node;
         }
-    }
-
-    /// <summary>The API reads keys and reviews through IReviewStore: here, the Functions app's key table and the Table store's reviews.</summary>
-    private sealed class TableKeyReviewStore(TableApiKeyStore keys, TableEvidenceStore store) : IReviewStore
-    {
-        public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) => keys.FindAsync(keySha256, cancellationToken);
-
-        public Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default) => keys.CreateAsync(role, actor, cancellationToken);
-
-        public Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
-            store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
-
-        public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

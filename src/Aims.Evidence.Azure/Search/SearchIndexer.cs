@@ -101,6 +101,30 @@ public sealed class SearchIndexer
         return true;
     }
 
+    /// <summary>
+    /// Refreshes every passage of a document in the index from the store after a change of the document's own fields
+    /// (its effective date): a merge without vectors, so the indexed vectors stay. Returns false when the document is
+    /// unknown or not processed.
+    /// </summary>
+    public async Task<bool> RefreshDocumentAsync(string documentId, CancellationToken cancellationToken = default)
+    {
+        var document = await _store.GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (document is null || document.Status != DocumentStatus.Processed)
+        {
+            return false;
+        }
+
+        var passages = await _store.GetPassagesAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (passages.Count == 0)
+        {
+            return true;
+        }
+
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        await _index.IndexDocumentAsync(document, passages, vectors: null, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>The query vector for hybrid search, or null without a generator.</summary>
     public Task<ReadOnlyMemory<float>?> EmbedQueryAsync(string text, CancellationToken cancellationToken = default) =>
         EmbedQueryAsync(_generator, _dimensions, text, cancellationToken);

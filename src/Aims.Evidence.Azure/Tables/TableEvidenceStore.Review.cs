@@ -15,7 +15,16 @@ namespace Aims.Evidence.Azure.Tables;
 /// </summary>
 public sealed partial class TableEvidenceStore
 {
-    private const string AuditPartition = "audit";
+    // Audit entries: PartitionKey "log", RowKey the entry's id (D10, so rows sort by id); the last id is kept in the
+    // counter row (PartitionKey "seq") and taken under its ETag, so ids are unique and increasing across instances.
+    private const string AuditPartition = "log";
+    private const string AuditSequencePartition = "seq";
+    private const string AuditSequenceRow = "audit";
+
+    private static readonly JsonSerializerOptions AuditJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>
     /// Sets the review state of a mapping the pipeline wrote (id <c>{passageId}-{n}</c>, passage id
@@ -37,7 +46,7 @@ public sealed partial class TableEvidenceStore
                 return null;
             }
 
-            var mappings = JsonSerializer.Deserialize<List<MappingRecord>>(TableKeys.GetText(row, "MappingsJson"), Json) ?? [];
+            var mappings = ReadMappings(row);
             var index = mappings.FindIndex(m => string.Equals(m.Id, mappingId, StringComparison.Ordinal));
             if (index < 0)
             {
@@ -64,32 +73,224 @@ public sealed partial class TableEvidenceStore
                 continue; // another review of the same passage meanwhile: read again
             }
 
-            var now = DateTimeOffset.UtcNow;
-            await _audit.AddEntityAsync(
-                new TableEntity(AuditPartition, now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8])
-                {
-                    ["At"] = now,
-                    ["Actor"] = actor,
-                    ["Action"] = "mapping.review",
-                    ["Target"] = mappingId,
-                    ["Before"] = JsonSerializer.Serialize(new { review = before.Review.ToString().ToLowerInvariant() }, Json),
-                    ["After"] = JsonSerializer.Serialize(new { review = state.ToString().ToLowerInvariant(), comment }, Json),
-                },
-                cancellationToken).ConfigureAwait(false);
+            await AppendAuditAsync(actor, "mapping.review", mappingId, before, new { after.Review, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
             return after;
         }
     }
 
-    /// <summary>Audit entries (oldest first): actor, action, target, before and after.</summary>
-    public async Task<IReadOnlyList<(DateTimeOffset At, string Actor, string Action, string Target, string? Before, string? After)>> ListAuditAsync(CancellationToken cancellationToken = default)
+    /// <summary>A mapping by id (<c>{passageId}-{suffix}</c>), from its passage's copy; null when unknown.</summary>
+    public async Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default)
     {
-        var list = new List<(DateTimeOffset, string, string, string, string?, string?)>();
-        await foreach (var e in _audit.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {AuditPartition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        if (!TrySplitMappingId(id, out var passageId, out var documentId))
         {
-            list.Add((e.GetDateTimeOffset("At") ?? default, e.GetString("Actor") ?? string.Empty, e.GetString("Action") ?? string.Empty, e.GetString("Target") ?? string.Empty, e.GetString("Before"), e.GetString("After")));
+            return null;
+        }
+
+        var row = await GetEntityOrNullAsync(_passages, TableKeys.Key(documentId), TableKeys.Key(passageId), cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ReadMappings(row).FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal));
+    }
+
+    /// <summary>A passage by id (<c>{documentId}-{ordinal}</c>); null when unknown.</summary>
+    public async Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (!TrySplitPassageId(id, out var documentId))
+        {
+            return null;
+        }
+
+        var row = await GetEntityOrNullAsync(_passages, TableKeys.Key(documentId), TableKeys.Key(id), cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToPassage(row);
+    }
+
+    /// <summary>
+    /// Adds a reviewer's mapping (method "manual", score 1, accepted) of a passage to a control: the evidence row, then
+    /// the passage's copy guarded by its ETag, then the audit entry. Its id is <c>{passageId}-m{32 hex}</c>, so it can
+    /// be reviewed like a pipeline mapping. Null when the passage does not exist.
+    /// </summary>
+    public async Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(controlId);
+        ArgumentNullException.ThrowIfNull(rationale);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        if (!TrySplitPassageId(passageId, out var documentId))
+        {
+            return null;
+        }
+
+        var mapping = new MappingRecord
+        {
+            Id = passageId + "-m" + Guid.CreateVersion7().ToString("N"),
+            PassageId = passageId,
+            ControlId = controlId,
+            Score = 1.0,
+            Method = "manual",
+            Rationale = rationale,
+            Review = ReviewState.Accepted,
+        };
+        var documentKey = TableKeys.Key(documentId);
+        var evidenceWritten = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await GetEntityOrNullAsync(_passages, documentKey, TableKeys.Key(passageId), cancellationToken).ConfigureAwait(false);
+            if (row is null)
+            {
+                return null;
+            }
+
+            if (!evidenceWritten)
+            {
+                await _mappings.UpsertEntityAsync(ToMappingEntity(documentId, documentKey, mapping), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                evidenceWritten = true;
+            }
+
+            var mappings = ReadMappings(row);
+            mappings.Add(mapping);
+            TableKeys.SetText(row, "MappingsJson", JsonSerializer.Serialize(mappings, Json));
+            try
+            {
+                await _passages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxCommitAttempts)
+            {
+                continue; // the passage changed meanwhile (a review): read again
+            }
+
+            await AppendAuditAsync(actor, "mapping.add", mapping.Id, null, mapping, cancellationToken).ConfigureAwait(false);
+            return mapping;
+        }
+    }
+
+    /// <summary>Sets (or clears) a document version's effective date, then audits it; null when the document does not exist.</summary>
+    public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        if (string.IsNullOrEmpty(documentId))
+        {
+            return null;
+        }
+
+        // The whole row is replaced under its ETag (a merge cannot remove a property, which clearing the date needs);
+        // a concurrent change (a new version superseding this one) makes it read again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await GetEntityOrNullAsync(_documents, DocPartition, TableKeys.Key(documentId), cancellationToken).ConfigureAwait(false);
+            if (row is null || !string.Equals(row.GetString("Entity"), "document", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var before = ToDocument(row);
+            if (effectiveDate is { } date)
+            {
+                row["EffectiveDate"] = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                row.Remove("EffectiveDate");
+            }
+
+            try
+            {
+                await _documents.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxCommitAttempts)
+            {
+                continue;
+            }
+
+            await AppendAuditAsync(actor, "document.effective-date", documentId, new { effectiveDate = before.EffectiveDate }, new { effectiveDate }, cancellationToken).ConfigureAwait(false);
+            return before with { EffectiveDate = effectiveDate };
+        }
+    }
+
+    /// <summary>Audit entries, oldest first, with an id greater than <paramref name="afterId"/> (at most <paramref name="limit"/>, 1 to 1000).</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        var take = Math.Clamp(limit, 1, 1000);
+        var after = Math.Max(0, afterId).ToString("D10", CultureInfo.InvariantCulture);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AuditPartition} and RowKey gt {after}");
+        var list = new List<AuditEntry>(take);
+        await foreach (var e in _audit.QueryAsync<TableEntity>(filter, maxPerPage: take, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new AuditEntry(
+                long.Parse(e.RowKey, NumberStyles.None, CultureInfo.InvariantCulture),
+                e.GetDateTimeOffset("At") ?? default,
+                e.GetString("Actor") ?? string.Empty,
+                e.GetString("Action") ?? string.Empty,
+                e.GetString("Target") ?? string.Empty,
+                e.GetString("Before"),
+                e.GetString("After")));
+            if (list.Count == take)
+            {
+                break;
+            }
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Appends an audit entry (before and after as JSON, camelCase enums) with the next id from the counter row, taken
+    /// under its ETag: concurrent writers retry, so no two entries share an id. Returns the id.
+    /// </summary>
+    public async Task<long> AppendAuditAsync(string actor, string action, string target, object? before, object? after, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        ArgumentNullException.ThrowIfNull(target);
+        long id;
+        for (var attempt = 1; ; attempt++)
+        {
+            var counter = await GetEntityOrNullAsync(_audit, AuditSequencePartition, AuditSequenceRow, cancellationToken).ConfigureAwait(false);
+            id = (counter?.GetInt64("Last") ?? 0) + 1;
+            try
+            {
+                if (counter is null)
+                {
+                    await _audit.AddEntityAsync(new TableEntity(AuditSequencePartition, AuditSequenceRow) { ["Last"] = id }, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _audit.UpdateEntityAsync(new TableEntity(AuditSequencePartition, AuditSequenceRow) { ["Last"] = id }, counter.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 50)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await _audit.AddEntityAsync(
+            new TableEntity(AuditPartition, id.ToString("D10", CultureInfo.InvariantCulture))
+            {
+                ["At"] = DateTimeOffset.UtcNow,
+                ["Actor"] = actor,
+                ["Action"] = action,
+                ["Target"] = target,
+                ["Before"] = before is null ? null : JsonSerializer.Serialize(before, AuditJson),
+                ["After"] = after is null ? null : JsonSerializer.Serialize(after, AuditJson),
+            },
+            cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    private static List<MappingRecord> ReadMappings(TableEntity passageRow) =>
+        JsonSerializer.Deserialize<List<MappingRecord>>(TableKeys.GetText(passageRow, "MappingsJson"), Json) ?? [];
+
+    /// <summary>Splits a passage id (<c>{documentId}-{ordinal}</c>) into its document id.</summary>
+    public static bool TrySplitPassageId(string? passageId, out string documentId)
+    {
+        documentId = string.Empty;
+        var p = passageId?.LastIndexOf('-') ?? -1;
+        if (p <= 0)
+        {
+            return false;
+        }
+
+        documentId = passageId![..p];
+        return true;
     }
 
     /// <summary>Splits a pipeline mapping id into its passage id and document id.</summary>

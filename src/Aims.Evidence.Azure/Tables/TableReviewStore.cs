@@ -1,0 +1,36 @@
+using Aims.Evidence.Core.Storage;
+
+namespace Aims.Evidence.Azure.Tables;
+
+/// <summary>
+/// Core's <see cref="IReviewStore"/> over Table Storage: reviews, manual mappings, effective dates and the audit log
+/// from <see cref="TableEvidenceStore"/>, API keys from <see cref="TableApiKeyStore"/> (hashed). Creating a key is
+/// audited (<c>apikey.create</c>, the key's id and role, never the key), as in the SQLite store.
+/// </summary>
+public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore keys) : IReviewStore
+{
+    public Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default) => store.GetMappingAsync(id, cancellationToken);
+
+    public Task<PassageRecord?> GetPassageAsync(string id, CancellationToken cancellationToken = default) => store.GetPassageAsync(id, cancellationToken);
+
+    public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
+
+    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) =>
+        store.AddManualMappingAsync(passageId, controlId, rationale, actor, cancellationToken);
+
+    public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) =>
+        store.SetEffectiveDateAsync(documentId, effectiveDate, actor, cancellationToken);
+
+    public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) =>
+        store.ListAuditAsync(afterId, limit, cancellationToken);
+
+    public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
+    {
+        var created = await keys.CreateAsync(role, actor, cancellationToken).ConfigureAwait(false);
+        await store.AppendAuditAsync(actor, "apikey.create", created.Record.Id, null, new { created.Record.Id, created.Record.Role }, cancellationToken).ConfigureAwait(false);
+        return created;
+    }
+
+    public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) => keys.FindAsync(keySha256, cancellationToken);
+}
