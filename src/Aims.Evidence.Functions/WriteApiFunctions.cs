@@ -48,47 +48,43 @@ public sealed class WriteApiFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/documents")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
         {
-            return denied;
-        }
-
-        // The API's endpoint declares multipart/form-data (Accepts), so ASP.NET Core answers 415 to anything else.
-        if (!request.HasFormContentType)
-        {
-            return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType);
-        }
-
-        var (file, problem) = await AimsEvidenceApi.ReadUploadAsync(request.HttpContext, apiOptions.Value, cancellationToken).ConfigureAwait(false);
-        if (file is null)
-        {
-            return problem!;
-        }
-
-        // The same name rules as the API's inbox folder. A blob of the same name is replaced: the trigger then stores
-        // a new version of that document (the folder host instead keeps both files as name-2.ext).
-        var name = AimsEvidenceApi.SafeFileName(file.FileName);
-        using var content = new MemoryStream(checked((int)file.Length));
-        await using (var input = file.OpenReadStream())
-        {
-            await input.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
-        }
-
-        var sha = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
-        content.Position = 0;
-        var container = blobs.GetBlobContainerClient(options.InboxContainer);
-        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await container.GetBlobClient(name).UploadAsync(
-            content,
-            new BlobUploadOptions
+            // The API's endpoint declares multipart/form-data (Accepts), so ASP.NET Core answers 415 to anything else.
+            if (!request.HasFormContentType)
             {
-                HttpHeaders = new BlobHttpHeaders { ContentType = string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType },
-                Metadata = new Dictionary<string, string> { ["uploadedby"] = key!.Id, ["sha256"] = sha },
-            },
-            cancellationToken).ConfigureAwait(false);
-        return AimsEvidenceApi.UploadAccepted(name, file.Length, sha);
+                return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType);
+            }
+
+            var (file, problem) = await AimsEvidenceApi.ReadUploadAsync(request.HttpContext, apiOptions.Value, cancellationToken).ConfigureAwait(false);
+            if (file is null)
+            {
+                return problem!;
+            }
+
+            // The same name rules as the API's inbox folder. A blob of the same name is replaced: the trigger then stores
+            // a new version of that document (the folder host instead keeps both files as name-2.ext).
+            var name = AimsEvidenceApi.SafeFileName(file.FileName);
+            using var content = new MemoryStream(checked((int)file.Length));
+            await using (var input = file.OpenReadStream())
+            {
+                await input.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+            }
+
+            var sha = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
+            content.Position = 0;
+            var container = blobs.GetBlobContainerClient(options.InboxContainer);
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await container.GetBlobClient(name).UploadAsync(
+                content,
+                new BlobUploadOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType },
+                    Metadata = new Dictionary<string, string> { ["uploadedby"] = key.Id, ["sha256"] = sha },
+                },
+                cancellationToken).ConfigureAwait(false);
+            return AimsEvidenceApi.UploadAccepted(name, file.Length, sha);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("ReviewMapping")]
@@ -97,22 +93,18 @@ public sealed class WriteApiFunctions(
         string id,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
         {
-            return denied;
-        }
+            var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
+            var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
+            {
+                // The index carries the passage's control ids and mappings: keep it in step with the review.
+                await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
+            }
 
-        var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
-        var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key!.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
-        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
-        {
-            // The index carries the passage's control ids and mappings: keep it in step with the review.
-            await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
-        }
-
-        return result;
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("CreateKey")]
@@ -120,15 +112,11 @@ public sealed class WriteApiFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/keys")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Admin, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Admin, async key =>
         {
-            return denied;
-        }
-
-        var body = await ReadJsonAsync<CreateKeyRequest>(request, cancellationToken).ConfigureAwait(false);
-        return await AimsEvidenceApi.CreateKeyAsync(reviews, body, key!.Id, cancellationToken).ConfigureAwait(false);
+            var body = await ReadJsonAsync<CreateKeyRequest>(request, cancellationToken).ConfigureAwait(false);
+            return await AimsEvidenceApi.CreateKeyAsync(reviews, body, key.Id, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("SetEffectiveDate")]
@@ -137,22 +125,18 @@ public sealed class WriteApiFunctions(
         string id,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
         {
-            return denied;
-        }
+            var body = await ReadJsonAsync<EffectiveDateRequest>(request, cancellationToken).ConfigureAwait(false);
+            var result = await AimsEvidenceApi.SetEffectiveDateAsync(reviews, id, body, key.Id, cancellationToken).ConfigureAwait(false);
+            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 })
+            {
+                // Every indexed passage carries the document's effective date.
+                await indexer.RefreshDocumentAsync(id, cancellationToken).ConfigureAwait(false);
+            }
 
-        var body = await ReadJsonAsync<EffectiveDateRequest>(request, cancellationToken).ConfigureAwait(false);
-        var result = await AimsEvidenceApi.SetEffectiveDateAsync(reviews, id, body, key!.Id, cancellationToken).ConfigureAwait(false);
-        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 })
-        {
-            // Every indexed passage carries the document's effective date.
-            await indexer.RefreshDocumentAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-
-        return result;
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("AddManualMapping")]
@@ -161,22 +145,18 @@ public sealed class WriteApiFunctions(
         string id,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reviewer, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
         {
-            return denied;
-        }
+            var body = await ReadJsonAsync<ManualMappingRequest>(request, cancellationToken).ConfigureAwait(false);
+            var result = await AimsEvidenceApi.AddManualMappingAsync(reviews, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
+            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 201 } && TableEvidenceStore.TrySplitPassageId(id, out var documentId))
+            {
+                // The index carries the passage's control ids and mappings: add the new one.
+                await indexer.RefreshPassageAsync(documentId, id, cancellationToken).ConfigureAwait(false);
+            }
 
-        var body = await ReadJsonAsync<ManualMappingRequest>(request, cancellationToken).ConfigureAwait(false);
-        var result = await AimsEvidenceApi.AddManualMappingAsync(reviews, catalog, id, body, key!.Id, cancellationToken).ConfigureAwait(false);
-        if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 201 } && TableEvidenceStore.TrySplitPassageId(id, out var documentId))
-        {
-            // The index carries the passage's control ids and mappings: add the new one.
-            await indexer.RefreshPassageAsync(documentId, id, cancellationToken).ConfigureAwait(false);
-        }
-
-        return result;
+            return result;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /api/v1/audit-log</c>: the reader role, as in the API (the audit names actors, so it needs a key).</summary>
@@ -185,16 +165,20 @@ public sealed class WriteApiFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/audit-log")] HttpRequest request,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var (_, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, ApiRole.Reader, cancellationToken).ConfigureAwait(false);
-        if (denied is not null)
+        return await AuthorizedAsync(request, ApiRole.Reader, async _ =>
         {
-            return denied;
-        }
+            return QueryArgs.TryInt(request, "limit", out var limit) is { } bad
+                ? bad
+                : await AimsEvidenceApi.GetAuditLog(request.HttpContext, reviews, limit, QueryArgs.Text(request, "continuationToken"), cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
-        return QueryArgs.TryInt(request, "limit", out var limit) is { } bad
-            ? bad
-            : await AimsEvidenceApi.GetAuditLog(request.HttpContext, reviews, limit, QueryArgs.Text(request, "continuationToken"), cancellationToken).ConfigureAwait(false);
+    /// <summary>The API's <c>X-Api-Key</c> gate (401 without a known key, 403 below <paramref name="role"/>), then the route.</summary>
+    private async Task<IResult> AuthorizedAsync(HttpRequest request, ApiRole role, Func<ApiKeyRecord, Task<IResult>> route, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, role, cancellationToken).ConfigureAwait(false);
+        return denied ?? await route(key!).ConfigureAwait(false);
     }
 
     private async Task<T?> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
