@@ -28,8 +28,9 @@ public static partial class AimsCli
         var ingest = new Command("ingest", "End-to-end ingest (hybrid mapper) vs raw embedding of the same passages, in one run.") { keepDb };
         ingest.SetAction(async (parse, ct) => await BenchIngestAsync(output, Files(parse.GetValue(files)!, parse.GetValue(maxFiles)), parse.GetValue(keepDb), ct).ConfigureAwait(false));
 
-        var pdf = new Command("pdf", "PDF extraction pages/s of DocumentReader vs pdftotext on the same PDFs, in one run.");
-        pdf.SetAction(async (parse, ct) => await BenchPdfAsync(output, error, Files(parse.GetValue(files)!, parse.GetValue(maxFiles)), ct).ConfigureAwait(false));
+        var rounds = new Option<int>("--rounds") { Description = "Passes over the PDFs (each timed against pdftotext); round 1 includes JIT warm-up.", DefaultValueFactory = _ => 3 };
+        var pdf = new Command("pdf", "PDF extraction pages/s of DocumentReader vs pdftotext on the same PDFs, in one run.") { rounds };
+        pdf.SetAction(async (parse, ct) => await BenchPdfAsync(output, error, Files(parse.GetValue(files)!, parse.GetValue(maxFiles)), Math.Max(1, parse.GetValue(rounds)), ct).ConfigureAwait(false));
 
         var sizes = new Option<string>("--sizes") { Description = "Passage counts to measure at (comma-separated).", DefaultValueFactory = _ => "1000,10000,100000" };
         var sourceDb = new Option<string?>("--source-db") { Description = "Database whose passages and mappings are replicated; default: ingest --files with the hybrid mapper first." };
@@ -201,7 +202,7 @@ public static partial class AimsCli
 
     // ---------------------------------------------------------------- pdf
 
-    private static async Task<int> BenchPdfAsync(TextWriter output, TextWriter error, List<(string Name, string Path)> files, CancellationToken ct)
+    private static async Task<int> BenchPdfAsync(TextWriter output, TextWriter error, List<(string Name, string Path)> files, int rounds, CancellationToken ct)
     {
         await Header(output, "pdf").ConfigureAwait(false);
         var pdfs = files.Where(f => f.Path.EndsWith(".pdf", StringComparison.OrdinalIgnoreCase)).ToArray();
@@ -217,35 +218,49 @@ public static partial class AimsCli
             bytes[f.Path] = await File.ReadAllBytesAsync(f.Path, ct).ConfigureAwait(false);
         }
 
-        // Warm-up (JIT, PdfPig font tables) on the smallest PDF.
+        // Warm-up (PdfPig font tables, the first JIT) on the smallest PDF. Round 1 is still mostly cold: the large files'
+        // hot loops run as tier-0 code until the runtime recompiles them, which a long-running host pays once.
         var smallest = pdfs.OrderBy(f => bytes[f.Path].Length).First();
         await reader.ReadAsync(bytes[smallest.Path], smallest.Name, ExtractionLimits.Default, ct).ConfigureAwait(false);
         await RunPdfToTextAsync(smallest.Path, ct).ConfigureAwait(false);
 
-        double ours = 0, poppler = 0;
+        var ratios = new List<double>(rounds);
         var pages = 0;
-        await output.WriteLineAsync("| PDF | pages | ours (s) | pdftotext (s) |").ConfigureAwait(false);
-        foreach (var f in pdfs)
+        await output.WriteLineAsync("| round | PDF | pages | ours (s) | pdftotext (s) |").ConfigureAwait(false);
+        for (var round = 1; round <= rounds; round++)
         {
-            var clock = Stopwatch.StartNew();
-            var doc = await reader.ReadAsync(bytes[f.Path], f.Name, ExtractionLimits.Default, ct).ConfigureAwait(false);
-            var o = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var exit = await RunPdfToTextAsync(f.Path, ct).ConfigureAwait(false);
-            var p = clock.Elapsed.TotalSeconds;
-            if (exit != 0)
+            double ours = 0, poppler = 0;
+            pages = 0;
+            foreach (var f in pdfs)
             {
-                await error.WriteLineAsync($"pdftotext exited {exit} on {f.Name}").ConfigureAwait(false);
+                var clock = Stopwatch.StartNew();
+                var doc = await reader.ReadAsync(bytes[f.Path], f.Name, ExtractionLimits.Default, ct).ConfigureAwait(false);
+                var o = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                var exit = await RunPdfToTextAsync(f.Path, ct).ConfigureAwait(false);
+                var p = clock.Elapsed.TotalSeconds;
+                if (exit != 0)
+                {
+                    await error.WriteLineAsync($"pdftotext exited {exit} on {f.Name}").ConfigureAwait(false);
+                }
+
+                ours += o;
+                poppler += p;
+                pages += doc.PageCount;
+                await output.WriteLineAsync($"| {round} | {f.Name} | {doc.PageCount} | {F(o, 2)} | {F(p, 2)} |").ConfigureAwait(false);
             }
 
-            ours += o;
-            poppler += p;
-            pages += doc.PageCount;
-            await output.WriteLineAsync($"| {f.Name} | {doc.PageCount} | {F(o, 2)} | {F(p, 2)} |").ConfigureAwait(false);
+            ratios.Add(poppler / ours);
+            await output.WriteLineAsync($"round {round}: pdfs={pdfs.Length} pages={pages}  ours: {F(pages / ours, 2)} pages/s  pdftotext: {F(pages / poppler, 2)} pages/s  ratio {F(poppler / ours, 3)}").ConfigureAwait(false);
         }
 
-        await output.WriteLineAsync($"pdfs={pdfs.Length} pages={pages}  ours: {F(pages / ours, 2)} pages/s  pdftotext: {F(pages / poppler, 2)} pages/s").ConfigureAwait(false);
-        await output.WriteLineAsync($"RATIO ours/pdftotext pages/s = {F(poppler / ours, 3)} (target >= 0.3)").ConfigureAwait(false);
+        await output.WriteLineAsync($"RATIO ours/pdftotext pages/s, round 1 (first pass in this process) = {F(ratios[0], 3)} (target >= 0.3)").ConfigureAwait(false);
+        if (rounds > 1)
+        {
+            var warm = ratios.Skip(1).Order().ToArray();
+            await output.WriteLineAsync($"RATIO ours/pdftotext pages/s, rounds 2-{rounds} (warm) median = {F(warm[warm.Length / 2], 3)}  min = {F(warm[0], 3)}  max = {F(warm[^1], 3)} (target >= 0.3)").ConfigureAwait(false);
+        }
+
         await output.WriteLineAsync($"load(1/5/15) at end={Load()}").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
