@@ -24,7 +24,11 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
     /// time: while it runs for an older store version, callers get the last finished report (it lags the writes by
     /// that one analysis); with no analysis running, a caller after a write always gets a fresh one.
     /// </summary>
-    public Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default) => GetReportAsync(cancellationToken);
+    public async Task<GapReport> GetGapReportAsync(CancellationToken cancellationToken = default)
+    {
+        var entry = await GetEntryAsync(cancellationToken).ConfigureAwait(false);
+        return entry.Report with { GeneratedAt = gapOptions?.Now ?? DateTimeOffset.UtcNow };
+    }
 
     /// <summary>
     /// The gap report with every evidence link (what the SoA and OSCAL exports cite), cached alike: the links are read
@@ -34,31 +38,26 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
     /// </summary>
     public async Task<GapSnapshot> GetGapSnapshotAsync(CancellationToken cancellationToken = default)
     {
-        if (store is not IStoreVersion)
-        {
-            var (fresh, links) = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
-            return new GapSnapshot(fresh, links ?? await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false));
-        }
-
-        var cached = await GetCachedAsync(cancellationToken).ConfigureAwait(false);
-        var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
-        return new GapSnapshot(cached.Report with { GeneratedAt = now }, await cached.Links.Value.WaitAsync(cancellationToken).ConfigureAwait(false));
+        var entry = await GetEntryAsync(cancellationToken).ConfigureAwait(false);
+        var links = await entry.Links.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new GapSnapshot(entry.Report with { GeneratedAt = gapOptions?.Now ?? DateTimeOffset.UtcNow }, links);
     }
 
-    private async Task<GapReport> GetReportAsync(CancellationToken cancellationToken)
+    /// <summary>The cached analysis of the current store version; a fresh one per call for a store without a version.</summary>
+    private async Task<CachedGapReport> GetEntryAsync(CancellationToken cancellationToken)
     {
-        if (store is not IStoreVersion)
+        if (store is IStoreVersion versioned)
         {
-            return (await AnalyzeAsync(cancellationToken).ConfigureAwait(false)).Report;
+            return await GetCachedAsync(versioned, cancellationToken).ConfigureAwait(false);
         }
 
-        var cached = await GetCachedAsync(cancellationToken).ConfigureAwait(false);
-        return cached.Report with { GeneratedAt = gapOptions?.Now ?? DateTimeOffset.UtcNow };
+        // Not cached: without a version there is no telling when the store changes.
+        var (report, links) = await AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        return Entry(-1, report, links);
     }
 
-    private async Task<CachedGapReport> GetCachedAsync(CancellationToken cancellationToken)
+    private async Task<CachedGapReport> GetCachedAsync(IStoreVersion versioned, CancellationToken cancellationToken)
     {
-        var versioned = (IStoreVersion)store;
         var version = await versioned.GetVersionAsync(cancellationToken).ConfigureAwait(false);
         var now = gapOptions?.Now ?? DateTimeOffset.UtcNow;
         if (_gapCache is { } cached && cached.Version == version && now < cached.ValidUntil)
@@ -97,16 +96,7 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
         try
         {
             var (report, links) = await AnalyzeAsync(CancellationToken.None).ConfigureAwait(false);
-            var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
-            var validUntil = report.Entries
-                .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
-                .Select(e => e.NewestEvidence!.Value + period)
-                .DefaultIfEmpty(DateTimeOffset.MaxValue)
-                .Min();
-            var lazyLinks = links is null
-                ? new Lazy<Task<IReadOnlyList<EvidenceLink>>>(() => store.GetEvidenceAsync(null, CancellationToken.None))
-                : new Lazy<Task<IReadOnlyList<EvidenceLink>>>(Task.FromResult(links));
-            var cached = new CachedGapReport(version, report, lazyLinks, validUntil);
+            var cached = Entry(version, report, links);
             _gapCache = cached;
             return cached;
         }
@@ -120,6 +110,24 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// An analysis with its validity: until the first moment a non-stale entry would turn stale with the passing of
+    /// time. The links are the analysis' own when it read them, otherwise read on first use.
+    /// </summary>
+    private CachedGapReport Entry(long version, GapReport report, IReadOnlyList<EvidenceLink>? links)
+    {
+        var period = (gapOptions ?? new GapOptions()).ReviewPeriod;
+        var validUntil = report.Entries
+            .Where(e => e.Status != GapStatus.Stale && e.NewestEvidence is not null)
+            .Select(e => e.NewestEvidence!.Value + period)
+            .DefaultIfEmpty(DateTimeOffset.MaxValue)
+            .Min();
+        var lazyLinks = links is null
+            ? new Lazy<Task<IReadOnlyList<EvidenceLink>>>(() => store.GetEvidenceAsync(null, CancellationToken.None))
+            : new Lazy<Task<IReadOnlyList<EvidenceLink>>>(Task.FromResult(links));
+        return new CachedGapReport(version, report, lazyLinks, validUntil);
     }
 
     /// <summary>The gap report, and the links when the analysis had to read them anyway (stores without the read model).</summary>
