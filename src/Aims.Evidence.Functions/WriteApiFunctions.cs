@@ -97,13 +97,11 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
             var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
-            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 } && TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId))
-            {
-                // The index carries the passage's control ids and mappings: keep it in step with the review.
-                await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
-            }
 
-            return result;
+            // The index carries the passage's control ids and mappings: keep it in step with the review.
+            return await RefreshIndexAfterAsync(result, StatusCodes.Status200OK, TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId)
+                ? ix => ix.RefreshPassageAsync(documentId, passageId, cancellationToken)
+                : null).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -129,13 +127,9 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<EffectiveDateRequest>(request, cancellationToken).ConfigureAwait(false);
             var result = await AimsEvidenceApi.SetEffectiveDateAsync(reviews, id, body, key.Id, cancellationToken).ConfigureAwait(false);
-            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 200 })
-            {
-                // Every indexed passage carries the document's effective date.
-                await indexer.RefreshDocumentAsync(id, cancellationToken).ConfigureAwait(false);
-            }
 
-            return result;
+            // Every indexed passage carries the document's effective date.
+            return await RefreshIndexAfterAsync(result, StatusCodes.Status200OK, ix => ix.RefreshDocumentAsync(id, cancellationToken)).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -149,13 +143,11 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<ManualMappingRequest>(request, cancellationToken).ConfigureAwait(false);
             var result = await AimsEvidenceApi.AddManualMappingAsync(reviews, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
-            if (indexer is not null && result is IStatusCodeHttpResult { StatusCode: 201 } && TableEvidenceStore.TrySplitPassageId(id, out var documentId))
-            {
-                // The index carries the passage's control ids and mappings: add the new one.
-                await indexer.RefreshPassageAsync(documentId, id, cancellationToken).ConfigureAwait(false);
-            }
 
-            return result;
+            // The index carries the passage's control ids and mappings: add the new one.
+            return await RefreshIndexAfterAsync(result, StatusCodes.Status201Created, TableEvidenceStore.TrySplitPassageId(id, out var documentId)
+                ? ix => ix.RefreshPassageAsync(documentId, id, cancellationToken)
+                : null).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -179,6 +171,20 @@ public sealed class WriteApiFunctions(
         ArgumentNullException.ThrowIfNull(request);
         var (key, denied) = await ApiKeyGate.AuthorizeAsync(request, keys.FindAsync, role, cancellationToken).ConfigureAwait(false);
         return denied ?? await route(key!).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After a write route: when it answered <paramref name="success"/> and an Azure AI Search index is configured,
+    /// <paramref name="refresh"/> brings the index in step (null when the id does not name an indexed item).
+    /// </summary>
+    private async Task<IResult> RefreshIndexAfterAsync(IResult result, int success, Func<SearchIndexer, Task>? refresh)
+    {
+        if (indexer is not null && refresh is not null && result is IStatusCodeHttpResult { StatusCode: var status } && status == success)
+        {
+            await refresh(indexer).ConfigureAwait(false);
+        }
+
+        return result;
     }
 
     private async Task<T?> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
