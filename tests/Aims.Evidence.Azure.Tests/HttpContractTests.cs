@@ -3,16 +3,11 @@ using System.Text.Json.Nodes;
 using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Tests.Infrastructure;
 using Aims.Evidence.Core.Pipeline;
-using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aims.Evidence.Azure.Tests;
 
@@ -158,87 +153,43 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
 
     private sealed class Hosts
     {
-        public required ServiceProvider Functions { get; init; }
+        public required ContractHosts Both { get; init; }
 
         public required ReadApiFunctions ReadApi { get; init; }
 
-        public required WebApplication App { get; init; }
-
-        public required TestServer Server { get; init; }
-
-        public required HttpClient Api { get; init; }
-
         public required string DocumentId { get; init; }
+
+        public HttpClient Api => Both.Api;
+
+        public TestServer Server => Both.App.GetTestServer();
 
         public static async Task<Hosts> CreateAsync(AzuriteFixture azurite, CancellationToken ct)
         {
-            // The Functions app's own registrations over Azurite: TableEvidenceStore, the real pipeline, the queries.
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                ["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix(),
-            }).Build();
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddAimsFunctions(configuration);
-            var functions = services.BuildServiceProvider();
+            // Keys from a key-only review store: the read routes need one reader key.
+            var both = await ContractHosts.CreateAsync(azurite, new Dictionary<string, string?>(), _ => { }, _ => new KeyOnlyReviewStore(), ct);
+            both.Api.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.HeaderName, ReaderKey);
 
-            var ingestor = functions.GetRequiredService<IDocumentIngestor>();
+            // Filled by the Functions app's own pipeline; the API reads the very same store.
+            var ingestor = both.Functions.GetRequiredService<IDocumentIngestor>();
             foreach (var (name, text) in Documents)
             {
                 var outcome = await ingestor.IngestAsync(name, Encoding.UTF8.GetBytes(text), ct);
                 Assert.Equal(IngestStatus.Processed, outcome.Status);
             }
 
-            var store = functions.GetRequiredService<IEvidenceStore>();
+            var store = both.Functions.GetRequiredService<IEvidenceStore>();
             var documentId = (await store.ListDocumentsAsync(false, ct)).OrderBy(d => d.Name, StringComparer.Ordinal).First().Id;
-
-            // The API over the very same store, evidence service and passage index; keys from a key-only review store.
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-            builder.WebHost.UseTestServer();
-            builder.Logging.ClearProviders();
-            builder.Services.AddAimsEvidenceApi(o => o.WatchInbox = false);
-            builder.Services.AddSingleton(store);
-            builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
-            builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
-            builder.Services.AddSingleton<IReviewStore>(new KeyOnlyReviewStore());
-            var app = builder.Build();
-            app.UseAimsEvidenceApi();
-            app.MapAimsEvidenceApi();
-            await app.StartAsync(ct);
-            var server = app.GetTestServer();
-            var client = server.CreateClient();
-            client.DefaultRequestHeaders.Add(ApiKeyAuthenticationHandler.HeaderName, ReaderKey);
-
             return new Hosts
             {
-                Functions = functions,
-                ReadApi = ActivatorUtilities.CreateInstance<ReadApiFunctions>(functions),
-                App = app,
-                Server = server,
-                Api = client,
+                Both = both,
+                ReadApi = ActivatorUtilities.CreateInstance<ReadApiFunctions>(both.Functions),
                 DocumentId = documentId,
             };
         }
 
-        /// <summary>Calls the function for the route as the worker would: an HttpRequest in, the IResult executed on its HttpContext.</summary>
-        public async Task<(int Status, string? ContentType, string Body, string? ETag)> InvokeFunctionAsync(string route, CancellationToken ct)
-        {
-            var q = route.IndexOf('?', StringComparison.Ordinal);
-            var path = q < 0 ? route : route[..q];
-            using var scope = Functions.CreateScope();
-            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-            context.Request.Method = HttpMethods.Get;
-            context.Request.Scheme = "http";
-            context.Request.Host = new HostString("localhost");
-            context.Request.Path = "/api/v1/" + path;
-            context.Request.QueryString = q < 0 ? QueryString.Empty : new QueryString(route[q..]);
-            var body = new MemoryStream();
-            context.Response.Body = body;
-
-            var segments = path.Split('/');
-            var request = context.Request;
-            IResult result = segments switch
+        /// <summary>Calls the read function for the route.</summary>
+        public Task<(int Status, string? ContentType, string Body, string? ETag)> InvokeFunctionAsync(string route, CancellationToken ct) =>
+            Both.InvokeFunctionAsync(HttpMethods.Get, route, null, null, null, async (request, segments) => segments switch
             {
                 ["controls"] => await ReadApi.ListControls(request, ct),
                 ["controls", var id] => await ReadApi.GetControl(request, id, ct),
@@ -250,11 +201,7 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
                 ["exports", "soa"] => await ReadApi.ExportSoa(request, ct),
                 ["exports", "oscal"] => await ReadApi.ExportOscal(request, ct),
                 _ => throw new ArgumentException("no function for " + route, nameof(route)),
-            };
-            await result.ExecuteAsync(context);
-            var etag = context.Response.Headers.ETag.ToString();
-            return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(body.ToArray()), etag.Length == 0 ? null : etag);
-        }
+            });
     }
 
     /// <summary>The API authenticates X-Api-Key through IReviewStore; for the read routes the test holds one reader key (the write routes' key table: WriteRoutesContractTests).</summary>

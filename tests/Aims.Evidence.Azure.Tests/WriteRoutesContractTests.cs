@@ -4,16 +4,10 @@ using System.Text.Json.Nodes;
 using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Azure.Tests.Infrastructure;
-using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aims.Evidence.Azure.Tests;
 
@@ -317,60 +311,39 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
 
     private sealed class Hosts : IAsyncDisposable
     {
-        public required ServiceProvider Functions { get; init; }
+        public required ContractHosts Both { get; init; }
 
         public required WriteApiFunctions Write { get; init; }
 
-        public required TableApiKeyStore Keys { get; init; }
-
-        public required WebApplication App { get; init; }
-
-        public required HttpClient Api { get; init; }
-
         public required string InboxFolder { get; init; }
+
+        public ServiceProvider Functions => Both.Functions;
+
+        public TableApiKeyStore Keys => Both.Functions.GetRequiredService<TableApiKeyStore>();
 
         public static async Task<Hosts> CreateAsync(AzuriteFixture azurite, CancellationToken ct)
         {
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            var settings = new Dictionary<string, string?>
             {
-                ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                ["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix(),
                 ["Aims:Azure:AdminKeySha256"] = ApiKeys.Hash(AdminKey),
                 ["Aims:Api:MaxUploadBytes"] = MaxUpload.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }).Build();
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddAimsFunctions(configuration);
-            services.AddSingleton<IngestBlobFunction>();
-            var functions = services.BuildServiceProvider();
-            var keys = functions.GetRequiredService<TableApiKeyStore>();
-
+            };
             var inbox = Directory.CreateTempSubdirectory("aims-write-contract-").FullName;
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-            builder.WebHost.UseTestServer();
-            builder.Logging.ClearProviders();
-            builder.Services.AddAimsEvidenceApi(o =>
-            {
-                o.WatchInbox = false;
-                o.InboxPath = inbox;
-                o.MaxUploadBytes = MaxUpload;
-            });
-            builder.Services.AddSingleton(functions.GetRequiredService<IEvidenceStore>());
-            builder.Services.AddSingleton(functions.GetRequiredService<EvidenceService>());
-            builder.Services.AddSingleton(functions.GetRequiredService<IPassageIndex>());
-            builder.Services.AddSingleton(functions.GetRequiredService<IReviewStore>());
-            var app = builder.Build();
-            app.UseAimsEvidenceApi();
-            app.MapAimsEvidenceApi();
-            await app.StartAsync(ct);
-
+            var both = await ContractHosts.CreateAsync(
+                azurite,
+                settings,
+                o =>
+                {
+                    o.InboxPath = inbox;
+                    o.MaxUploadBytes = MaxUpload;
+                },
+                functions => functions.GetRequiredService<IReviewStore>(),
+                ct,
+                services => services.AddSingleton<IngestBlobFunction>());
             return new Hosts
             {
-                Functions = functions,
-                Write = ActivatorUtilities.CreateInstance<WriteApiFunctions>(functions),
-                Keys = keys,
-                App = app,
-                Api = app.GetTestServer().CreateClient(),
+                Both = both,
+                Write = ActivatorUtilities.CreateInstance<WriteApiFunctions>(both.Functions),
                 InboxFolder = inbox,
             };
         }
@@ -415,7 +388,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
                 request.Headers.Add(ApiKeyAuthenticationHandler.HeaderName, key);
             }
 
-            using var response = await Api.SendAsync(request, TestContext.Current.CancellationToken);
+            using var response = await Both.Api.SendAsync(request, TestContext.Current.CancellationToken);
             return ((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         }
 
@@ -425,54 +398,23 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
 
         public async Task<(int Status, string? ContentType, string Body)> CallFunctionAsync(string method, string route, string? key, byte[]? body, string? contentType)
         {
-            using var scope = Functions.CreateScope();
-            var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
-            context.Request.Method = method;
-            context.Request.Scheme = "http";
-            context.Request.Host = new HostString("localhost");
-            var query = route.IndexOf('?', StringComparison.Ordinal);
-            context.Request.Path = "/api/v1/" + (query < 0 ? route : route[..query]);
-            if (query >= 0)
-            {
-                context.Request.QueryString = new QueryString(route[query..]);
-            }
-
-            var path = query < 0 ? route : route[..query];
-            if (body is not null)
-            {
-                context.Request.ContentType = contentType;
-                context.Request.ContentLength = body.Length;
-                context.Request.Body = new MemoryStream(body);
-            }
-            if (key is not null)
-            {
-                context.Request.Headers[ApiKeyAuthenticationHandler.HeaderName] = key;
-            }
-
-            using var response = new MemoryStream();
-            context.Response.Body = response;
             var ct = TestContext.Current.CancellationToken;
-            var segments = path.Split('/');
-            var result = (method, segments) switch
+            var (status, type, text, _) = await Both.InvokeFunctionAsync(method, route, key, body, contentType, async (request, segments) => (method, segments) switch
             {
-                ("POST", ["documents"]) => await Write.UploadDocument(context.Request, ct),
-                ("POST", ["keys"]) => await Write.CreateKey(context.Request, ct),
-                ("POST", ["mappings", var id, "review"]) => await Write.ReviewMapping(context.Request, id, ct),
-                ("POST", ["passages", var id, "mappings"]) => await Write.AddManualMapping(context.Request, id, ct),
-                ("PUT", ["documents", var id, "effective-date"]) => await Write.SetEffectiveDate(context.Request, id, ct),
-                ("GET", ["audit-log"]) => await Write.AuditLog(context.Request, ct),
+                ("POST", ["documents"]) => await Write.UploadDocument(request, ct),
+                ("POST", ["keys"]) => await Write.CreateKey(request, ct),
+                ("POST", ["mappings", var id, "review"]) => await Write.ReviewMapping(request, id, ct),
+                ("POST", ["passages", var id, "mappings"]) => await Write.AddManualMapping(request, id, ct),
+                ("PUT", ["documents", var id, "effective-date"]) => await Write.SetEffectiveDate(request, id, ct),
+                ("GET", ["audit-log"]) => await Write.AuditLog(request, ct),
                 _ => throw new ArgumentException($"no function for {method} {route}", nameof(route)),
-            };
-            await result.ExecuteAsync(context);
-            return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(response.ToArray()));
+            });
+            return (status, type, text);
         }
 
         public async ValueTask DisposeAsync()
         {
-            Api.Dispose();
-            await App.StopAsync();
-            await App.DisposeAsync();
-            await Functions.DisposeAsync();
+            await Both.DisposeAsync();
             Directory.Delete(InboxFolder, recursive: true);
         }
 
