@@ -239,19 +239,18 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             yield break;
         }
 
-        var words = GetWords(Deduplicate(letters));
+        var words = GetWords(Deduplicate(letters), out var horizontal);
         if (words.Count == 0)
         {
             yield break;
         }
 
-        var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
-        var ordered = UnsupervisedReadingOrderDetector.Instance.Get(blocks);
+        var ordered = horizontal ? PdfLayout.GetBlocks(words) : RotatedPageBlocks(words);
         var height = page.Height > 0 ? page.Height : 792;
         foreach (var block in ordered)
         {
             Region? current = null;
-            foreach (var line in block.TextLines)
+            foreach (var line in block.Lines)
             {
                 var lineLetters = line.Words.SelectMany(w => w.Letters).Where(l => !string.IsNullOrWhiteSpace(l.Value)).ToList();
                 if (lineLetters.Count == 0)
@@ -270,8 +269,8 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 if (current is not null && Math.Abs(size - current.Size) <= current.Size * 0.1 && Math.Abs(bold - current.BoldShare) < 0.5)
                 {
                     current.Lines.Add(lineText);
-                    current.Top = Math.Max(current.Top, line.BoundingBox.Top);
-                    current.Bottom = Math.Min(current.Bottom, line.BoundingBox.Bottom);
+                    current.Top = Math.Max(current.Top, line.Top);
+                    current.Bottom = Math.Min(current.Bottom, line.Bottom);
                     continue;
                 }
 
@@ -280,7 +279,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                     yield return current;
                 }
 
-                current = new Region(pageNumber, height, size, bold, [lineText], line.BoundingBox.Top, line.BoundingBox.Bottom);
+                current = new Region(pageNumber, height, size, bold, [lineText], line.Top, line.Bottom);
             }
 
             if (current is not null)
@@ -298,12 +297,14 @@ public sealed partial class PdfExtractor : IDocumentExtractor
     /// next glyph drawn, so we apply the same rule to consecutive letters of the content stream in one linear pass.
     /// Pages with any non-horizontal glyph (rotated or skewed text) keep the nearest-neighbour extractor.
     /// </summary>
-    internal static List<Word> GetWords(List<Letter> letters)
+    internal static List<Word> GetWords(List<Letter> letters, out bool horizontal)
     {
+        horizontal = true;
         foreach (var letter in letters)
         {
             if (letter.TextOrientation != TextOrientation.Horizontal && !string.IsNullOrWhiteSpace(letter.Value))
             {
+                horizontal = false;
                 return NearestNeighbourWordExtractor.Instance.GetWords(letters).ToList();
             }
         }
@@ -335,6 +336,15 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         }
 
         return words;
+    }
+
+    /// <summary>Pages with rotated or skewed text keep PdfPig's Docstrum blocks and unsupervised reading order.</summary>
+    private static List<PdfLayout.Block> RotatedPageBlocks(List<Word> words)
+    {
+        var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
+        return UnsupervisedReadingOrderDetector.Instance.Get(blocks)
+            .Select(b => new PdfLayout.Block(b.TextLines.Select(l => new PdfLayout.Line(l.Words, l.Text, l.BoundingBox.Top, l.BoundingBox.Bottom))))
+            .ToList();
     }
 
     private static bool SameWord(Letter a, Letter b)
