@@ -354,10 +354,16 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return distance <= limit;
     }
 
-    /// <summary>Drops glyphs drawn twice at (nearly) the same spot, a common fake-bold/shadow effect.</summary>
+    /// <summary>
+    /// Drops glyphs drawn twice at (nearly) the same spot, a common fake-bold/shadow effect. Kept glyphs are indexed
+    /// by their whole-point cell (a chain per cell); a glyph is a duplicate of a kept one with the same value in its own
+    /// or a neighbouring cell that starts within a tolerance of it.
+    /// </summary>
     private static List<Letter> Deduplicate(IReadOnlyList<Letter> letters)
     {
-        var seen = new Dictionary<(string, long, long), List<Letter>>();
+        var heads = new Dictionary<long, int>(letters.Count);
+        var kept = new List<Letter>(letters.Count);
+        var next = new List<int>(letters.Count);
         var result = new List<Letter>(letters.Count);
         foreach (var letter in letters)
         {
@@ -375,10 +381,16 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             {
                 for (var dy = -1; dy <= 1 && !duplicate; dy++)
                 {
-                    if (seen.TryGetValue((letter.Value, x + dx, y + dy), out var near))
+                    if (!heads.TryGetValue(Cell(x + dx, y + dy), out var i))
                     {
-                        duplicate = near.Exists(o => Math.Abs(o.StartBaseLine.X - letter.StartBaseLine.X) < tolerance &&
-                                                     Math.Abs(o.StartBaseLine.Y - letter.StartBaseLine.Y) < tolerance);
+                        continue;
+                    }
+
+                    for (; i >= 0 && !duplicate; i = next[i])
+                    {
+                        var o = kept[i];
+                        duplicate = o.Value == letter.Value && Math.Abs(o.StartBaseLine.X - letter.StartBaseLine.X) < tolerance &&
+                                    Math.Abs(o.StartBaseLine.Y - letter.StartBaseLine.Y) < tolerance;
                     }
                 }
             }
@@ -388,17 +400,17 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 continue;
             }
 
-            if (!seen.TryGetValue((letter.Value, x, y), out var list))
-            {
-                seen[(letter.Value, x, y)] = list = [];
-            }
-
-            list.Add(letter);
+            var cell = Cell(x, y);
+            next.Add(heads.TryGetValue(cell, out var head) ? head : -1);
+            kept.Add(letter);
+            heads[cell] = kept.Count - 1;
             result.Add(letter);
         }
 
         return result;
     }
+
+    private static long Cell(long x, long y) => (x << 32) ^ (y & 0xFFFFFFFF);
 
     /// <summary>A bare section number ("1.2.1") set apart from its title on the same baseline is joined to the title.</summary>
     private static void MergeSectionNumbers(List<Region> regions)
