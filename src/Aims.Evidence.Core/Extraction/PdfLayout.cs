@@ -23,7 +23,7 @@ internal static class PdfLayout
     private const double StreamGap = 2.5;
 
     /// <summary>Widest gap at which segments drawn apart in the stream are joined, in font sizes (stricter: columns).</summary>
-    private const double MergeGap = 1.0;
+    private const double MergeGap = 0.6;
 
     /// <summary>The key of the page-wide line gap limit (per font size) among the per-size limits (in points).</summary>
     private const int DefaultKey = -1;
