@@ -10,8 +10,14 @@ using UglyToad.PdfPig.Exceptions;
 namespace Aims.Evidence.Core.Extraction;
 
 /// <summary>
-/// PDF (PdfPig): words by nearest neighbour, blocks by Docstrum, unsupervised reading order; headings from font
-/// size and weight relative to the body text; de-hyphenation; running headers/footers and page numbers dropped.
+/// PDF: PdfPig parses the pages and their glyphs; the layout analysis is ours and near-linear in the glyphs of a page.
+/// Per page: glyphs drawn twice at one spot are dropped (<see cref="Deduplicate"/>); consecutive glyphs of the
+/// content stream form words (<see cref="GetWords"/>); words form lines, lines form blocks, and blocks are read in
+/// the order they were drawn (<see cref="PdfLayout"/>). Each block is split into regions where the font size or
+/// weight changes between its lines. Over the document: headings from font size and weight relative to the body
+/// text; de-hyphenation; running headers/footers and page numbers dropped; paragraphs broken by a page or column
+/// joined. Pages with rotated or skewed text keep PdfPig's nearest-neighbour words, Docstrum blocks and
+/// unsupervised reading order.
 /// </summary>
 public sealed partial class PdfExtractor : IDocumentExtractor
 {
