@@ -10,8 +10,14 @@ using UglyToad.PdfPig.Exceptions;
 namespace Aims.Evidence.Core.Extraction;
 
 /// <summary>
-/// PDF (PdfPig): words by nearest neighbour, blocks by Docstrum, unsupervised reading order; headings from font
-/// size and weight relative to the body text; de-hyphenation; running headers/footers and page numbers dropped.
+/// PDF: PdfPig parses the pages and their glyphs; the layout analysis is ours and near-linear in the glyphs of a page.
+/// Per page: glyphs drawn twice at one spot are dropped (<see cref="Deduplicate"/>); consecutive glyphs of the
+/// content stream form words (<see cref="GetWords"/>); words form lines, lines form blocks, and blocks are read in
+/// the order they were drawn (<see cref="PdfLayout"/>). Each block is split into regions where the font size or
+/// weight changes between its lines. Over the document: headings from font size and weight relative to the body
+/// text; de-hyphenation; running headers/footers and page numbers dropped; paragraphs broken by a page or column
+/// joined. Pages with rotated or skewed text keep PdfPig's nearest-neighbour words, Docstrum blocks and
+/// unsupervised reading order.
 /// </summary>
 public sealed partial class PdfExtractor : IDocumentExtractor
 {
@@ -239,19 +245,18 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             yield break;
         }
 
-        var words = GetWords(Deduplicate(letters));
+        var words = GetWords(Deduplicate(letters), out var horizontal);
         if (words.Count == 0)
         {
             yield break;
         }
 
-        var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
-        var ordered = UnsupervisedReadingOrderDetector.Instance.Get(blocks);
+        var ordered = horizontal ? PdfLayout.GetBlocks(words) : RotatedPageBlocks(words);
         var height = page.Height > 0 ? page.Height : 792;
         foreach (var block in ordered)
         {
             Region? current = null;
-            foreach (var line in block.TextLines)
+            foreach (var line in block.Lines)
             {
                 var lineLetters = line.Words.SelectMany(w => w.Letters).Where(l => !string.IsNullOrWhiteSpace(l.Value)).ToList();
                 if (lineLetters.Count == 0)
@@ -270,8 +275,8 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 if (current is not null && Math.Abs(size - current.Size) <= current.Size * 0.1 && Math.Abs(bold - current.BoldShare) < 0.5)
                 {
                     current.Lines.Add(lineText);
-                    current.Top = Math.Max(current.Top, line.BoundingBox.Top);
-                    current.Bottom = Math.Min(current.Bottom, line.BoundingBox.Bottom);
+                    current.Top = Math.Max(current.Top, line.Top);
+                    current.Bottom = Math.Min(current.Bottom, line.Bottom);
                     continue;
                 }
 
@@ -280,7 +285,7 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                     yield return current;
                 }
 
-                current = new Region(pageNumber, height, size, bold, [lineText], line.BoundingBox.Top, line.BoundingBox.Bottom);
+                current = new Region(pageNumber, height, size, bold, [lineText], line.Top, line.Bottom);
             }
 
             if (current is not null)
@@ -298,12 +303,14 @@ public sealed partial class PdfExtractor : IDocumentExtractor
     /// next glyph drawn, so we apply the same rule to consecutive letters of the content stream in one linear pass.
     /// Pages with any non-horizontal glyph (rotated or skewed text) keep the nearest-neighbour extractor.
     /// </summary>
-    internal static List<Word> GetWords(List<Letter> letters)
+    internal static List<Word> GetWords(List<Letter> letters, out bool horizontal)
     {
+        horizontal = true;
         foreach (var letter in letters)
         {
             if (letter.TextOrientation != TextOrientation.Horizontal && !string.IsNullOrWhiteSpace(letter.Value))
             {
+                horizontal = false;
                 return NearestNeighbourWordExtractor.Instance.GetWords(letters).ToList();
             }
         }
@@ -337,6 +344,15 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return words;
     }
 
+    /// <summary>Pages with rotated or skewed text keep PdfPig's Docstrum blocks and unsupervised reading order.</summary>
+    private static List<PdfLayout.Block> RotatedPageBlocks(List<Word> words)
+    {
+        var blocks = DocstrumBoundingBoxes.Instance.GetBlocks(words);
+        return UnsupervisedReadingOrderDetector.Instance.Get(blocks)
+            .Select(b => new PdfLayout.Block(b.TextLines.Select(l => new PdfLayout.Line(l.Words, l.Text, l.BoundingBox.Top, l.BoundingBox.Bottom))))
+            .ToList();
+    }
+
     private static bool SameWord(Letter a, Letter b)
     {
         var limit = 0.2 * Math.Max(Math.Max(Math.Abs(a.Width), Math.Abs(b.Width)), Math.Max(a.PointSize, b.PointSize));
@@ -344,10 +360,16 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return distance <= limit;
     }
 
-    /// <summary>Drops glyphs drawn twice at (nearly) the same spot, a common fake-bold/shadow effect.</summary>
+    /// <summary>
+    /// Drops glyphs drawn twice at (nearly) the same spot, a common fake-bold/shadow effect. Kept glyphs are indexed
+    /// by their whole-point cell (a chain per cell); a glyph is a duplicate of a kept one with the same value in its own
+    /// or a neighbouring cell that starts within a tolerance of it.
+    /// </summary>
     private static List<Letter> Deduplicate(IReadOnlyList<Letter> letters)
     {
-        var seen = new Dictionary<(string, long, long), List<Letter>>();
+        var heads = new Dictionary<long, int>(letters.Count);
+        var kept = new List<Letter>(letters.Count);
+        var next = new List<int>(letters.Count);
         var result = new List<Letter>(letters.Count);
         foreach (var letter in letters)
         {
@@ -365,10 +387,16 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             {
                 for (var dy = -1; dy <= 1 && !duplicate; dy++)
                 {
-                    if (seen.TryGetValue((letter.Value, x + dx, y + dy), out var near))
+                    if (!heads.TryGetValue(Cell(x + dx, y + dy), out var i))
                     {
-                        duplicate = near.Exists(o => Math.Abs(o.StartBaseLine.X - letter.StartBaseLine.X) < tolerance &&
-                                                     Math.Abs(o.StartBaseLine.Y - letter.StartBaseLine.Y) < tolerance);
+                        continue;
+                    }
+
+                    for (; i >= 0 && !duplicate; i = next[i])
+                    {
+                        var o = kept[i];
+                        duplicate = o.Value == letter.Value && Math.Abs(o.StartBaseLine.X - letter.StartBaseLine.X) < tolerance &&
+                                    Math.Abs(o.StartBaseLine.Y - letter.StartBaseLine.Y) < tolerance;
                     }
                 }
             }
@@ -378,17 +406,17 @@ public sealed partial class PdfExtractor : IDocumentExtractor
                 continue;
             }
 
-            if (!seen.TryGetValue((letter.Value, x, y), out var list))
-            {
-                seen[(letter.Value, x, y)] = list = [];
-            }
-
-            list.Add(letter);
+            var cell = Cell(x, y);
+            next.Add(heads.TryGetValue(cell, out var head) ? head : -1);
+            kept.Add(letter);
+            heads[cell] = kept.Count - 1;
             result.Add(letter);
         }
 
         return result;
     }
+
+    private static long Cell(long x, long y) => (x << 32) ^ (y & 0xFFFFFFFF);
 
     /// <summary>A bare section number ("1.2.1") set apart from its title on the same baseline is joined to the title.</summary>
     private static void MergeSectionNumbers(List<Region> regions)
