@@ -34,24 +34,34 @@ public sealed record LocalEmbeddingOptions
     /// </summary>
     public int MaxInputWords { get; init; } = 200;
 
+    /// <summary>Default of <see cref="MaxBatchChars"/>.</summary>
+    public const int DefaultMaxBatchChars = 1000;
+
     /// <summary>
     /// Upper bound on the characters of one batch, counted as inputs x the longest (padded) input, so long inputs go
-    /// in smaller batches and the attention buffers (batch x heads x tokens^2) stay bounded. 0 (the default) keeps
-    /// fixed batches of <see cref="BatchSize"/>. 12,000 (about 9 inputs of 200 words, 32 of ~375 characters) took the
-    /// 77-page audit report's peak working set from 1,137 to 1,012 MB; its effect on throughput is not yet measured
-    /// on a quiet machine (docs/PERFORMANCE.md), hence opt-in. Vectors differ from fixed batches by float rounding only.
+    /// in smaller batches and the attention buffers (batch x heads x tokens^2) stay bounded; with the memory arena on,
+    /// the arena grows to the largest batch and keeps that size, so this bounds the peak. Default
+    /// <see cref="DefaultMaxBatchChars"/>: inputs over 500 characters (a 200-word passage is about 1,300) go alone,
+    /// shorter ones go several together (up to <see cref="BatchSize"/>). On CPU, batching long inputs buys nothing: on
+    /// the 324 passages of the 77-page audit report, with the arena on, fixed batches of 32 peaked at 1,491 MB and took
+    /// 15.7-16.4 s of CPU, this bound about 415 MB and 7.1-7.3 s (2,000-4,000 characters: 420-470 MB, 8-10 s).
+    /// 0 keeps fixed batches of <see cref="BatchSize"/>. Vectors differ from fixed batches by float rounding only.
     /// </summary>
-    public int MaxBatchChars { get; init; }
+    public int MaxBatchChars { get; init; } = DefaultMaxBatchChars;
 
     /// <summary>Sort inputs by length before batching (restoring order afterwards) so batches carry little padding.</summary>
     public bool SortByLength { get; init; } = true;
 
     /// <summary>
-    /// ONNX Runtime's CPU memory arena and memory-pattern planning. Off by default: the arena keeps the largest
-    /// batch's buffers for the life of the session (about 1 GB peak working set on long PDF passages in batches of
-    /// 32); without it the buffers are returned after each run. Results are identical either way.
+    /// ONNX Runtime's CPU memory arena and memory-pattern planning. On by default: the arena keeps the buffers of the
+    /// largest batch for the life of the session, which <see cref="MaxBatchChars"/> bounds. Set false to have every
+    /// tensor malloc'd and freed per run (the generator then calls <see cref="NativeHeap.Trim"/> after each run). On every
+    /// third passage of the 77-page audit report it was slower and its peak no lower: 15-23 passages/s and 418-431 MB
+    /// against 41-42 and 385-412 MB with the arena (both with the default <see cref="MaxBatchChars"/>); with fixed batches
+    /// of 32 and no arena, 1.4-2.2 passages/s with over a third of the CPU time in the kernel. Results are identical
+    /// either way (float rounding).
     /// </summary>
-    public bool UseMemoryArena { get; init; }
+    public bool UseMemoryArena { get; init; } = true;
 
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime decide (one per physical core).</summary>
     public int IntraOpThreads { get; init; }
@@ -182,6 +192,11 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             try
             {
                 encoded = encode(batch, cancellationToken);
+                if (!_options.UseMemoryArena)
+                {
+                    // Without the arena every tensor of the run was malloc'd and freed: hand the free pages back.
+                    _ = NativeHeap.Trim();
+                }
             }
             finally
             {
@@ -302,7 +317,8 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     [SuppressMessage("Reliability", "CA2000:Dispose objects before losing scope", Justification = "Owned by the encoder, disposed with it.")]
     private Func<string[], CancellationToken, float[][]> CreateEncoder()
     {
-        // Before the session starts ONNX Runtime's worker threads: fewer malloc arenas, large buffers unmapped on free.
+        // Before the session starts ONNX Runtime's worker threads: at most two malloc arenas (opt out with
+        // AIMS_NATIVE_HEAP=default or by setting MALLOC_ARENA_MAX yourself).
         NativeHeap.Configure();
         var session = new SessionOptions
         {

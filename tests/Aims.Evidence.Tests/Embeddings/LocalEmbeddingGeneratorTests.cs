@@ -84,6 +84,41 @@ public sealed class LocalEmbeddingGeneratorTests(MiniLMFixture fixture) : IClass
     }
 
     [Fact]
+    public void Defaults_keep_the_onnx_arena_and_bound_batches_by_characters()
+    {
+        var options = new LocalEmbeddingOptions();
+        Assert.True(options.UseMemoryArena);
+        Assert.Equal(LocalEmbeddingOptions.DefaultMaxBatchChars, options.MaxBatchChars);
+        Assert.Equal(32, options.BatchSize);
+    }
+
+    [Fact]
+    public async Task Arena_off_and_fixed_batches_give_the_same_vectors_as_the_defaults()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var longText = string.Join(' ', Enumerable.Repeat("The provider documents the intended use and the foreseeable misuse of the AI system.", 30));
+        string[] texts =
+        [
+            "Roles and responsibilities for AI are defined.",
+            longText,
+            "Incidents involving the AI system are reported to the AI governance board within 24 hours.",
+            longText + " Appendix.",
+            "Data quality checks run before each training cycle.",
+        ];
+        using var legacy = new LocalEmbeddingGenerator(new LocalEmbeddingOptions { UseMemoryArena = false, MaxBatchChars = 0 });
+
+        var defaults = await _generator.GenerateAsync(texts, cancellationToken: ct);
+        var fixedBatches = await legacy.GenerateAsync(texts, cancellationToken: ct);
+        for (var i = 0; i < texts.Length; i++)
+        {
+            for (var d = 0; d < 384; d++)
+            {
+                Assert.Equal(fixedBatches[i].Vector.Span[d], defaults[i].Vector.Span[d], 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
     public void Very_long_inputs_are_cut_to_the_word_limit()
     {
         var text = string.Join("  ", Enumerable.Repeat("word", 1000));
