@@ -117,16 +117,7 @@ public sealed partial class TableEvidenceStore
             return null;
         }
 
-        var mapping = new MappingRecord
-        {
-            Id = passageId + "-m" + Guid.CreateVersion7().ToString("N"),
-            PassageId = passageId,
-            ControlId = controlId,
-            Score = 1.0,
-            Method = "manual",
-            Rationale = rationale,
-            Review = ReviewState.Accepted,
-        };
+        var mapping = MappingRecord.Manual(passageId + "-m" + Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale);
         var documentKey = TableKeys.Key(documentId);
         var evidenceWritten = false;
         for (var attempt = 1; ; attempt++)

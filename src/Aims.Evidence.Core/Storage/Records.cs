@@ -113,6 +113,18 @@ public sealed record MappingRecord
         PromptVersion = s.PromptVersion,
         ProfileVersion = profileVersion,
     };
+
+    /// <summary>A reviewer's own mapping of a passage to a control: method "manual", score 1, accepted.</summary>
+    public static MappingRecord Manual(string id, string passageId, string controlId, string rationale) => new()
+    {
+        Id = id,
+        PassageId = passageId,
+        ControlId = controlId,
+        Score = 1.0,
+        Method = MappingMethods.Manual,
+        Rationale = rationale,
+        Review = ReviewState.Accepted,
+    };
 }
 
 /// <summary>A passage with the mappings the system stands behind, as written in one ingestion.</summary>

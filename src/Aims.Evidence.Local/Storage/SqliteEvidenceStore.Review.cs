@@ -66,16 +66,7 @@ public sealed partial class SqliteEvidenceStore
                     return null;
                 }
 
-                var mapping = new MappingRecord
-                {
-                    Id = Guid.CreateVersion7().ToString("N"),
-                    PassageId = passageId,
-                    ControlId = controlId,
-                    Score = 1.0,
-                    Method = "manual",
-                    Rationale = rationale,
-                    Review = ReviewState.Accepted,
-                };
+                var mapping = MappingRecord.Manual(Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale);
                 await ExecuteAsync(
                     connection,
                     "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, review, reviewed_by, reviewed_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)",
