@@ -16,7 +16,7 @@ public sealed class StructuredDataExtractor : IDocumentExtractor
     public Task<ExtractedDocument> ExtractAsync(ReadOnlyMemory<byte> content, ExtractionContext context, CancellationToken cancellationToken = default)
     {
         var text = TextDecoding.Decode(content.Span);
-        var roots = context.MediaType == Extraction.MediaTypes.Json ? [FromJson(text)] : FromYaml(text);
+        var roots = context.MediaType == Extraction.MediaTypes.Json ? FromJson(text) : FromYaml(text);
         var builder = new LayoutBuilder();
         string? title = null;
         foreach (var root in roots)
@@ -124,10 +124,26 @@ public sealed class StructuredDataExtractor : IDocumentExtractor
         }
     }
 
-    private static Node FromJson(string text)
+    /// <summary>One JSON value, or JSON Lines / concatenated values (one root per record).</summary>
+    private static List<Node> FromJson(string text)
     {
-        using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = 128 });
-        return Convert(doc.RootElement);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowMultipleValues = true, MaxDepth = 128 });
+        var roots = new List<Node>();
+        try
+        {
+            while (reader.Read())
+            {
+                using var doc = JsonDocument.ParseValue(ref reader);
+                roots.Add(Convert(doc.RootElement));
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, $"could not read the JSON file: {TextNormalizer.CollapseWhitespace(ex.Message)}", ex);
+        }
+
+        return roots;
     }
 
     private static Node Convert(JsonElement e) => e.ValueKind switch

@@ -87,11 +87,59 @@ public sealed class Segmenter(SegmenterOptions? options = null)
             var start = first.Start;
             var length = last.Start + last.Length - first.Start;
             var kind = blocks.All(b => b.Kind == first.Kind) ? first.Kind : BlockKind.Paragraph;
-            foreach (var chunk in SplitToMax(text, _options.MaxWords))
+            var chunks = SplitToMax(text, _options.MaxWords).ToArray();
+            var cursor = start;
+            foreach (var chunk in chunks)
             {
-                passages.Add(new Passage(passages.Count, chunk, first.Page, headings, start, length, kind));
+                // A chunk of a split block gets its own span when its characters can be followed through the text;
+                // otherwise (a table row's header prefix is not in the text) it keeps the span of the whole group.
+                var (chunkStart, chunkLength) = (start, length);
+                if (chunks.Length > 1 && Locate(document.Text, cursor, start + length, chunk) is { } found)
+                {
+                    (chunkStart, chunkLength) = found;
+                    cursor = found.Start + found.Length;
+                }
+
+                passages.Add(new Passage(passages.Count, chunk, first.Page, headings, chunkStart, chunkLength, kind));
             }
         }
+    }
+
+    /// <summary>
+    /// Follows <paramref name="chunk"/>'s non-whitespace characters through <paramref name="text"/> from
+    /// <paramref name="from"/> (whitespace runs on either side are skipped): the chunk's span, or null on a mismatch.
+    /// </summary>
+    internal static (int Start, int Length)? Locate(string text, int from, int end, string chunk)
+    {
+        end = Math.Min(end, text.Length);
+        var t = from;
+        var begin = -1;
+        foreach (var c in chunk)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                continue;
+            }
+
+            while (t < end && char.IsWhiteSpace(text[t]))
+            {
+                t++;
+            }
+
+            if (t >= end || text[t] != c)
+            {
+                return null;
+            }
+
+            if (begin < 0)
+            {
+                begin = t;
+            }
+
+            t++;
+        }
+
+        return begin < 0 ? null : (begin, t - begin);
     }
 
     private static string RowText(LayoutBlock row)
