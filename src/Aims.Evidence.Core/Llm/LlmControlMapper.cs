@@ -23,7 +23,7 @@ namespace Aims.Evidence.Core.Llm;
 /// </summary>
 public sealed class LlmControlMapper : IControlMapper, IDisposable
 {
-    private readonly HybridControlMapper _embedded;
+    private readonly ICandidateProposer _embedded;
     private readonly Kernel _kernel;
     private readonly LlmOptions _options;
     private readonly ILlmLedger _ledger;
@@ -34,7 +34,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
     private readonly ConcurrentDictionary<string, long> _spentPerRun = new(StringComparer.Ordinal);
     private readonly string _model;
 
-    public LlmControlMapper(HybridControlMapper embedded, Kernel kernel, LlmOptions options, ILlmLedger ledger, IsoCatalog? catalog = null, PromptDefinition? prompt = null, ILogger? logger = null)
+    public LlmControlMapper(ICandidateProposer embedded, Kernel kernel, LlmOptions options, ILlmLedger ledger, IsoCatalog? catalog = null, PromptDefinition? prompt = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(embedded);
         ArgumentNullException.ThrowIfNull(kernel);

@@ -51,7 +51,7 @@ public sealed record HybridMapperOptions
 /// keywords by BM25; heading context, document-type priors and negative cues adjust; one calibrated threshold
 /// decides. Passages the evidence gate rejects, and passages that resemble no profile, get nothing.
 /// </summary>
-public sealed class HybridControlMapper : IControlMapper
+public sealed class HybridControlMapper : ICandidateProposer
 {
     private readonly IsoCatalog _catalog;
     private readonly HybridMapperOptions _options;

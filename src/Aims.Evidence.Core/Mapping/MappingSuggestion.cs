@@ -3,6 +3,7 @@ namespace Aims.Evidence.Core.Mapping;
 public static class MappingMethods
 {
     public const string Embedded = "embedded";
+    public const string Trained = "trained";
     public const string Lexical = "lexical";
     public const string Llm = "llm";
     public const string LlmFallback = "llm-fallback";

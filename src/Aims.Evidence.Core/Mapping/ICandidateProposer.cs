@@ -1,0 +1,20 @@
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping;
+
+/// <summary>
+/// A mapper that can offer ranked candidates to a judge (the LLM mapper) and say which of them it would suggest itself
+/// (the judge's fallback).
+/// </summary>
+public interface ICandidateProposer : IControlMapper
+{
+    /// <summary>The <paramref name="k"/> best entries per passage, score-descending, without the suggestion threshold.</summary>
+    Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(
+        IReadOnlyList<Passage> passages,
+        MappingContext context,
+        int k,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Of a passage's candidates, the suggestions <see cref="IControlMapper.MapAsync"/> would have made.</summary>
+    IReadOnlyList<MappingSuggestion> SelectSuggestions(IReadOnlyList<MappingSuggestion> candidates);
+}

@@ -1,0 +1,269 @@
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Lexical;
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping.Trained;
+
+/// <summary>What is known about one passage before it is scored against the entries.</summary>
+public sealed record PassageSignals
+{
+    public required Passage Passage { get; init; }
+
+    public required int PassageCount { get; init; }
+
+    public required float[] MiniLM { get; init; }
+
+    public required float[] Arctic { get; init; }
+
+    /// <summary>P(document type) of the passage's document, in <see cref="TrainedModel.DocTypes"/> order.</summary>
+    public required double[] DocTypeProbabilities { get; init; }
+
+    /// <summary>P(entry | passage is evidence) from the entry model, in <see cref="TrainedModel.EntryIds"/> order.</summary>
+    public required double[] EntryProbabilities { get; init; }
+
+    /// <summary>P(passage is evidence for some entry) from the evidence model.</summary>
+    public required double EvidenceProbability { get; init; }
+
+    /// <summary>Training document whose exemplars are left out (its own passages); -1 at inference.</summary>
+    public int ExcludeGroup { get; init; } = -1;
+}
+
+/// <summary>
+/// The features of a (passage, entry) pair, computed by one piece of code for training and for mapping: cosine to the
+/// entry's profile statements and to its labelled training passages under both packaged encoders, the entry and
+/// evidence models' probabilities, BM25 over the entry's keywords, heading match, document-type priors, position and
+/// evidence / boilerplate cues.
+/// </summary>
+public sealed class PairFeatures
+{
+    public static readonly string[] Names =
+    [
+        "profile_cos_minilm", "profile_cos_arctic", "exemplar_max_minilm", "exemplar_top3_minilm",
+        "exemplar_max_arctic", "exemplar_top3_arctic", "exemplar_gap_minilm", "exemplar_gap_arctic",
+        "exemplar_rank", "profile_rank", "entry_model_p", "entry_model_rank", "entry_model_rel",
+        "evidence_p", "null_exemplar_max", "bm25", "bm25_rel", "heading_match", "doctype_entry_prior",
+        "doctype_listed", "entry_base_rate", "position", "log_words", "table_row", "list_item", "gate_reject",
+        "heading_depth", "doc_ai_relevant", "entry_model_p_x_evidence",
+    ];
+
+    private readonly TrainedModel _model;
+    private readonly IsoCatalog _catalog;
+    private readonly LexicalControlMapper _lexical;
+    private readonly int[] _lexicalIndex;
+    private readonly string[][] _headings;
+    private readonly bool[][] _listed;
+    private readonly int _unrelated;
+
+    public PairFeatures(TrainedModel model, IsoCatalog catalog)
+    {
+        _model = model;
+        _catalog = catalog;
+        _lexical = new LexicalControlMapper(catalog);
+        var lexicalIds = _lexical.Entries.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+        _lexicalIndex = model.EntryIds.Select(id => lexicalIds[id]).ToArray();
+        _headings = model.EntryIds.Select(id => catalog[id].Profile.Headings.Select(Tokenizer.Normalize).Where(h => h.Length > 0).ToArray()).ToArray();
+        _listed = model.EntryIds.Select(id => model.DocTypes.Select(t => catalog[id].Profile.DocTypes.Contains(t, StringComparer.Ordinal)).ToArray()).ToArray();
+        _unrelated = Array.IndexOf(model.DocTypes, Classification.DocumentTypes.Unrelated);
+    }
+
+    public int EntryCount => _model.EntryIds.Length;
+
+    /// <summary>The input of the level-one linear models: both encoders' vectors side by side.</summary>
+    public static double[] LinearInput(float[] miniLM, float[] arctic)
+    {
+        var x = new double[miniLM.Length + arctic.Length];
+        for (var i = 0; i < miniLM.Length; i++)
+        {
+            x[i] = miniLM[i];
+        }
+
+        for (var i = 0; i < arctic.Length; i++)
+        {
+            x[miniLM.Length + i] = arctic[i];
+        }
+
+        return x;
+    }
+
+    /// <summary>Document-type probabilities: the softmax of the mean per-passage scores of the document-type model.</summary>
+    public static double[] DocTypeProbabilities(TrainedModel model, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors)
+    {
+        var mean = new double[model.DocTypes.Length];
+        foreach (var (mini, arctic) in vectors)
+        {
+            var s = model.DocTypeModel.Scores(LinearInput(mini, arctic));
+            for (var i = 0; i < mean.Length; i++)
+            {
+                mean[i] += s[i] / vectors.Count;
+            }
+        }
+
+        var max = mean.Max();
+        var exp = mean.Select(m => Math.Exp(m - max)).ToArray();
+        var sum = exp.Sum();
+        return exp.Select(e => e / sum).ToArray();
+    }
+
+    /// <summary>Nearest labelled passage of an entry (by the mean of both encoders' cosines), for rationales.</summary>
+    public (string Source, double Cosine)? NearestExemplar(PassageSignals signals, int entry)
+    {
+        var bank = _model.Exemplars;
+        var best = (-1, double.NegativeInfinity);
+        for (var i = 0; i < bank.Count; i++)
+        {
+            if (bank.Entry[i] != entry || bank.Group[i] == signals.ExcludeGroup)
+            {
+                continue;
+            }
+
+            var cos = (bank.MiniLM.Dot(i, signals.MiniLM) + bank.Arctic.Dot(i, signals.Arctic)) / 2.0;
+            if (cos > best.Item2)
+            {
+                best = (i, cos);
+            }
+        }
+
+        return best.Item1 < 0 ? null : (bank.Source[best.Item1], best.Item2);
+    }
+
+    /// <summary>Features of the passage against every entry, in <see cref="TrainedModel.EntryIds"/> order.</summary>
+    public double[][] Compute(PassageSignals s)
+    {
+        var n = EntryCount;
+        var passage = s.Passage;
+
+        // Profile statements: best cosine per entry, per encoder.
+        var profMini = Filled(n, -1);
+        var profArctic = Filled(n, -1);
+        for (var i = 0; i < _model.ProfileEntry.Length; i++)
+        {
+            var e = _model.ProfileEntry[i];
+            profMini[e] = Math.Max(profMini[e], _model.ProfileMiniLM.Dot(i, s.MiniLM));
+            profArctic[e] = Math.Max(profArctic[e], _model.ProfileArctic.Dot(i, s.Arctic));
+        }
+
+        // Labelled passages: top-3 cosines per entry and the best "no evidence" passage, leaving out the own document.
+        var topMini = new double[n][];
+        var topArctic = new double[n][];
+        for (var e = 0; e < n; e++)
+        {
+            topMini[e] = [-1, -1, -1];
+            topArctic[e] = [-1, -1, -1];
+        }
+
+        double nullMax = -1;
+        var bank = _model.Exemplars;
+        for (var i = 0; i < bank.Count; i++)
+        {
+            if (bank.Group[i] == s.ExcludeGroup)
+            {
+                continue;
+            }
+
+            var cm = bank.MiniLM.Dot(i, s.MiniLM);
+            var ca = bank.Arctic.Dot(i, s.Arctic);
+            var e = bank.Entry[i];
+            if (e < 0)
+            {
+                nullMax = Math.Max(nullMax, (cm + ca) / 2.0);
+                continue;
+            }
+
+            Push(topMini[e], cm);
+            Push(topArctic[e], ca);
+        }
+
+        var exMini = topMini.Select(t => t[0]).ToArray();
+        var exArctic = topArctic.Select(t => t[0]).ToArray();
+        var bestExMini = exMini.Max();
+        var bestExArctic = exArctic.Max();
+        var exRank = Ranks(exMini.Zip(exArctic, (a, b) => a + b).ToArray());
+        var profRank = Ranks(profMini.Zip(profArctic, (a, b) => a + b).ToArray());
+        var entryRank = Ranks(s.EntryProbabilities);
+        var bestEntryP = Math.Max(1e-9, s.EntryProbabilities.Max());
+
+        var (lexScores, _) = _lexical.RawScores(passage);
+        var bm25 = _lexicalIndex.Select(i => lexScores[i]).ToArray();
+        var bestBm25 = Math.Max(1e-9, bm25.Max());
+        var headingText = " " + Tokenizer.Normalize(string.Join(" ", passage.Headings)) + " ";
+        var words = Math.Log(1 + passage.WordCount);
+        var position = s.PassageCount <= 1 ? 0 : passage.Ordinal / (double)(s.PassageCount - 1);
+        var gate = EvidenceGate.Reject(passage) is null ? 0 : 1;
+        var aiRelevant = _unrelated < 0 ? 1 : 1 - s.DocTypeProbabilities[_unrelated];
+
+        var rows = new double[n][];
+        for (var e = 0; e < n; e++)
+        {
+            double dtPrior = 0, listed = 0;
+            for (var t = 0; t < s.DocTypeProbabilities.Length; t++)
+            {
+                dtPrior += s.DocTypeProbabilities[t] * _model.DocTypeEntryPrior[t][e];
+                listed += _listed[e][t] ? s.DocTypeProbabilities[t] : 0;
+            }
+
+            var heading = _headings[e].Any(h => headingText.Contains(" " + h + " ", StringComparison.Ordinal)) ? 1 : 0;
+            rows[e] =
+            [
+                profMini[e], profArctic[e], exMini[e], topMini[e].Average(), exArctic[e], topArctic[e].Average(),
+                bestExMini - exMini[e], bestExArctic - exArctic[e], exRank[e], profRank[e],
+                s.EntryProbabilities[e], entryRank[e], s.EntryProbabilities[e] / bestEntryP,
+                s.EvidenceProbability, nullMax, bm25[e], bm25[e] / bestBm25, heading, dtPrior, listed,
+                _model.EntryPrior[e], position, words, passage.Kind == BlockKind.TableRow ? 1 : 0,
+                passage.Kind == BlockKind.ListItem ? 1 : 0, gate, passage.Headings.Count, aiRelevant,
+                s.EntryProbabilities[e] * s.EvidenceProbability,
+            ];
+        }
+
+        return rows;
+    }
+
+    /// <summary>Keyword hits of an entry in the passage (for rationales).</summary>
+    public IEnumerable<string> KeywordHits(Passage passage, int entry)
+    {
+        var (_, matched) = _lexical.RawScores(passage);
+        var li = _lexicalIndex[entry];
+        return _lexical.KeywordHits(li, matched[li]);
+    }
+
+    public CatalogEntry Entry(int entry) => _catalog[_model.EntryIds[entry]];
+
+    private static double[] Filled(int n, double value)
+    {
+        var a = new double[n];
+        Array.Fill(a, value);
+        return a;
+    }
+
+    private static void Push(double[] top, double value)
+    {
+        if (value <= top[2])
+        {
+            return;
+        }
+
+        top[2] = value;
+        if (top[2] > top[1])
+        {
+            (top[1], top[2]) = (top[2], top[1]);
+        }
+
+        if (top[1] > top[0])
+        {
+            (top[0], top[1]) = (top[1], top[0]);
+        }
+    }
+
+    /// <summary>0 for the highest value, 1 for the next, ...; ties by index.</summary>
+    private static double[] Ranks(double[] values)
+    {
+        var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
+        var ranks = new double[values.Length];
+        for (var r = 0; r < order.Length; r++)
+        {
+            ranks[order[r]] = r;
+        }
+
+        return ranks;
+    }
+}

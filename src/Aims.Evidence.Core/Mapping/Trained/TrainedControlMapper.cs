@@ -1,0 +1,121 @@
+using System.Globalization;
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping.Trained;
+
+/// <summary>
+/// The trained mapper: every (passage, entry) pair gets <see cref="PairFeatures"/> and the trained pair scorer's
+/// calibrated probability that the mapping is right; entries at or above the model's threshold are suggested (at most
+/// <see cref="TrainedModel.MaxSuggestions"/>). Rationales name the nearest labelled training passage by its source and
+/// span, the matched keywords and the deciding signals.
+/// </summary>
+public sealed class TrainedControlMapper : ICandidateProposer
+{
+    private readonly TrainedModel _model;
+    private readonly PassageEncoder _encoder;
+    private readonly PairFeatures _features;
+
+    public TrainedControlMapper(TrainedModel model, PassageEncoder encoder, IsoCatalog? catalog = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(encoder);
+        _model = model;
+        _encoder = encoder;
+        _features = new PairFeatures(model, catalog ?? IsoCatalog.Default);
+        Name = "trained-" + model.Version;
+    }
+
+    public string Name { get; }
+
+    public TrainedModel Model => _model;
+
+    public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> MapAsync(IReadOnlyList<Passage> passages, MappingContext context, CancellationToken cancellationToken = default) =>
+        ScoreAsync(passages, context, _model.MaxSuggestions, _model.Threshold, cancellationToken);
+
+    public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(IReadOnlyList<Passage> passages, MappingContext context, int k, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        return ScoreAsync(passages, context, k, 0, cancellationToken);
+    }
+
+    public IReadOnlyList<MappingSuggestion> SelectSuggestions(IReadOnlyList<MappingSuggestion> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        return [.. candidates.Where(c => c.Score >= _model.Threshold).Take(_model.MaxSuggestions)];
+    }
+
+    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ScoreAsync(IReadOnlyList<Passage> passages, MappingContext context, int take, double threshold, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(passages);
+        ArgumentNullException.ThrowIfNull(context);
+        var result = new IReadOnlyList<MappingSuggestion>[passages.Count];
+        Array.Fill(result, Array.Empty<MappingSuggestion>());
+        if (passages.Count == 0 || !context.AiRelevant || context.DocType == DocumentTypes.Unrelated)
+        {
+            return result;
+        }
+
+        var vectors = await _encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
+        var docTypes = PairFeatures.DocTypeProbabilities(_model, vectors);
+        for (var i = 0; i < passages.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var signals = Signals(_model, passages[i], passages.Count, vectors[i], docTypes);
+            var rows = _features.Compute(signals);
+            var scored = rows.Select((row, e) => (Entry: e, P: _model.Probability(row)))
+                .Where(x => x.P >= threshold && x.P > 0)
+                .OrderByDescending(x => x.P).ThenBy(x => x.Entry)
+                .Take(take)
+                .ToArray();
+            result[i] = [.. scored.Select(x => Suggest(signals, rows[x.Entry], x.Entry, x.P))];
+        }
+
+        return result;
+    }
+
+    /// <summary>The level-one outputs for a passage (entry and evidence models) at inference.</summary>
+    public static PassageSignals Signals(TrainedModel model, Passage passage, int count, (float[] MiniLM, float[] Arctic) v, double[] docTypes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var x = PairFeatures.LinearInput(v.MiniLM, v.Arctic);
+        return new PassageSignals
+        {
+            Passage = passage,
+            PassageCount = count,
+            MiniLM = v.MiniLM,
+            Arctic = v.Arctic,
+            DocTypeProbabilities = docTypes,
+            EntryProbabilities = model.EntryModel.Probabilities(x),
+            EvidenceProbability = model.EvidenceModel.Probabilities(x)[0],
+        };
+    }
+
+    private MappingSuggestion Suggest(PassageSignals signals, double[] row, int entry, double p)
+    {
+        var catalogEntry = _features.Entry(entry);
+        var why = new List<string> { string.Create(CultureInfo.InvariantCulture, $"probability {p:0.00} that this mapping is right (trained model {_model.Version})") };
+        if (_features.NearestExemplar(signals, entry) is { } near)
+        {
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"nearest labelled training passage {near.Source} (cosine {near.Cosine:0.00})"));
+        }
+
+        var keywords = _features.KeywordHits(signals.Passage, entry).Take(4).ToArray();
+        if (keywords.Length > 0)
+        {
+            why.Add($"terms \"{string.Join("\", \"", keywords)}\"");
+        }
+
+        why.Add(string.Create(CultureInfo.InvariantCulture, $"entry model {row[10]:0.00}, evidence model {row[13]:0.00}"));
+        if (row[17] > 0)
+        {
+            why.Add("under a heading typical of the entry");
+        }
+
+        return new MappingSuggestion(catalogEntry.Id, Math.Round(p, 4), MappingMethods.Trained, $"{catalogEntry.Id} \"{catalogEntry.Title}\": {string.Join("; ", why)}.")
+        {
+            Model = "aims-mapper@" + _model.Version,
+        };
+    }
+}

@@ -1,0 +1,29 @@
+using System.Globalization;
+using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping.Trained;
+
+/// <summary>
+/// Document type from the trained document-type model: the softmax of the mean per-passage scores over both encoders'
+/// vectors (the same vectors the trained mapper then uses). File names play no part.
+/// </summary>
+public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder encoder) : IDocumentClassifier
+{
+    public async Task<Classification.Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passages);
+        if (passages.Count == 0)
+        {
+            return new Classification.Classification(DocumentTypes.Unrelated, 0, "no passages");
+        }
+
+        var vectors = await encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
+        var p = PairFeatures.DocTypeProbabilities(model, vectors);
+        var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
+        var best = order[0];
+        var rationale = string.Join(", ", order.Take(3).Select(i => string.Create(CultureInfo.InvariantCulture, $"{model.DocTypes[i]} {p[i]:0.00}")));
+        return new Classification.Classification(model.DocTypes[best], Math.Round(p[best], 4), $"trained document-type model {model.Version}: {rationale}");
+    }
+}

@@ -1,0 +1,150 @@
+using Aims.Evidence.Core.Mapping.Trained;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace Aims.Evidence.Training;
+
+/// <summary>
+/// The ML.NET learners behind the trained mapper, with their parameters exported into the product's own model format
+/// (<see cref="LinearModel"/>, <see cref="TreeEnsemble"/>) so that mapping needs no ML.NET at run time. Every learner
+/// runs single-threaded with a fixed seed: the same rows give the same bytes.
+/// </summary>
+internal static class MlModels
+{
+    private sealed class Row
+    {
+        public float[] Features { get; set; } = [];
+
+        public uint Key { get; set; }
+
+        public bool Label { get; set; }
+    }
+
+    private static IDataView Load(MLContext ml, IReadOnlyList<double[]> x, int dims, Func<int, Row> row)
+    {
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
+        return ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(row), schema);
+    }
+
+    private static float[] F(double[] v) => Array.ConvertAll(v, d => (float)d);
+
+    /// <summary>Multinomial logistic regression (L-BFGS); classes are 0..classes-1.</summary>
+    public static LinearModel Multinomial(IReadOnlyList<double[]> x, IReadOnlyList<int> y, int classes, int seed, float l2 = 1f)
+    {
+        var ml = new MLContext(seed);
+        var dims = x[0].Length;
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
+        schema[nameof(Row.Key)].ColumnType = new KeyDataViewType(typeof(uint), (ulong)classes);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(i => new Row { Features = F(x[i]), Key = (uint)(y[i] + 1) }), schema);
+        var trainer = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
+        {
+            LabelColumnName = nameof(Row.Key),
+            FeatureColumnName = nameof(Row.Features),
+            NumberOfThreads = 1,
+            L2Regularization = l2,
+            L1Regularization = 0,
+            MaximumNumberOfIterations = 200,
+        });
+        var model = trainer.Fit(data).Model;
+        VBuffer<float>[] weights = [];
+        model.GetWeights(ref weights, out var numClasses);
+        var biases = model.GetBiases().ToArray();
+        var w = new double[classes][];
+        var b = new double[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            w[c] = new double[dims];
+            if (c < numClasses)
+            {
+                var dense = weights[c].DenseValues().ToArray();
+                for (var d = 0; d < dims; d++)
+                {
+                    w[c][d] = dense[d];
+                }
+
+                b[c] = biases[c];
+            }
+            else
+            {
+                b[c] = -30; // a class absent from these rows
+            }
+        }
+
+        return new LinearModel { Weights = w, Bias = b };
+    }
+
+    /// <summary>Binary logistic regression (L-BFGS); the probability is the sigmoid of the linear score.</summary>
+    public static LinearModel Logistic(IReadOnlyList<double[]> x, IReadOnlyList<bool> y, int seed, float l2 = 1f)
+    {
+        var ml = new MLContext(seed);
+        var dims = x[0].Length;
+        var data = Load(ml, x, dims, i => new Row { Features = F(x[i]), Label = y[i] });
+        var trainer = ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+        {
+            LabelColumnName = nameof(Row.Label),
+            FeatureColumnName = nameof(Row.Features),
+            NumberOfThreads = 1,
+            L2Regularization = l2,
+            L1Regularization = 0,
+            MaximumNumberOfIterations = 200,
+        });
+        var sub = trainer.Fit(data).Model.SubModel;
+        return new LinearModel { Weights = [sub.Weights.Select(v => (double)v).ToArray()], Bias = [sub.Bias] };
+    }
+
+    /// <summary>Gradient-boosted trees (LightGBM, deterministic); the exported ensemble reproduces ML.NET's score.</summary>
+    public static TreeEnsemble Trees(IReadOnlyList<double[]> x, IReadOnlyList<bool> y, int seed, int trees, int leaves, double learningRate)
+    {
+        var ml = new MLContext(seed);
+        var dims = x[0].Length;
+        var data = Load(ml, x, dims, i => new Row { Features = F(x[i]), Label = y[i] });
+        var trainer = ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+        {
+            LabelColumnName = nameof(Row.Label),
+            FeatureColumnName = nameof(Row.Features),
+            NumberOfIterations = trees,
+            NumberOfLeaves = leaves,
+            LearningRate = learningRate,
+            MinimumExampleCountPerLeaf = 20,
+            Seed = seed,
+            Deterministic = true,
+            NumberOfThreads = 1,
+            Verbose = false,
+            Silent = true,
+        });
+        var transformer = trainer.Fit(data);
+        var ensemble = transformer.Model.SubModel.TrainedTreeEnsemble;
+        var exported = new TreeEnsemble
+        {
+            Bias = ensemble.Bias,
+            Trees = ensemble.Trees.Select((t, k) => new TreeData
+            {
+                Weight = ensemble.TreeWeights[k],
+                Feature = t.NumericalSplitFeatureIndexes.ToArray(),
+                Threshold = t.NumericalSplitThresholds.ToArray(),
+                Left = t.LeftChild.ToArray(),
+                Right = t.RightChild.ToArray(),
+                Leaf = t.LeafValues.ToArray(),
+            }).ToArray(),
+        };
+
+        // The export must score exactly as ML.NET does (checked on the first rows).
+        var check = Math.Min(x.Count, 500);
+        var scored = transformer.Transform(ml.Data.TakeRows(data, check));
+        var scores = scored.GetColumn<float>("Score").ToArray();
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var ours = exported.Score(x[i]);
+            if (Math.Abs(ours - scores[i]) > 1e-3 * Math.Max(1, Math.Abs(scores[i])))
+            {
+                throw new InvalidOperationException($"exported trees disagree with ML.NET on row {i}: {ours} vs {scores[i]}");
+            }
+        }
+
+        return exported;
+    }
+}

@@ -1,0 +1,788 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Trained;
+
+namespace Aims.Evidence.Training;
+
+public sealed record TrainOptions
+{
+    public int Folds { get; init; } = 5;
+
+    public int Seed { get; init; } = 42001;
+
+    /// <summary>"trees", "linear" or "auto" (the one with the better grouped cross-validated passage F1).</summary>
+    public string Learner { get; init; } = "auto";
+
+    public int Trees { get; init; } = 150;
+
+    public int Leaves { get; init; } = 15;
+
+    public double LearningRate { get; init; } = 0.08;
+
+    /// <summary>Labelled passages used per document (evenly spaced), so long registers do not drown the rest.</summary>
+    public int MaxPassagesPerDocument { get; init; } = 150;
+
+    /// <summary>"No evidence" exemplars kept in the shipped bank (evenly spaced).</summary>
+    public int MaxNullExemplars { get; init; } = 2500;
+
+    public int MaxSuggestions { get; init; } = 3;
+
+    /// <summary>Corpus fractions of the learning curve (empty: none).</summary>
+    public IReadOnlyList<double> LearningCurve { get; init; } = [];
+
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>Out-of-fold figures of a training run (grouped by document).</summary>
+public sealed record TrainReport
+{
+    public required string Learner { get; init; }
+
+    public required int Documents { get; init; }
+
+    public required int Passages { get; init; }
+
+    public required int LabelledPassages { get; init; }
+
+    public required int EvidencePassages { get; init; }
+
+    public required Dictionary<string, double> Metrics { get; init; }
+
+    public required Dictionary<string, double> LearnerComparison { get; init; }
+
+    public required IReadOnlyList<(double Low, double High, int Count, double MeanP, double Observed)> Reliability { get; init; }
+
+    public required IReadOnlyList<double> CandidateRecall { get; init; }
+
+    public IReadOnlyList<(double Fraction, double F1)> LearningCurve { get; init; } = [];
+
+    public required IReadOnlyDictionary<string, int> PositivesPerEntry { get; init; }
+}
+
+/// <summary>Embeds texts with one packaged encoder (unit vectors).</summary>
+public delegate Task<float[][]> EmbedTexts(IReadOnlyList<string> texts, CancellationToken cancellationToken);
+
+/// <summary>
+/// Trains the mapper: level-one linear models over both encoders' vectors (document type, evidence, entry) with
+/// out-of-fold outputs grouped by document, then the pair scorer over <see cref="PairFeatures"/> (gradient-boosted
+/// trees or logistic regression, chosen by grouped cross-validation), isotonic calibration on out-of-fold scores, the
+/// decision threshold and the LLM candidate count.
+/// </summary>
+public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? catalog = null)
+{
+    private readonly IsoCatalog _catalog = catalog ?? IsoCatalog.Default;
+
+    private sealed record Item(int Doc, int PassageIndex, PassageLabel Label);
+
+    public async Task<(TrainedModel Model, TrainReport Report)> TrainAsync(TrainingCorpus corpus, TrainOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ArgumentNullException.ThrowIfNull(options);
+        var log = options.Log ?? (_ => { });
+        var entryIds = _catalog.Mappable.Select(e => e.Id).ToArray();
+        var entryIndex = entryIds.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
+        var docTypes = DocumentTypes.All.ToArray();
+        var docs = corpus.Documents;
+
+        // 1. Vectors of every passage, both encoders.
+        var texts = docs.SelectMany(d => d.Passages.Select(PassageEncoder.Text)).ToArray();
+        log($"embedding {texts.Length} passages of {docs.Count} documents with both encoders");
+        var mini = await miniLM(texts, cancellationToken).ConfigureAwait(false);
+        var arc = await arctic(texts, cancellationToken).ConfigureAwait(false);
+        var offset = new int[docs.Count];
+        for (int d = 0, o = 0; d < docs.Count; o += docs[d].Passages.Count, d++)
+        {
+            offset[d] = o;
+        }
+
+        (float[] Mini, float[] Arctic) Vec(int doc, int p) => (mini[offset[doc] + p], arc[offset[doc] + p]);
+
+        // 2. Training items: labelled passages, at most MaxPassagesPerDocument per document (evenly spaced).
+        var items = new List<Item>();
+        foreach (var d in docs)
+        {
+            var labelled = Enumerable.Range(0, d.Passages.Count).Where(i => d.PassageLabels[i] is not null).ToArray();
+            foreach (var i in EvenlySpaced(labelled, options.MaxPassagesPerDocument))
+            {
+                items.Add(new Item(d.Index, i, d.PassageLabels[i]!));
+            }
+        }
+
+        var fold = FoldsOf(docs, options.Folds);
+        log($"{items.Count} training passages ({items.Count(i => i.Label.IsEvidence)} evidence), {options.Folds} folds grouped by document");
+
+        // 3. Level one, out of fold: document type, evidence, entry.
+        var docTypeOf = docs.Select(d => Math.Max(0, Array.IndexOf(docTypes, d.Labels.DocType))).ToArray();
+        var oofDocType = new double[docs.Count][];
+        var oofEvidence = new double[items.Count];
+        var oofEntry = new double[items.Count][];
+        for (var k = 0; k < options.Folds; k++)
+        {
+            var (dt, ev, en) = LevelOne(docs, items, Vec, docTypeOf, docTypes.Length, entryIndex, d => fold[d] != k, options.Seed);
+            for (var d = 0; d < docs.Count; d++)
+            {
+                if (fold[d] == k)
+                {
+                    oofDocType[d] = DocTypeProbs(dt, docs[d], Vec);
+                }
+            }
+
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (fold[items[i].Doc] == k)
+                {
+                    var x = X(Vec(items[i].Doc, items[i].PassageIndex));
+                    oofEvidence[i] = ev.Probabilities(x)[0];
+                    oofEntry[i] = en.Probabilities(x);
+                }
+            }
+
+            log($"level one, fold {k + 1}/{options.Folds} done");
+        }
+
+        var (finalDocType, finalEvidence, finalEntry) = LevelOne(docs, items, Vec, docTypeOf, docTypes.Length, entryIndex, _ => true, options.Seed);
+
+        // 4. Exemplars, profiles, priors, then the pair features (own document left out of the exemplar features).
+        var model0 = BuildModelShell(docs, items, Vec, entryIds, entryIndex, docTypes, options, finalDocType, finalEvidence, finalEntry);
+        var profileModel = await WithProfilesAsync(model0, entryIds, cancellationToken).ConfigureAwait(false);
+        var features = new PairFeatures(profileModel, _catalog);
+        var rows = new double[items.Count][][];
+        var labels = new bool[items.Count][];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var it = items[i];
+            var d = docs[it.Doc];
+            var v = Vec(it.Doc, it.PassageIndex);
+            rows[i] = features.Compute(new PassageSignals
+            {
+                Passage = d.Passages[it.PassageIndex],
+                PassageCount = d.Passages.Count,
+                MiniLM = v.Mini,
+                Arctic = v.Arctic,
+                DocTypeProbabilities = oofDocType[it.Doc],
+                EntryProbabilities = oofEntry[i],
+                EvidenceProbability = oofEvidence[i],
+                ExcludeGroup = it.Doc,
+            });
+            labels[i] = entryIds.Select(id => Right(id, it.Label)).ToArray();
+        }
+
+        log($"pair features: {items.Count} x {entryIds.Length} rows of {PairFeatures.Names.Length}");
+
+        // 5. Pair learner by grouped cross-validation.
+        var comparison = new Dictionary<string, double>(StringComparer.Ordinal);
+        var candidates = options.Learner == "auto" ? new[] { "trees", "linear" } : [options.Learner];
+        (string Learner, double[][] Oof, double F1)? chosen = null;
+        foreach (var learner in candidates)
+        {
+            var oof = CrossValidatePairs(rows, labels, items, fold, options, learner, items.Select(_ => true).ToArray());
+            var cal = CrossFitCalibration(oof, labels, items, fold, options.Folds);
+            var f1 = BestThreshold(cal, items, entryIds, options.MaxSuggestions).F1;
+            comparison[learner] = Math.Round(f1, 4);
+            log($"pair learner {learner}: out-of-fold passage F1 {f1:0.000}");
+            if (chosen is null || f1 > chosen.Value.F1)
+            {
+                chosen = (learner, oof, f1);
+            }
+        }
+
+        var (best, oofRaw, _) = chosen!.Value;
+        var oofP = CrossFitCalibration(oofRaw, labels, items, fold, options.Folds);
+        var (threshold, _) = BestThreshold(oofP, items, entryIds, options.MaxSuggestions);
+        var metrics = Metrics(oofP, items, docs, oofDocType, docTypes, entryIds, threshold, options.MaxSuggestions);
+        var reliability = ReliabilityTable(oofP, labels, out var ece);
+        metrics["expected_calibration_error"] = ece;
+        var recallAtK = CandidateRecall(oofP, items, entryIds, 30);
+        var candidateK = Enumerable.Range(1, recallAtK.Count).FirstOrDefault(k => recallAtK[k - 1] >= 0.95, recallAtK.Count);
+        metrics["candidate_k"] = candidateK;
+        metrics["candidate_recall@k"] = recallAtK[candidateK - 1];
+        metrics["threshold"] = threshold;
+
+        var curve = new List<(double, double)>();
+        foreach (var fraction in options.LearningCurve)
+        {
+            var keepDocs = docs.Select(d => StableUnit(d.Labels.File, options.Seed + 1) < fraction).ToArray();
+            var use = items.Select(it => keepDocs[it.Doc]).ToArray();
+            var oof = CrossValidatePairs(rows, labels, items, fold, options, best, use);
+            var cal = CrossFitCalibration(oof, labels, items, fold, options.Folds);
+            curve.Add((fraction, BestThreshold(cal, items, entryIds, options.MaxSuggestions).F1));
+            log($"learning curve {fraction:P0}: F1 {curve[^1].Item2:0.000}");
+        }
+
+        // 6. The shipped pair model on every row, calibrated on all out-of-fold scores.
+        var (flatX, flatY) = Flatten(rows, labels, items.Select(_ => true).ToArray());
+        var calibration = IsotonicCalibration.Fit(oofRaw.SelectMany(r => r).ToArray(), labels.SelectMany(l => l).ToArray());
+        TreeEnsemble? trees = null;
+        LinearModel? linear = null;
+        double[]? mean = null, std = null;
+        if (best == "trees")
+        {
+            trees = MlModels.Trees(flatX, flatY, options.Seed, options.Trees, options.Leaves, options.LearningRate);
+        }
+        else
+        {
+            (mean, std) = Standardiser(flatX);
+            linear = MlModels.Logistic(Standardise(flatX, mean, std), flatY, options.Seed);
+        }
+
+        var version = Version(corpus, options);
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}");
+        var model = new TrainedModel
+        {
+            Version = version,
+            CatalogVersion = _catalog.Version,
+            Summary = summary,
+            EntryIds = entryIds,
+            DocTypes = docTypes,
+            Dimensions = profileModel.Dimensions,
+            ProfileMiniLM = profileModel.ProfileMiniLM,
+            ProfileArctic = profileModel.ProfileArctic,
+            ProfileEntry = profileModel.ProfileEntry,
+            Exemplars = profileModel.Exemplars,
+            EntryPrior = profileModel.EntryPrior,
+            DocTypeEntryPrior = profileModel.DocTypeEntryPrior,
+            EntryModel = finalEntry,
+            EvidenceModel = finalEvidence,
+            DocTypeModel = finalDocType,
+            PairTrees = trees,
+            PairLinear = linear,
+            PairMean = mean,
+            PairStd = std,
+            Calibration = calibration,
+            Threshold = threshold,
+            MaxSuggestions = options.MaxSuggestions,
+            CandidateK = candidateK,
+        };
+
+        var positives = entryIds.ToDictionary(id => id, id => docs.Sum(d => d.PassageLabels.Count(l => l is not null && l.Controls.Any(c => IsoCatalog.Equivalent(c, id)))), StringComparer.Ordinal);
+        var report = new TrainReport
+        {
+            Learner = best,
+            Documents = docs.Count,
+            Passages = docs.Sum(d => d.Passages.Count),
+            LabelledPassages = corpus.LabelledPassages,
+            EvidencePassages = docs.Sum(d => d.PassageLabels.Count(l => l?.IsEvidence == true)),
+            Metrics = metrics,
+            LearnerComparison = comparison,
+            Reliability = reliability,
+            CandidateRecall = recallAtK,
+            LearningCurve = curve,
+            PositivesPerEntry = positives,
+        };
+        return (model, report);
+    }
+
+    private static double[] X((float[] Mini, float[] Arctic) v) => PairFeatures.LinearInput(v.Mini, v.Arctic);
+
+    private static bool Right(string id, PassageLabel label) =>
+        label.Controls.Any(c => IsoCatalog.Equivalent(c, id)) || label.Also.Any(c => IsoCatalog.Equivalent(c, id));
+
+    private static double[] DocTypeProbs(LinearModel model, TrainingDocument d, Func<int, int, (float[] Mini, float[] Arctic)> vec)
+    {
+        var shell = new TrainedModelView(model);
+        return shell.Probabilities(Enumerable.Range(0, d.Passages.Count).Select(p => vec(d.Index, p)).ToArray());
+    }
+
+    /// <summary>Document-type probabilities with only the document-type model at hand (same rule as <see cref="PairFeatures.DocTypeProbabilities"/>).</summary>
+    private sealed class TrainedModelView(LinearModel docType)
+    {
+        public double[] Probabilities((float[] Mini, float[] Arctic)[] vectors)
+        {
+            var mean = new double[docType.Classes];
+            foreach (var v in vectors)
+            {
+                var s = docType.Scores(X(v));
+                for (var i = 0; i < mean.Length; i++)
+                {
+                    mean[i] += s[i] / vectors.Length;
+                }
+            }
+
+            var max = mean.Max();
+            var exp = mean.Select(m => Math.Exp(m - max)).ToArray();
+            var sum = exp.Sum();
+            return exp.Select(e => e / sum).ToArray();
+        }
+    }
+
+    private static (LinearModel DocType, LinearModel Evidence, LinearModel Entry) LevelOne(
+        IReadOnlyList<TrainingDocument> docs,
+        List<Item> items,
+        Func<int, int, (float[] Mini, float[] Arctic)> vec,
+        int[] docTypeOf,
+        int docTypeCount,
+        Dictionary<string, int> entryIndex,
+        Func<int, bool> useDoc,
+        int seed)
+    {
+        // Document type: up to 60 evenly spaced passages per document, labelled with the document's type.
+        var dx = new List<double[]>();
+        var dy = new List<int>();
+        foreach (var d in docs.Where(d => useDoc(d.Index)))
+        {
+            foreach (var p in EvenlySpaced(Enumerable.Range(0, d.Passages.Count).ToArray(), 60))
+            {
+                dx.Add(X(vec(d.Index, p)));
+                dy.Add(docTypeOf[d.Index]);
+            }
+        }
+
+        var docType = MlModels.Multinomial(dx, dy, docTypeCount, seed);
+        var train = items.Where(i => useDoc(i.Doc)).ToArray();
+        var evidence = MlModels.Logistic(train.Select(i => X(vec(i.Doc, i.PassageIndex))).ToArray(), train.Select(i => i.Label.IsEvidence).ToArray(), seed);
+        var ex = new List<double[]>();
+        var ey = new List<int>();
+        foreach (var i in train.Where(i => i.Label.IsEvidence))
+        {
+            foreach (var c in i.Label.Controls.Where(entryIndex.ContainsKey))
+            {
+                ex.Add(X(vec(i.Doc, i.PassageIndex)));
+                ey.Add(entryIndex[c]);
+            }
+        }
+
+        var entry = MlModels.Multinomial(ex, ey, entryIndex.Count, seed);
+        return (docType, evidence, entry);
+    }
+
+    private TrainedModel BuildModelShell(
+        IReadOnlyList<TrainingDocument> docs,
+        List<Item> items,
+        Func<int, int, (float[] Mini, float[] Arctic)> vec,
+        string[] entryIds,
+        Dictionary<string, int> entryIndex,
+        string[] docTypes,
+        TrainOptions options,
+        LinearModel docType,
+        LinearModel evidence,
+        LinearModel entry)
+    {
+        var exMini = new List<float[]>();
+        var exArc = new List<float[]>();
+        var exEntry = new List<int>();
+        var exGroup = new List<int>();
+        var exSource = new List<string>();
+        void Add(Item i, int e)
+        {
+            var v = vec(i.Doc, i.PassageIndex);
+            var p = docs[i.Doc].Passages[i.PassageIndex];
+            exMini.Add(v.Mini);
+            exArc.Add(v.Arctic);
+            exEntry.Add(e);
+            exGroup.Add(i.Doc);
+            exSource.Add(string.Create(CultureInfo.InvariantCulture, $"{docs[i.Doc].Labels.File}#{p.Start}+{p.Length}"));
+        }
+
+        foreach (var i in items.Where(i => i.Label.IsEvidence))
+        {
+            foreach (var c in i.Label.Controls.Where(entryIndex.ContainsKey))
+            {
+                Add(i, entryIndex[c]);
+            }
+        }
+
+        foreach (var i in EvenlySpaced(items.Where(i => !i.Label.IsEvidence).ToArray(), options.MaxNullExemplars))
+        {
+            Add(i, -1);
+        }
+
+        var dims = exMini[0].Length;
+        var prior = new double[entryIds.Length];
+        var byType = new double[docTypes.Length][];
+        for (var t = 0; t < docTypes.Length; t++)
+        {
+            byType[t] = new double[entryIds.Length];
+        }
+
+        var typeTotals = new double[docTypes.Length];
+        foreach (var i in items)
+        {
+            var t = Math.Max(0, Array.IndexOf(docTypes, docs[i.Doc].Labels.DocType));
+            typeTotals[t]++;
+            foreach (var c in i.Label.Controls.Where(entryIndex.ContainsKey))
+            {
+                prior[entryIndex[c]]++;
+                byType[t][entryIndex[c]]++;
+            }
+        }
+
+        var totalPositives = Math.Max(1, prior.Sum());
+        for (var e = 0; e < prior.Length; e++)
+        {
+            prior[e] /= totalPositives;
+        }
+
+        for (var t = 0; t < docTypes.Length; t++)
+        {
+            for (var e = 0; e < entryIds.Length; e++)
+            {
+                // Share of the type's passages that evidence the entry, smoothed towards the overall rate.
+                byType[t][e] = (byType[t][e] + (2 * prior[e])) / (typeTotals[t] + 2);
+            }
+        }
+
+        var empty = QuantizedVectors.From([], dims);
+        return new TrainedModel
+        {
+            Version = "shell",
+            CatalogVersion = _catalog.Version,
+            EntryIds = entryIds,
+            DocTypes = docTypes,
+            Dimensions = dims,
+            ProfileMiniLM = empty,
+            ProfileArctic = empty,
+            ProfileEntry = [],
+            Exemplars = new ExemplarBank
+            {
+                MiniLM = QuantizedVectors.From(exMini, dims),
+                Arctic = QuantizedVectors.From(exArc, dims),
+                Entry = [.. exEntry],
+                Group = [.. exGroup],
+                Source = [.. exSource],
+            },
+            EntryPrior = prior,
+            DocTypeEntryPrior = byType,
+            EntryModel = entry,
+            EvidenceModel = evidence,
+            DocTypeModel = docType,
+            Calibration = new IsotonicCalibration { X = [], Y = [] },
+            Threshold = 0.5,
+            MaxSuggestions = options.MaxSuggestions,
+            CandidateK = 5,
+        };
+    }
+
+    /// <summary>Adds the vectors of our own profile statements (title, summary, example evidence) per entry.</summary>
+    private async Task<TrainedModel> WithProfilesAsync(TrainedModel shell, string[] entryIds, CancellationToken cancellationToken)
+    {
+        var texts = new List<string>();
+        var owner = new List<int>();
+        for (var e = 0; e < entryIds.Length; e++)
+        {
+            var entry = _catalog[entryIds[e]];
+            foreach (var s in new[] { $"{entry.Title}. {entry.Summary}" }.Concat(entry.Profile.Examples).Concat(entry.ExpectedEvidence))
+            {
+                texts.Add(s);
+                owner.Add(e);
+            }
+        }
+
+        var mini = await miniLM(texts, cancellationToken).ConfigureAwait(false);
+        var arc = await arctic(texts, cancellationToken).ConfigureAwait(false);
+        return new TrainedModel
+        {
+            Version = shell.Version,
+            CatalogVersion = shell.CatalogVersion,
+            EntryIds = shell.EntryIds,
+            DocTypes = shell.DocTypes,
+            Dimensions = shell.Dimensions,
+            ProfileMiniLM = QuantizedVectors.From(mini, shell.Dimensions),
+            ProfileArctic = QuantizedVectors.From(arc, shell.Dimensions),
+            ProfileEntry = [.. owner],
+            Exemplars = shell.Exemplars,
+            EntryPrior = shell.EntryPrior,
+            DocTypeEntryPrior = shell.DocTypeEntryPrior,
+            EntryModel = shell.EntryModel,
+            EvidenceModel = shell.EvidenceModel,
+            DocTypeModel = shell.DocTypeModel,
+            Calibration = shell.Calibration,
+            Threshold = shell.Threshold,
+            MaxSuggestions = shell.MaxSuggestions,
+            CandidateK = shell.CandidateK,
+        };
+    }
+
+    private static double[][] CrossValidatePairs(double[][][] rows, bool[][] labels, List<Item> items, int[] fold, TrainOptions options, string learner, bool[] use)
+    {
+        var oof = new double[items.Count][];
+        for (var k = 0; k < options.Folds; k++)
+        {
+            var trainMask = items.Select((it, i) => use[i] && fold[it.Doc] != k).ToArray();
+            var (x, y) = Flatten(rows, labels, trainMask);
+            Func<double[], double> score;
+            if (learner == "trees")
+            {
+                var t = MlModels.Trees(x, y, options.Seed, options.Trees, options.Leaves, options.LearningRate);
+                score = r => t.Score(r);
+            }
+            else
+            {
+                var (mean, std) = Standardiser(x);
+                var lin = MlModels.Logistic(Standardise(x, mean, std), y, options.Seed);
+                score = r => lin.Scores(Standardise([r], mean, std)[0])[0];
+            }
+
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (fold[items[i].Doc] == k)
+                {
+                    oof[i] = rows[i].Select(score).ToArray();
+                }
+            }
+        }
+
+        return oof;
+    }
+
+    /// <summary>Calibrates each fold's out-of-fold scores with an isotonic map fitted on the other folds' (no score calibrates itself).</summary>
+    private static double[][] CrossFitCalibration(double[][] raw, bool[][] labels, List<Item> items, int[] fold, int folds)
+    {
+        var result = new double[raw.Length][];
+        for (var k = 0; k < folds; k++)
+        {
+            var fitIdx = Enumerable.Range(0, raw.Length).Where(i => fold[items[i].Doc] != k).ToArray();
+            var cal = IsotonicCalibration.Fit(fitIdx.SelectMany(i => raw[i]).ToArray(), fitIdx.SelectMany(i => labels[i]).ToArray());
+            foreach (var i in Enumerable.Range(0, raw.Length).Where(i => fold[items[i].Doc] == k))
+            {
+                result[i] = raw[i].Select(cal.Map).ToArray();
+            }
+        }
+
+        return result;
+    }
+
+    private static (double Threshold, double F1) BestThreshold(double[][] p, List<Item> items, string[] entryIds, int maxSuggestions)
+    {
+        var best = (0.5, -1.0);
+        for (var t = 0.15; t <= 0.85; t += 0.025)
+        {
+            var (r, pr, _) = PassageScores(p, items, entryIds, t, maxSuggestions);
+            var f1 = r + pr == 0 ? 0 : 2 * r * pr / (r + pr);
+            if (f1 > best.Item2 + 1e-9)
+            {
+                best = (Math.Round(t, 3), f1);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>recall@3, precision@3 over evidence passages and the null false-positive rate, as the evaluation defines them.</summary>
+    private static (double Recall, double Precision, double NullFpr) PassageScores(double[][] p, List<Item> items, string[] entryIds, double threshold, int maxSuggestions)
+    {
+        int evidence = 0, hits = 0, suggested = 0, right = 0, nulls = 0, nullHits = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var top = Enumerable.Range(0, entryIds.Length).Where(e => p[i][e] >= threshold).OrderByDescending(e => p[i][e]).ThenBy(e => e).Take(maxSuggestions).ToArray();
+            var label = items[i].Label;
+            if (!label.IsEvidence)
+            {
+                nulls++;
+                nullHits += top.Length > 0 ? 1 : 0;
+                continue;
+            }
+
+            evidence++;
+            hits += top.Any(e => label.Controls.Any(c => IsoCatalog.Equivalent(c, entryIds[e]))) ? 1 : 0;
+            suggested += top.Length;
+            right += top.Count(e => Right(entryIds[e], label));
+        }
+
+        return (hits / (double)Math.Max(1, evidence), right / (double)Math.Max(1, suggested), nullHits / (double)Math.Max(1, nulls));
+    }
+
+    private static Dictionary<string, double> Metrics(double[][] p, List<Item> items, IReadOnlyList<TrainingDocument> docs, double[][] oofDocType, string[] docTypes, string[] entryIds, double threshold, int maxSuggestions)
+    {
+        var (recall, precision, nullFpr) = PassageScores(p, items, entryIds, threshold, maxSuggestions);
+        var m = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["passage_recall@3"] = recall,
+            ["passage_precision@3"] = precision,
+            ["passage_f1"] = recall + precision == 0 ? 0 : 2 * recall * precision / (recall + precision),
+            ["null_fpr"] = nullFpr,
+        };
+
+        // Document level (over the training passages of each document) and document type, out of fold.
+        double must = 0, mustHit = 0, predicted = 0, predictedRight = 0, typeRight = 0;
+        foreach (var d in docs)
+        {
+            var predictedType = docTypes[Array.IndexOf(oofDocType[d.Index], oofDocType[d.Index].Max())];
+            typeRight += predictedType == d.Labels.DocType || d.Labels.DocTypeAlt.Contains(predictedType) ? 1 : 0;
+            if (!d.Labels.AiRelevant)
+            {
+                continue;
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i].Doc == d.Index && predictedType != DocumentTypes.Unrelated)
+                {
+                    foreach (var e in Enumerable.Range(0, entryIds.Length).Where(e => p[i][e] >= threshold).OrderByDescending(e => p[i][e]).Take(maxSuggestions))
+                    {
+                        ids.Add(entryIds[e]);
+                    }
+                }
+            }
+
+            must += d.Labels.Must.Count;
+            mustHit += d.Labels.Must.Count(c => ids.Any(id => IsoCatalog.Equivalent(c, id)));
+            predicted += ids.Count;
+            predictedRight += ids.Count(id => d.Labels.Must.Concat(d.Labels.May).Any(c => IsoCatalog.Equivalent(c, id)));
+        }
+
+        m["doc_must_recall"] = mustHit / Math.Max(1, must);
+        m["doc_precision"] = predictedRight / Math.Max(1, predicted);
+        m["doc_type_accuracy"] = typeRight / Math.Max(1, docs.Count);
+
+        // Unrelated documents: share of their passages with a suggestion.
+        int unrelated = 0, unrelatedHit = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (!docs[items[i].Doc].Labels.AiRelevant)
+            {
+                unrelated++;
+                var typeP = oofDocType[items[i].Doc];
+                var isUnrelated = docTypes[Array.IndexOf(typeP, typeP.Max())] == DocumentTypes.Unrelated;
+                unrelatedHit += !isUnrelated && p[i].Any(x => x >= threshold) ? 1 : 0;
+            }
+        }
+
+        m["unrelated_passage_rate"] = unrelatedHit / (double)Math.Max(1, unrelated);
+
+        // Precision of the confident suggestions (probability at least 0.80).
+        int confident = 0, confidentRight = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            for (var e = 0; e < entryIds.Length; e++)
+            {
+                if (p[i][e] >= 0.80)
+                {
+                    confident++;
+                    confidentRight += Right(entryIds[e], items[i].Label) ? 1 : 0;
+                }
+            }
+        }
+
+        m["suggestions_p_ge_0.80"] = confident;
+        m["precision_p_ge_0.80"] = confidentRight / (double)Math.Max(1, confident);
+        return m.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal);
+    }
+
+    private static List<(double, double, int, double, double)> ReliabilityTable(double[][] p, bool[][] labels, out double ece)
+    {
+        var bins = new List<(double, double, int, double, double)>();
+        var flatP = p.SelectMany(r => r).ToArray();
+        var flatY = labels.SelectMany(r => r).ToArray();
+        double weighted = 0;
+        var edges = new[] { 0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001 };
+        for (var b = 0; b < edges.Length - 1; b++)
+        {
+            var idx = Enumerable.Range(0, flatP.Length).Where(i => flatP[i] >= edges[b] && flatP[i] < edges[b + 1]).ToArray();
+            if (idx.Length == 0)
+            {
+                continue;
+            }
+
+            var meanP = idx.Average(i => flatP[i]);
+            var observed = idx.Average(i => flatY[i] ? 1.0 : 0.0);
+            bins.Add((edges[b], Math.Min(1, edges[b + 1]), idx.Length, Math.Round(meanP, 4), Math.Round(observed, 4)));
+            weighted += idx.Length * Math.Abs(meanP - observed);
+        }
+
+        ece = Math.Round(weighted / Math.Max(1, flatP.Length), 4);
+        return bins;
+    }
+
+    private static List<double> CandidateRecall(double[][] p, List<Item> items, string[] entryIds, int maxK)
+    {
+        var evidence = Enumerable.Range(0, items.Count).Where(i => items[i].Label.IsEvidence).ToArray();
+        var ranks = evidence.Select(i =>
+        {
+            var order = Enumerable.Range(0, entryIds.Length).OrderByDescending(e => p[i][e]).ThenBy(e => e).ToArray();
+            var first = Array.FindIndex(order, e => items[i].Label.Controls.Any(c => IsoCatalog.Equivalent(c, entryIds[e])));
+            return first < 0 ? int.MaxValue : first + 1;
+        }).ToArray();
+        return Enumerable.Range(1, maxK).Select(k => Math.Round(ranks.Count(r => r <= k) / (double)Math.Max(1, ranks.Length), 4)).ToList();
+    }
+
+    private static (double[][] X, bool[] Y) Flatten(double[][][] rows, bool[][] labels, bool[] mask)
+    {
+        var x = new List<double[]>();
+        var y = new List<bool>();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (!mask[i])
+            {
+                continue;
+            }
+
+            x.AddRange(rows[i]);
+            y.AddRange(labels[i]);
+        }
+
+        return ([.. x], [.. y]);
+    }
+
+    private static (double[] Mean, double[] Std) Standardiser(double[][] x)
+    {
+        var n = x[0].Length;
+        var mean = new double[n];
+        var std = new double[n];
+        foreach (var r in x)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                mean[j] += r[j] / x.Length;
+            }
+        }
+
+        foreach (var r in x)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                std[j] += (r[j] - mean[j]) * (r[j] - mean[j]) / x.Length;
+            }
+        }
+
+        return (mean, std.Select(s => Math.Max(1e-6, Math.Sqrt(s))).ToArray());
+    }
+
+    private static double[][] Standardise(double[][] x, double[] mean, double[] std) =>
+        x.Select(r => r.Select((v, j) => (v - mean[j]) / std[j]).ToArray()).ToArray();
+
+    private static int[] FoldsOf(IReadOnlyList<TrainingDocument> docs, int folds)
+    {
+        // Documents ordered by a hash of their name, then dealt round-robin: stable and balanced in count.
+        var order = docs.OrderBy(d => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(d.Labels.File))), StringComparer.Ordinal).ToArray();
+        var fold = new int[docs.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            fold[order[i].Index] = i % folds;
+        }
+
+        return fold;
+    }
+
+    private static double StableUnit(string name, int seed)
+    {
+        var h = SHA256.HashData(Encoding.UTF8.GetBytes(seed.ToString(CultureInfo.InvariantCulture) + "|" + name));
+        return BitConverter.ToUInt32(h, 0) / (double)uint.MaxValue;
+    }
+
+    private static IEnumerable<T> EvenlySpaced<T>(IReadOnlyList<T> values, int max)
+    {
+        if (values.Count <= max)
+        {
+            return values;
+        }
+
+        return Enumerable.Range(0, max).Select(k => values[(int)((long)k * values.Count / max)]);
+    }
+
+    private static string Version(TrainingCorpus corpus, TrainOptions options)
+    {
+        var sb = new StringBuilder();
+        foreach (var d in corpus.Documents)
+        {
+            sb.Append(d.Labels.File).Append(d.Labels.Sha256).Append(d.Labels.Spans.Count).Append(string.Join(",", d.Labels.Spans.Select(s => s.Hash + string.Join("+", s.Controls))));
+        }
+
+        sb.Append(options.Seed).Append(options.Learner).Append(options.Trees).Append(options.Leaves).Append(options.LearningRate.ToString(CultureInfo.InvariantCulture)).Append(options.Folds);
+        return "m1-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..10];
+    }
+}
