@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Spectre.Console;
 
@@ -33,16 +34,37 @@ public static partial class AimsCli
         Recursive = true,
     };
 
-    /// <summary>--mapper hybrid|lexical for the commands that ingest (hybrid, the default, loads the local model).</summary>
-    internal static Option<string> MapperOption()
+    /// <summary>--mapper trained|hybrid|lexical for the commands that ingest; unset, <c>Aims:Mapping:Mapper</c> decides (default trained).</summary>
+    internal static Option<string?> MapperOption()
     {
-        var option = new Option<string>("--mapper") { Description = "hybrid (embeddings + BM25, default) or lexical (BM25 only, fastest).", DefaultValueFactory = _ => "hybrid" };
-        option.AcceptOnlyFromAmong("hybrid", "lexical");
+        var option = new Option<string?>("--mapper") { Description = "trained (the trained, calibrated model: default), hybrid (embeddings + BM25, hand-weighted) or lexical (BM25 only, fastest)." };
+        option.AcceptOnlyFromAmong("trained", "hybrid", "lexical");
         return option;
     }
 
-    internal static LocalOptions MapperOptions(string? mapper) =>
-        new() { Mapper = string.Equals(mapper, "lexical", StringComparison.OrdinalIgnoreCase) ? LocalMapper.Lexical : LocalMapper.Hybrid };
+    /// <summary>The settings of appsettings.json and the environment (<c>Aims:*</c>), with the command line's mapper and LLM flags on top.</summary>
+    internal static AimsSettings LoadSettings(ParseResult? parse = null, Option<string?>? mapper = null)
+    {
+        AimsSettings settings;
+        try
+        {
+            settings = AimsComposition.Bind(AimsComposition.LoadConfiguration());
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+
+        if (parse is not null && mapper is not null)
+        {
+            settings = WithMapper(settings, parse.GetValue(mapper));
+        }
+
+        return settings with { Llm = LoadLlmOptions(parse, settings: settings) };
+    }
+
+    internal static AimsSettings WithMapper(AimsSettings settings, string? mapper) =>
+        mapper is null ? settings : settings with { Mapping = settings.Mapping with { Mapper = mapper } };
 
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print machine-readable JSON." };
 
@@ -64,6 +86,8 @@ public static partial class AimsCli
         root.Subcommands.Add(KeysCommand(output));
         root.Subcommands.Add(LlmCostCommand(output));
         root.Subcommands.Add(BenchCommand(output, error));
+        root.Subcommands.Add(TrainCommand(output, error));
+        root.Subcommands.Add(LabelsCommand(output));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

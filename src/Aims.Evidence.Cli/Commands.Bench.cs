@@ -4,9 +4,10 @@ using System.Globalization;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
-using Aims.Evidence.Local.Embeddings;
-using Aims.Evidence.Local.Storage;
+using Aims.Evidence.Onnx;
+using Aims.Evidence.Sqlite;
 
 namespace Aims.Evidence.Cli;
 
@@ -47,8 +48,8 @@ public static partial class AimsCli
             ct).ConfigureAwait(false));
 
         var docs = new Option<int>("--docs") { Description = "Documents for the many-documents case.", DefaultValueFactory = _ => 1000 };
-        var mapper = new Option<string>("--mapper") { Description = "hybrid (default, embeddings) or lexical.", DefaultValueFactory = _ => "hybrid" };
-        mapper.AcceptOnlyFromAmong("hybrid", "lexical");
+        var mapper = new Option<string>("--mapper") { Description = "trained (default), hybrid or lexical.", DefaultValueFactory = _ => "trained" };
+        mapper.AcceptOnlyFromAmong("trained", "hybrid", "lexical");
         var big = new Option<string>("--big") { Description = "File of the single-large-document case.", DefaultValueFactory = _ => "audit-algorithmaudit-duo-preventing-prejudice.pdf" };
         var cases = new Option<string>("--cases") { Description = "big, many or both.", DefaultValueFactory = _ => "big,many" };
         var memory = new Command("memory", "Peak working set of a child process per case: one large PDF, many small documents.") { docs, mapper, big, cases };
@@ -65,7 +66,7 @@ public static partial class AimsCli
         var caseKind = new Argument<string>("case");
         var caseArg = new Argument<string>("input");
         var caseDocs = new Option<int>("--docs") { DefaultValueFactory = _ => 1000 };
-        var caseMapper = new Option<string>("--mapper") { DefaultValueFactory = _ => "hybrid" };
+        var caseMapper = new Option<string>("--mapper") { DefaultValueFactory = _ => "trained" };
         var memoryCase = new Command("memory-case", "(internal) one case of `bench memory`.") { caseKind, caseArg, caseDocs, caseMapper };
         memoryCase.Hidden = true;
         memoryCase.SetAction(async (parse, ct) => await MemoryCaseAsync(output, parse.GetValue(caseKind)!, parse.GetValue(caseArg)!, parse.GetValue(caseDocs), parse.GetValue(caseMapper)!, ct).ConfigureAwait(false));
@@ -359,7 +360,7 @@ public static partial class AimsCli
             }
 
             await output.WriteLineAsync($"source: {source.Count} documents, {sourcePassages} passages, {source.Sum(s => s.Passages.Sum(p => p.Mappings.Count))} mappings; iterations={iterations}").ConfigureAwait(false);
-            using var aims = await LocalAims.OpenAsync(target, new LocalOptions { Mapper = LocalMapper.Lexical }, ct).ConfigureAwait(false);
+            using var aims = await LocalAims.OpenAsync(target, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, ct).ConfigureAwait(false);
             var store = aims.Store;
             var written = 0;
             var copy = 0;
@@ -541,7 +542,7 @@ public static partial class AimsCli
         var tmpFiles = new List<string>();
         try
         {
-            var options = new LocalOptions { Mapper = mapper == "lexical" ? LocalMapper.Lexical : LocalMapper.Hybrid };
+            var options = new AimsSettings { Mapping = new() { Mapper = mapper } };
             using var aims = await LocalAims.OpenAsync(db, options, ct).ConfigureAwait(false);
             IReadOnlyList<IngestOutcome> outcomes;
             if (kind == "big")

@@ -22,8 +22,9 @@ public static partial class AimsCli
         {
             var inputs = parse.GetValue(paths) ?? [];
             var files = EnumerateInputs(inputs);
-            var llm = LoadLlmOptions(parse);
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)) with { Llm = llm }, ct).ConfigureAwait(false);
+            var settings = LoadSettings(parse, mapper);
+            var llm = settings.Llm;
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, settings, ct).ConfigureAwait(false);
             var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
             var runs = llm.Enabled ? await aims.Store.ListRunsAsync(1, ct).ConfigureAwait(false) : [];
             var usage = runs.Count > 0 ? await aims.Store.GetLlmUsageAsync(runs[0].Id, ct).ConfigureAwait(false) : null;

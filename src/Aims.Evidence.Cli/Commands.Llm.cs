@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Aims.Evidence.Core.Llm;
-using Microsoft.Extensions.Configuration;
+using Aims.Evidence.Hosting;
 
 namespace Aims.Evidence.Cli;
 
@@ -19,13 +19,18 @@ public static partial class AimsCli
     /// LLM settings: appsettings.json next to the binary (section "Aims:Llm"), then environment variables
     /// (AIMS__LLM__PROVIDER, AIMS__LLM__ENDPOINT, AIMS__LLM__MODEL, AIMS__LLM__APIKEY, …), then the --llm-* flags.
     /// </summary>
-    public static LlmOptions LoadLlmOptions(ParseResult? parse = null, string? baseDirectory = null)
+    public static LlmOptions LoadLlmOptions(ParseResult? parse = null, string? baseDirectory = null, AimsSettings? settings = null)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "appsettings.json"), optional: true, reloadOnChange: false)
-            .AddEnvironmentVariables()
-            .Build();
-        var options = configuration.GetSection("Aims:Llm").Get<LlmOptions>() ?? new LlmOptions();
+        LlmOptions options;
+        try
+        {
+            options = settings?.Llm ?? AimsComposition.Bind(AimsComposition.LoadConfiguration(baseDirectory)).Llm;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+
         if (parse is not null)
         {
             options = options with

@@ -17,7 +17,7 @@ public static partial class AimsCli
         command.SetAction(async (parse, ct) =>
         {
             // LLM-judged mapping of inbox documents when appsettings.json / AIMS__LLM__* configure a provider.
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, MapperOptions(parse.GetValue(mapper)) with { Llm = LoadLlmOptions() }, ct).ConfigureAwait(false);
+            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, WithMapper(LoadSettings(), parse.GetValue(mapper)), ct).ConfigureAwait(false);
             var run = new RunRecord { Id = Guid.CreateVersion7().ToString("N"), StartedAt = DateTimeOffset.UtcNow };
             await aims.Store.SaveRunAsync(run, ct).ConfigureAwait(false);
             await using var app = AimsServer.Build(aims, parse.GetValue(inbox)!, parse.GetValue(urls)!, run.Id, o =>

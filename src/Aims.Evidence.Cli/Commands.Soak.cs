@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Storage;
-using Aims.Evidence.Local.Storage;
+using Aims.Evidence.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace Aims.Evidence.Cli;

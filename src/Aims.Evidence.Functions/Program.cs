@@ -49,7 +49,7 @@ namespace Aims.Evidence.Functions
             // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage, with the
             // mapping stage of Aims:Llm.
             var llm = PipelineRegistration.BindLlmOptions(configuration);
-            services.AddAimsPipeline(llm);
+            services.AddAimsPipeline(configuration);
 
             // Core's review store (reviews, manual mappings, effective dates, audit log, audited key creation) over
             // the evidence tables and the key table: what the API's shared handlers take.

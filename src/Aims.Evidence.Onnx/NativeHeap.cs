@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Aims.Evidence.Local.Embeddings;
+namespace Aims.Evidence.Onnx;
 
 /// <summary>glibc malloc settings applied by <see cref="NativeHeap.Configure(NativeHeapSettings)"/>.</summary>
 public sealed record NativeHeapSettings

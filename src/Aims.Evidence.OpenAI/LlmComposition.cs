@@ -9,7 +9,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.SemanticKernel;
 using Polly;
 
-namespace Aims.Evidence.Local;
+namespace Aims.Evidence.OpenAI;
 
 /// <summary>
 /// Wires the LLM mapper: a Semantic Kernel with the embedding generator (candidates) and an OpenAI-compatible or

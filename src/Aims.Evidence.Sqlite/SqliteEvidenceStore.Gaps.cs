@@ -1,7 +1,7 @@
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Aims.Evidence.Local.Storage;
+namespace Aims.Evidence.Sqlite;
 
 /// <summary>
 /// The gap report's read model (schema v6): <c>gap_evidence</c> holds, per catalog entry and document, the aggregates

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Aims.Evidence.Core.Llm;
 
-namespace Aims.Evidence.Local.Storage;
+namespace Aims.Evidence.Sqlite;
 
 /// <summary>LLM usage per document and run, and the LLM judgement cache (schema v3).</summary>
 public sealed partial class SqliteEvidenceStore : ILlmLedger

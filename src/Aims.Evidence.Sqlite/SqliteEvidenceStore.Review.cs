@@ -4,7 +4,7 @@ using System.Text.Json;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Aims.Evidence.Local.Storage;
+namespace Aims.Evidence.Sqlite;
 
 /// <summary>Reviewer actions, audit log and API keys (schema v2).</summary>
 public sealed partial class SqliteEvidenceStore

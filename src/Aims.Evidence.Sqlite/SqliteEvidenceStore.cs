@@ -4,7 +4,7 @@ using System.Text.Json;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Aims.Evidence.Local.Storage;
+namespace Aims.Evidence.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode, versioned migrations, one writer at a time within the process

@@ -1,4 +1,4 @@
-namespace Aims.Evidence.Local.Storage;
+namespace Aims.Evidence.Sqlite;
 
 /// <summary>Versioned schema migrations, applied in order and tracked in PRAGMA user_version.</summary>
 internal static class SqliteSchema

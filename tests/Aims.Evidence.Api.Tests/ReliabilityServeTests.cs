@@ -7,6 +7,7 @@ using System.Text;
 using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
@@ -61,7 +62,7 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
 
     private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null)
     {
-        var aims = await LocalAims.OpenAsync(Db, new LocalOptions { Mapper = LocalMapper.Lexical, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
+        var aims = await LocalAims.OpenAsync(Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical }, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
         var key = (await aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct)).Key;
         var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0");
         await app.StartAsync(Ct);

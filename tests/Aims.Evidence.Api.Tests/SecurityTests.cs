@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -267,7 +268,7 @@ public sealed class SecurityServeTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(Inbox);
-        _aims = await LocalAims.OpenAsync(Path.Combine(_dir, "aims.db"), new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        _aims = await LocalAims.OpenAsync(Path.Combine(_dir, "aims.db"), new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct);
     }
 
     public ValueTask DisposeAsync()

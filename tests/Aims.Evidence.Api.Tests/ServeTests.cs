@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
-using Aims.Evidence.Local.Storage;
+using Aims.Evidence.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 

@@ -6,7 +6,7 @@ using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Azure.Tests.Infrastructure;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
-using Aims.Evidence.Local.Embeddings;
+using Aims.Evidence.Onnx;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;

@@ -9,7 +9,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Mapping;
-using Aims.Evidence.Local.Embeddings;
+using Aims.Evidence.Onnx;
 
 var models = new List<LocalEmbeddingModel>();
 var n = 512;

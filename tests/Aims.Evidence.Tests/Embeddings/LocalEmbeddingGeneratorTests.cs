@@ -1,6 +1,6 @@
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Mapping;
-using Aims.Evidence.Local.Embeddings;
+using Aims.Evidence.Onnx;
 using Microsoft.Extensions.AI;
 using Microsoft.SemanticKernel;
 

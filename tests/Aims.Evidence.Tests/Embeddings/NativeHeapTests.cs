@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Aims.Evidence.Local.Embeddings;
+using Aims.Evidence.Onnx;
 
 namespace Aims.Evidence.Tests.Embeddings;
 

@@ -8,6 +8,7 @@ using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 
 namespace Aims.Evidence.Tests.Llm;
@@ -62,7 +63,7 @@ public class LlmMappingTests
 
     private static async Task<(IngestOutcome Outcome, IReadOnlyList<PassageWithMappings> Passages, LlmUsage Usage)> IngestAsync(TempDir tmp, LlmOptions llm, string name, string text)
     {
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = llm }, Ct);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = llm }, Ct);
         var runId = Guid.NewGuid().ToString("N");
         var outcome = await aims.CreatePipeline(runId).IngestAsync(name, Encoding.UTF8.GetBytes(text), Ct);
         var passages = outcome.Document is null ? [] : await aims.Store.GetPassagesAsync(outcome.Document.Id, Ct);
@@ -94,7 +95,7 @@ public class LlmMappingTests
         Assert.Contains("<passages>", request.Prompt, StringComparison.Ordinal);
         Assert.Matches("<passage id=\"p1\" offered=\"[^\"]+\"[^>]*>\\s*The organisation performs an AI risk assessment", request.Prompt);
 
-        using (var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct))
+        using (var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct))
         {
             var doc = (await aims.Store.ListDocumentsAsync(cancellationToken: Ct)).Single();
             var mappings = (await aims.Store.GetPassagesAsync(doc.Id, Ct)).SelectMany(p => p.Mappings).ToArray();
@@ -130,7 +131,7 @@ public class LlmMappingTests
             Assert.True(llm.GetProperty("cacheHits").GetInt32() > 0);
         }
 
-        using (var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct))
+        using (var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct))
         {
             var doc = (await aims.Store.ListDocumentsAsync(cancellationToken: Ct)).Single();
             Assert.Equal(2, doc.Version);
@@ -252,7 +253,7 @@ public class LlmMappingTests
     {
         await using var server = await FakeOpenAiServer.StartAsync(FakeOpenAiServer.Comply);
         using var tmp = new TempDir();
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = Options(server) with { TokenBudget = 10 } }, Ct);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server) with { TokenBudget = 10 } }, Ct);
         var pipeline = aims.CreatePipeline("budget-run");
         var first = await pipeline.IngestAsync("one.md", Encoding.UTF8.GetBytes(Policy), Ct);
         var second = await pipeline.IngestAsync("two.md", Encoding.UTF8.GetBytes(Policy.Replace("five point", "three point", StringComparison.Ordinal).Replace("at least once a year", "twice a year", StringComparison.Ordinal)), Ct);
@@ -296,7 +297,7 @@ public class LlmMappingTests
             ? new FakeOpenAiServer.Reply(200, r.Prompt.Contains("two.md", StringComparison.Ordinal) ? """{"docType":"spreadsheet","confidence":0.9}""" : """{"docType":"risk-assessment","confidence":0.8,"aiRelevant":true,"rationale":"It describes the AI risk assessment."}""", 300, 20)
             : FakeOpenAiServer.Comply(r, n));
         using var tmp = new TempDir();
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = Options(server) with { ClassifyDocuments = true } }, Ct);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server) with { ClassifyDocuments = true } }, Ct);
         var pipeline = aims.CreatePipeline("classify-run");
         var one = await pipeline.IngestAsync("one.md", Encoding.UTF8.GetBytes(Policy), Ct);
         var two = await pipeline.IngestAsync("two.md", Encoding.UTF8.GetBytes(Policy.Replace("five point", "three point", StringComparison.Ordinal)), Ct);

@@ -2,6 +2,7 @@ using System.Text;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 
 namespace Aims.Evidence.Tests.Llm;
@@ -123,7 +124,7 @@ public class PiiRedactionTests
         Assert.Contains("4111 1111 1111 1111", PolicyWithPii, StringComparison.Ordinal);
         await using var server = await FakeOpenAiServer.StartAsync(Script);
         using var tmp = new TempDir();
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = Options(server, redact: true) }, Ct);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server, redact: true) }, Ct);
         var outcome = await aims.CreatePipeline("redact-run").IngestAsync("policy.md", Encoding.UTF8.GetBytes(PolicyWithPii), Ct);
         Assert.Equal(IngestStatus.Processed, outcome.Status);
 
@@ -173,7 +174,7 @@ public class PiiRedactionTests
         // The control for the test above: the capture does see the values when redaction is switched off.
         await using var server = await FakeOpenAiServer.StartAsync(Script);
         using var tmp = new TempDir();
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions { Llm = Options(server, redact: false) }, Ct);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server, redact: false) }, Ct);
         var outcome = await aims.CreatePipeline("plain-run").IngestAsync("policy.md", Encoding.UTF8.GetBytes(PolicyWithPii), Ct);
         Assert.Equal(IngestStatus.Processed, outcome.Status);
         var allSent = string.Join("\n", server.Requests.SelectMany(r => r.Messages));

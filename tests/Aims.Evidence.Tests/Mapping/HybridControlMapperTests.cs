@@ -2,8 +2,7 @@ using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Segmentation;
-using Aims.Evidence.Local;
-using Aims.Evidence.Local.Embeddings;
+using Aims.Evidence.Onnx;
 
 namespace Aims.Evidence.Tests.Mapping;
 
@@ -51,18 +50,6 @@ public sealed class HybridControlMapperTests : IDisposable
         var passages = new[] { P("All staff must complete the annual risk and compliance training before the end of March, and managers must review the results.") };
         var result = await mapper.MapAsync(passages, new MappingContext("memo.txt", "unrelated", 0.9, false), TestContext.Current.CancellationToken);
         Assert.Empty(result[0]);
-    }
-
-    [Fact]
-    public void Environment_overrides_options_and_rejects_bad_values()
-    {
-        var env = new Dictionary<string, string> { ["AIMS__MAPPING__THRESHOLD"] = "0.7", ["AIMS__MAPPING__MAXSUGGESTIONS"] = "2" };
-        var options = EnvironmentOptions.Apply(new HybridMapperOptions(), "MAPPING", k => env.GetValueOrDefault(k));
-        Assert.Equal(0.7, options.Threshold);
-        Assert.Equal(2, options.MaxSuggestions);
-        Assert.Equal(new HybridMapperOptions().VectorWeight, options.VectorWeight);
-        env["AIMS__MAPPING__THRESHOLD"] = "high";
-        Assert.Throws<FormatException>(() => EnvironmentOptions.Apply(new HybridMapperOptions(), "MAPPING", k => env.GetValueOrDefault(k)));
     }
 
     public void Dispose() => _generator.Dispose();

@@ -5,6 +5,7 @@ using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Aims.Evidence.Tests.Extraction;
 using Microsoft.Data.Sqlite;
@@ -32,7 +33,7 @@ public sealed class HostileInputTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static Task<LocalAims> OpenAsync(TempDir tmp, ExtractionLimits? limits = null) =>
-        LocalAims.OpenAsync(tmp.Db, new LocalOptions { Mapper = LocalMapper.Lexical, Limits = limits ?? ExtractionLimits.Default }, Ct);
+        LocalAims.OpenAsync(tmp.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical }, Limits = limits ?? ExtractionLimits.Default }, Ct);
 
     /// <summary>Ingests the hostile input, then a good document in the same run, and checks both outcomes.</summary>
     private static async Task<IngestOutcome> IngestThenGoodAsync(string name, byte[] bytes, IngestStatus expected, string reasonPart, ExtractionLimits? limits = null, TimeSpan? maxElapsed = null)
@@ -251,7 +252,7 @@ public sealed class HostileInputTests
         Assert.Contains("limit", error.ToString(), StringComparison.Ordinal);
         Assert.True(allocated < 150L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB");
 
-        using var store = new Aims.Evidence.Local.Storage.SqliteEvidenceStore(tmp.Db);
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
         Assert.Equal(DocumentStatus.Failed, (await store.GetCurrentByNameAsync("sparse.txt", Ct))!.Status);
         Assert.Equal(DocumentStatus.Processed, (await store.GetCurrentByNameAsync("good.md", Ct))!.Status);
     }
@@ -331,7 +332,7 @@ public sealed class HostileInputTests
         Assert.Equal(ExitCodes.Ok, code);
         Assert.DoesNotContain("\u001b[2J", output.ToString(), StringComparison.Ordinal);
 
-        using var store = new Aims.Evidence.Local.Storage.SqliteEvidenceStore(tmp.Db);
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
         var docs = await store.ListDocumentsAsync(cancellationToken: Ct);
         Assert.Equal(names.Length, docs.Count);
         Assert.All(docs, d =>

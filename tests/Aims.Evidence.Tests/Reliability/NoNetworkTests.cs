@@ -2,6 +2,7 @@ using System.Diagnostics.Tracing;
 using System.Net;
 using System.Net.Sockets;
 using Aims.Evidence.Core.Pipeline;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 
 namespace Aims.Evidence.Tests.Reliability;
@@ -82,8 +83,8 @@ public sealed class NoNetworkTests
         recorder.Clear();
 
         using var tmp = new TempDir();
-        using var aims = await LocalAims.OpenAsync(tmp.Db, new LocalOptions(), Ct); // the default: hybrid mapper, local model
-        Assert.Equal(LocalMapper.Hybrid, aims.Options.Mapper);
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings(), Ct); // the default: the trained mapper over the local models
+        Assert.Equal(MapperKinds.Trained, aims.Settings.Mapping.Mapper);
         var pipeline = aims.CreatePipeline();
         var outcomes = new List<IngestOutcome>();
         foreach (var file in Directory.GetFiles(TestPaths.SamplesDir).Order(StringComparer.Ordinal))

@@ -1,6 +1,7 @@
 using System.Text;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 
 namespace Aims.Evidence.Tests.Services;
@@ -77,7 +78,7 @@ public sealed class GapReportCacheTests
     public async Task Concurrent_callers_after_a_write_share_one_analysis_and_get_the_fresh_report()
     {
         using var dir = new TempDir();
-        using var aims = await LocalAims.OpenAsync(dir.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        using var aims = await LocalAims.OpenAsync(dir.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct);
         var store = new CountingStore(aims.Store);
         var evidence = new EvidenceService(store, aims.Catalog);
 
@@ -100,7 +101,7 @@ public sealed class GapReportCacheTests
     public async Task A_failed_shared_analysis_is_not_kept_and_the_next_call_analyses_again()
     {
         using var dir = new TempDir();
-        using var aims = await LocalAims.OpenAsync(dir.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        using var aims = await LocalAims.OpenAsync(dir.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct);
         var store = new CountingStore(aims.Store) { FailNext = 1 };
         var evidence = new EvidenceService(store, aims.Catalog);
         await aims.CreatePipeline().IngestAsync("policy-1.md", Doc(1), Ct);
@@ -121,7 +122,7 @@ public sealed class GapReportCacheTests
     public async Task While_an_analysis_runs_for_an_older_version_callers_get_the_last_report_without_starting_another()
     {
         using var dir = new TempDir();
-        using var aims = await LocalAims.OpenAsync(dir.Db, new LocalOptions { Mapper = LocalMapper.Lexical }, Ct);
+        using var aims = await LocalAims.OpenAsync(dir.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } }, Ct);
         var store = new CountingStore(aims.Store);
         var evidence = new EvidenceService(store, aims.Catalog);
         await aims.CreatePipeline().IngestAsync("policy-1.md", Doc(1), Ct);

@@ -4,7 +4,7 @@ using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
-using Aims.Evidence.Local.Storage;
+using Aims.Evidence.Sqlite;
 
 namespace Aims.Evidence.Tests.Storage;
 

@@ -1,5 +1,5 @@
 using Aims.Evidence.Core.Storage;
-using Aims.Evidence.Local.Storage;
+using Aims.Evidence.Sqlite;
 
 namespace Aims.Evidence.Tests.Storage;
 
