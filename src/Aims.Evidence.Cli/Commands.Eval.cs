@@ -1,7 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Evaluation;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Llm;
+using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
 using Spectre.Console;
@@ -52,6 +57,7 @@ public static partial class AimsCli
             DeleteDatabase(db);
             var asJson = parse.GetValue(json);
             Dictionary<string, ProducedDocument> produced;
+            var candidateK = 0;
             try
             {
                 using (var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false))
@@ -62,7 +68,9 @@ public static partial class AimsCli
                         await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
                     }
 
-                    produced = await BuildProducedAsync(aims, ct).ConfigureAwait(false);
+                    var proposer = aims.Mapper as ICandidateProposer ?? (aims.Mapper as LlmControlMapper)?.Proposer;
+                    candidateK = (aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? proposer?.RecommendedCandidates ?? 0;
+                    produced = await BuildProducedAsync(aims, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
                 }
             }
             finally
@@ -75,13 +83,21 @@ public static partial class AimsCli
             }
 
             var report = Evaluator.Evaluate(gold, produced, Math.Max(0, parse.GetValue(top)));
+            var recall = candidateK > 0 ? Evaluator.CandidateRecallAt(gold, produced, candidateK) : null;
+            var curve = candidateK > 0 ? new[] { 1, 3, 5, 10, 15, 20 }.Select(k => Evaluator.CandidateRecallAt(gold, produced, k)).ToArray() : [];
+            var tokensPerPage = candidateK > 0 ? await PromptTokensPerPageAsync(folder, candidateK, ct).ConfigureAwait(false) : 0;
             if (asJson)
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(EvalReportJson(report), EvalJson)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(EvalReportJson(report, recall, curve, tokensPerPage), EvalJson)).ConfigureAwait(false);
             }
             else
             {
                 PrintEvalReport(Console(output), report);
+                if (recall is not null)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"candidate_recall@{recall.K}: {recall.Recall:0.000} ({recall.Hits}/{recall.Passages}; the candidates the LLM judge is offered), LLM prompt tokens per page at k={recall.K}: {tokensPerPage:0}")).ConfigureAwait(false);
+                    await output.WriteLineAsync("candidate_recall@k: " + string.Join(", ", curve.Select(c => string.Create(CultureInfo.InvariantCulture, $"@{c.K} {c.Recall:0.000}")))).ConfigureAwait(false);
+                }
             }
 
             if (keepDb)
@@ -103,8 +119,9 @@ public static partial class AimsCli
     }
 
     /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
-    internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(LocalAims aims, CancellationToken ct)
+    internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(LocalAims aims, CancellationToken ct, int candidates = 0)
     {
+        var proposer = aims.Mapper as ICandidateProposer ?? (aims.Mapper as LlmControlMapper)?.Proposer;
         var passages = new Dictionary<string, List<(int Ordinal, ProducedPassage Passage)>>(StringComparer.Ordinal);
         await foreach (var line in aims.Evidence.ExportPassagesAsync(ct).ConfigureAwait(false))
         {
@@ -120,18 +137,43 @@ public static partial class AimsCli
         var result = new Dictionary<string, ProducedDocument>(StringComparer.Ordinal);
         foreach (var doc in await aims.Store.ListDocumentsAsync(false, ct).ConfigureAwait(false))
         {
-            var list = passages.GetValueOrDefault(doc.Name) ?? [];
-            result[doc.Name] = new ProducedDocument(
-                doc.Status == DocumentStatus.Processed ? doc.DocType : null,
-                list.OrderBy(p => p.Ordinal).Select(p => p.Passage).ToArray());
+            var list = (passages.GetValueOrDefault(doc.Name) ?? []).OrderBy(p => p.Ordinal).Select(p => p.Passage).ToArray();
+            if (candidates > 0 && proposer is not null && doc.Status == DocumentStatus.Processed && list.Length > 0)
+            {
+                // The candidates a judge would be offered: the proposer re-run over the stored passages.
+                var stored = await aims.Store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
+                var segments = stored.Select(s => s.Passage).OrderBy(p => p.Ordinal).Select(p => new Passage(
+                    p.Ordinal, p.Text, p.Page, p.Headings, p.Start, p.Length, Enum.TryParse<BlockKind>(p.Kind, true, out var kind) ? kind : BlockKind.Paragraph)).ToArray();
+                var docType = doc.DocType ?? DocumentTypes.Reference;
+                var offered = await proposer.ProposeCandidatesAsync(segments, new MappingContext(doc.Name, docType, doc.DocTypeConfidence, docType != DocumentTypes.Unrelated), candidates, ct).ConfigureAwait(false);
+                list = list.Select((p, i) => i < offered.Count ? p with { Candidates = offered[i].Select(s => s.ControlId).ToArray() } : p).ToArray();
+            }
+
+            result[doc.Name] = new ProducedDocument(doc.Status == DocumentStatus.Processed ? doc.DocType : null, list);
         }
 
         return result;
     }
 
-    private static object EvalReportJson(EvaluationReport report) => new
+    /// <summary>Prompt tokens per page of the LLM mode at <paramref name="k"/> candidates (the estimator of <c>aims llm-cost</c>).</summary>
+    private static async Task<double> PromptTokensPerPageAsync(string folder, int k, CancellationToken ct)
     {
-        metrics = report.Metrics.Named.ToDictionary(kv => kv.Key, kv => kv.Key == "unmatched_quotes" ? kv.Value : Math.Round(kv.Value, 4), StringComparer.Ordinal),
+        var docs = new List<(string, byte[])>();
+        foreach (var file in EnumerateInputs([folder]))
+        {
+            docs.Add((file.Name, await File.ReadAllBytesAsync(file.Path, ct).ConfigureAwait(false)));
+        }
+
+        var estimate = await LlmCostEstimator.EstimateAsync(docs, PromptLibrary.Load(PromptLibrary.MapPassages), 8, k, cancellationToken: ct).ConfigureAwait(false);
+        return Math.Round(estimate.BatchedTokensPerPage, 1);
+    }
+
+    private static object EvalReportJson(EvaluationReport report, CandidateRecall? recall = null, IReadOnlyList<CandidateRecall>? curve = null, double tokensPerPage = 0) => new
+    {
+        metrics = report.Metrics.Named.ToDictionary(kv => kv.Key, kv => kv.Key == "unmatched_quotes" ? kv.Value : Math.Round(kv.Value, 4), StringComparer.Ordinal)
+            .Concat(recall is null ? [] : new[] { new KeyValuePair<string, double>("candidate_recall@k", Math.Round(recall.Recall, 4)), new("candidate_k", recall.K), new("llm_prompt_tokens_per_page", tokensPerPage) })
+            .Concat((curve ?? []).Select(c => new KeyValuePair<string, double>($"candidate_recall@{c.K}", Math.Round(c.Recall, 4))))
+            .GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal),
         counts = report.Metrics.Counts,
         documents = report.Documents,
         controls = report.Controls,

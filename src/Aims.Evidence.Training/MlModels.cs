@@ -39,7 +39,7 @@ internal static class MlModels
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
         schema[nameof(Row.Key)].ColumnType = new KeyDataViewType(typeof(uint), (ulong)classes);
-        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(i => new Row { Features = F(x[i]), Key = (uint)(y[i] + 1) }), schema);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(i => new Row { Features = F(x[i]), Key = (uint)y[i] }), schema);
         var trainer = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
         {
             LabelColumnName = nameof(Row.Key),
@@ -109,7 +109,7 @@ internal static class MlModels
             NumberOfIterations = trees,
             NumberOfLeaves = leaves,
             LearningRate = learningRate,
-            MinimumExampleCountPerLeaf = 20,
+            MinimumExampleCountPerLeaf = 50,
             Seed = seed,
             Deterministic = true,
             NumberOfThreads = 1,

@@ -17,11 +17,11 @@ public sealed record TrainOptions
     /// <summary>"trees", "linear" or "auto" (the one with the better grouped cross-validated passage F1).</summary>
     public string Learner { get; init; } = "auto";
 
-    public int Trees { get; init; } = 150;
+    public int Trees { get; init; } = 300;
 
-    public int Leaves { get; init; } = 15;
+    public int Leaves { get; init; } = 31;
 
-    public double LearningRate { get; init; } = 0.08;
+    public double LearningRate { get; init; } = 0.05;
 
     /// <summary>Labelled passages used per document (evenly spaced), so long registers do not drown the rest.</summary>
     public int MaxPassagesPerDocument { get; init; } = 150;
@@ -30,6 +30,9 @@ public sealed record TrainOptions
     public int MaxNullExemplars { get; init; } = 2500;
 
     public int MaxSuggestions { get; init; } = 3;
+
+    /// <summary>The threshold maximises out-of-fold passage F1 among those whose out-of-fold null false-positive rate is at most this.</summary>
+    public double MaxNullFpr { get; init; } = 0.30;
 
     /// <summary>Corpus fractions of the learning curve (empty: none).</summary>
     public IReadOnlyList<double> LearningCurve { get; init; } = [];
@@ -117,9 +120,11 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
         // 3. Level one, out of fold: document type, evidence, entry.
         var docTypeOf = docs.Select(d => Math.Max(0, Array.IndexOf(docTypes, d.Labels.DocType))).ToArray();
-        var oofDocType = new double[docs.Count][];
-        var oofEvidence = new double[items.Count];
-        var oofEntry = new double[items.Count][];
+        var oofDocScores = new double[docs.Count][];
+        var lexical = docs.Select(d => DocumentTypeSignals.Lexical(d.Extracted, docTypes)).ToArray();
+        // Level-one outputs for every passage of every document (held-out fold's models), for context features too.
+        var passEvidence = docs.Select(d => new double[d.Passages.Count]).ToArray();
+        var passEntry = docs.Select(d => new double[d.Passages.Count][]).ToArray();
         for (var k = 0; k < options.Folds; k++)
         {
             var (dt, ev, en) = LevelOne(docs, items, Vec, docTypeOf, docTypes.Length, entryIndex, d => fold[d] != k, options.Seed);
@@ -127,17 +132,17 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             {
                 if (fold[d] == k)
                 {
-                    oofDocType[d] = DocTypeProbs(dt, docs[d], Vec);
+                    oofDocScores[d] = DocumentTypeSignals.MeanPassageScores(dt, Enumerable.Range(0, docs[d].Passages.Count).Select(p => Vec(d, p)).ToArray());
                 }
             }
 
-            for (var i = 0; i < items.Count; i++)
+            foreach (var d in docs.Where(d => fold[d.Index] == k))
             {
-                if (fold[items[i].Doc] == k)
+                for (var p = 0; p < d.Passages.Count; p++)
                 {
-                    var x = X(Vec(items[i].Doc, items[i].PassageIndex));
-                    oofEvidence[i] = ev.Probabilities(x)[0];
-                    oofEntry[i] = en.Probabilities(x);
+                    var x = X(Vec(d.Index, p));
+                    passEvidence[d.Index][p] = ev.Probabilities(x)[0];
+                    passEntry[d.Index][p] = en.Probabilities(x);
                 }
             }
 
@@ -146,12 +151,29 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
         var (finalDocType, finalEvidence, finalEntry) = LevelOne(docs, items, Vec, docTypeOf, docTypes.Length, entryIndex, _ => true, options.Seed);
 
+        // Document level: the combiner of mean passage scores and lexical cues, out of fold, then on every document.
+        var unrelatedType = Array.IndexOf(docTypes, DocumentTypes.Unrelated);
+        var combinerX = docs.Select(d => DocumentTypeSignals.CombinerInput(oofDocScores[d.Index], lexical[d.Index].Probabilities)).ToArray();
+        var oofDocType = new double[docs.Count][];
+        for (var k = 0; k < options.Folds; k++)
+        {
+            var fit = docs.Where(d => fold[d.Index] != k).Select(d => d.Index).ToArray();
+            var combiner = MlModels.Multinomial(fit.Select(i => combinerX[i]).ToArray(), fit.Select(i => docTypeOf[i]).ToArray(), docTypes.Length, options.Seed);
+            foreach (var d in docs.Where(d => fold[d.Index] == k))
+            {
+                oofDocType[d.Index] = lexical[d.Index].Unrelated ? OneHot(docTypes.Length, unrelatedType) : combiner.Probabilities(combinerX[d.Index]);
+            }
+        }
+
+        var finalCombiner = MlModels.Multinomial(combinerX, docTypeOf, docTypes.Length, options.Seed);
+
         // 4. Exemplars, profiles, priors, then the pair features (own document left out of the exemplar features).
-        var model0 = BuildModelShell(docs, items, Vec, entryIds, entryIndex, docTypes, options, finalDocType, finalEvidence, finalEntry);
+        var model0 = BuildModelShell(docs, items, Vec, entryIds, entryIndex, docTypes, options, finalDocType, finalCombiner, finalEvidence, finalEntry);
         var profileModel = await WithProfilesAsync(model0, entryIds, cancellationToken).ConfigureAwait(false);
         var features = new PairFeatures(profileModel, _catalog);
         var rows = new double[items.Count][][];
         var labels = new bool[items.Count][];
+        var context = docs.Select(d => PassageContext.Compute(passEntry[d.Index], passEvidence[d.Index], d.Passages)).ToArray();
         for (var i = 0; i < items.Count; i++)
         {
             var it = items[i];
@@ -164,8 +186,10 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
                 MiniLM = v.Mini,
                 Arctic = v.Arctic,
                 DocTypeProbabilities = oofDocType[it.Doc],
-                EntryProbabilities = oofEntry[i],
-                EvidenceProbability = oofEvidence[i],
+                EntryProbabilities = passEntry[it.Doc][it.PassageIndex],
+                EvidenceProbability = passEvidence[it.Doc][it.PassageIndex],
+                DocumentEntry = context[it.Doc].Document,
+                NeighbourEntry = context[it.Doc].Neighbours[it.PassageIndex],
                 ExcludeGroup = it.Doc,
             });
             labels[i] = entryIds.Select(id => Right(id, it.Label)).ToArray();
@@ -192,7 +216,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
         var (best, oofRaw, _) = chosen!.Value;
         var oofP = CrossFitCalibration(oofRaw, labels, items, fold, options.Folds);
-        var (threshold, _) = BestThreshold(oofP, items, entryIds, options.MaxSuggestions);
+        var (threshold, _) = BestThreshold(oofP, items, entryIds, options.MaxSuggestions, options.MaxNullFpr);
         var metrics = Metrics(oofP, items, docs, oofDocType, docTypes, entryIds, threshold, options.MaxSuggestions);
         var reliability = ReliabilityTable(oofP, labels, out var ece);
         metrics["expected_calibration_error"] = ece;
@@ -248,6 +272,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             EntryModel = finalEntry,
             EvidenceModel = finalEvidence,
             DocTypeModel = finalDocType,
+            DocTypeCombiner = finalCombiner,
             PairTrees = trees,
             PairLinear = linear,
             PairMean = mean,
@@ -281,32 +306,11 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
     private static bool Right(string id, PassageLabel label) =>
         label.Controls.Any(c => IsoCatalog.Equivalent(c, id)) || label.Also.Any(c => IsoCatalog.Equivalent(c, id));
 
-    private static double[] DocTypeProbs(LinearModel model, TrainingDocument d, Func<int, int, (float[] Mini, float[] Arctic)> vec)
+    private static double[] OneHot(int n, int i)
     {
-        var shell = new TrainedModelView(model);
-        return shell.Probabilities(Enumerable.Range(0, d.Passages.Count).Select(p => vec(d.Index, p)).ToArray());
-    }
-
-    /// <summary>Document-type probabilities with only the document-type model at hand (same rule as <see cref="PairFeatures.DocTypeProbabilities"/>).</summary>
-    private sealed class TrainedModelView(LinearModel docType)
-    {
-        public double[] Probabilities((float[] Mini, float[] Arctic)[] vectors)
-        {
-            var mean = new double[docType.Classes];
-            foreach (var v in vectors)
-            {
-                var s = docType.Scores(X(v));
-                for (var i = 0; i < mean.Length; i++)
-                {
-                    mean[i] += s[i] / vectors.Length;
-                }
-            }
-
-            var max = mean.Max();
-            var exp = mean.Select(m => Math.Exp(m - max)).ToArray();
-            var sum = exp.Sum();
-            return exp.Select(e => e / sum).ToArray();
-        }
+        var v = new double[n];
+        v[i] = 1;
+        return v;
     }
 
     private static (LinearModel DocType, LinearModel Evidence, LinearModel Entry) LevelOne(
@@ -358,6 +362,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         string[] docTypes,
         TrainOptions options,
         LinearModel docType,
+        LinearModel combiner,
         LinearModel evidence,
         LinearModel entry)
     {
@@ -449,6 +454,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             EntryModel = entry,
             EvidenceModel = evidence,
             DocTypeModel = docType,
+            DocTypeCombiner = combiner,
             Calibration = new IsotonicCalibration { X = [], Y = [] },
             Threshold = 0.5,
             MaxSuggestions = options.MaxSuggestions,
@@ -489,6 +495,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             EntryModel = shell.EntryModel,
             EvidenceModel = shell.EvidenceModel,
             DocTypeModel = shell.DocTypeModel,
+            DocTypeCombiner = shell.DocTypeCombiner,
             Calibration = shell.Calibration,
             Threshold = shell.Threshold,
             MaxSuggestions = shell.MaxSuggestions,
@@ -545,20 +552,28 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         return result;
     }
 
-    private static (double Threshold, double F1) BestThreshold(double[][] p, List<Item> items, string[] entryIds, int maxSuggestions)
+    /// <summary>The threshold with the best out-of-fold passage F1 among those keeping the null false-positive rate at most <paramref name="maxNullFpr"/> (else the one with the lowest rate).</summary>
+    private static (double Threshold, double F1) BestThreshold(double[][] p, List<Item> items, string[] entryIds, int maxSuggestions, double maxNullFpr = 1)
     {
-        var best = (0.5, -1.0);
-        for (var t = 0.15; t <= 0.85; t += 0.025)
+        var best = (Threshold: 0.5, F1: -1.0);
+        var fallback = (Threshold: 0.85, Null: double.MaxValue, F1: 0.0);
+        for (var step = 0; step <= 28; step++)
         {
-            var (r, pr, _) = PassageScores(p, items, entryIds, t, maxSuggestions);
+            var t = Math.Round(0.15 + (step * 0.025), 3);
+            var (r, pr, nullFpr) = PassageScores(p, items, entryIds, t, maxSuggestions);
             var f1 = r + pr == 0 ? 0 : 2 * r * pr / (r + pr);
-            if (f1 > best.Item2 + 1e-9)
+            if (nullFpr <= maxNullFpr && f1 > best.F1 + 1e-9)
             {
-                best = (Math.Round(t, 3), f1);
+                best = (t, f1);
+            }
+
+            if (nullFpr < fallback.Null)
+            {
+                fallback = (t, nullFpr, f1);
             }
         }
 
-        return best;
+        return best.F1 >= 0 ? best : (fallback.Threshold, fallback.F1);
     }
 
     /// <summary>recall@3, precision@3 over evidence passages and the null false-positive rate, as the evaluation defines them.</summary>

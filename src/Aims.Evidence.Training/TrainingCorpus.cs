@@ -12,7 +12,7 @@ public sealed record PassageLabel(IReadOnlyList<string> Controls, IReadOnlyList<
 }
 
 /// <summary>One training document: its labels, the product's passages of it and each passage's labels.</summary>
-public sealed record TrainingDocument(int Index, DocumentLabels Labels, IReadOnlyList<Passage> Passages, IReadOnlyList<PassageLabel?> PassageLabels);
+public sealed record TrainingDocument(int Index, DocumentLabels Labels, ExtractedDocument Extracted, IReadOnlyList<Passage> Passages, IReadOnlyList<PassageLabel?> PassageLabels);
 
 /// <summary>
 /// The labelled corpus as the product reads it: each labelled file is extracted and segmented by the product's own
@@ -63,7 +63,7 @@ public sealed class TrainingCorpus
                 problems.Add($"{label.File}: {stale} of {label.Spans.Count} label spans no longer match the extracted text (extraction changed?)");
             }
 
-            documents.Add(new TrainingDocument(documents.Count, label, passages, Assign(passages, label.Spans)));
+            documents.Add(new TrainingDocument(documents.Count, label, extracted, passages, Assign(passages, label.Spans)));
         }
 
         return new TrainingCorpus(documents, problems);

@@ -4,7 +4,17 @@ using Aims.Evidence.Core.Lexical;
 namespace Aims.Evidence.Core.Evaluation;
 
 /// <summary>One passage the system produced: its text and the ids of its suggested mappings, ranked by score (best first).</summary>
-public sealed record ProducedPassage(string Text, IReadOnlyList<string> Suggested);
+public sealed record ProducedPassage(string Text, IReadOnlyList<string> Suggested)
+{
+    /// <summary>The candidates the mapper would offer an LLM judge for this passage, best first (empty when not measured).</summary>
+    public IReadOnlyList<string> Candidates { get; init; } = [];
+}
+
+/// <summary>Share of gold evidence passages whose primary control is among the first <c>K</c> candidates offered.</summary>
+public sealed record CandidateRecall(int K, int Passages, int Hits)
+{
+    public double Recall => Passages == 0 ? 0 : Hits / (double)Passages;
+}
 
 /// <summary>What the system produced for one document: its predicted type and its passages in document order.</summary>
 public sealed record ProducedDocument(string? DocType, IReadOnlyList<ProducedPassage> Passages);
@@ -110,6 +120,33 @@ public sealed record EvaluationReport(
 public static class Evaluator
 {
     public const int TopK = 3;
+
+    /// <summary>
+    /// candidate_recall@k: over gold passages with non-empty controls in AI-relevant documents, the share whose matched
+    /// passage has a gold control (or an equivalent id) among its first <paramref name="k"/> candidates.
+    /// </summary>
+    public static CandidateRecall CandidateRecallAt(IReadOnlyList<GoldDocument> gold, IReadOnlyDictionary<string, ProducedDocument> produced, int k)
+    {
+        ArgumentNullException.ThrowIfNull(gold);
+        ArgumentNullException.ThrowIfNull(produced);
+        int total = 0, hits = 0;
+        foreach (var doc in gold.Where(d => d.AiRelevant))
+        {
+            var passages = produced.TryGetValue(doc.File, out var result) ? result.Passages : [];
+            var normalized = passages.Select(p => Tokenizer.Normalize(p.Text)).ToArray();
+            foreach (var gp in doc.Passages.Where(p => !p.IsNull))
+            {
+                total++;
+                var match = MatchQuote(gp.Quote, normalized);
+                if (match.PassageIndex is { } i && passages[i].Candidates.Take(k).Any(c => gp.Controls.Any(g => IsoCatalog.Equivalent(c, g))))
+                {
+                    hits++;
+                }
+            }
+        }
+
+        return new CandidateRecall(k, total, hits);
+    }
 
     /// <param name="gold">The gold documents.</param>
     /// <param name="produced">Per document file name, what the system produced. A gold document absent here has no passages and no type.</param>

@@ -8,7 +8,7 @@ namespace Aims.Evidence.Core.Gaps;
 /// <list type="bullet">
 /// <item><c>missing</c>: no (non-rejected) evidence link at all;</item>
 /// <item><c>stale</c>: evidence exists but the newest is older than the review period (by effective date when set, else ingestion date);</item>
-/// <item><c>covered</c>: a reviewer accepted a link, or a strong link (score ≥ StrongScore) comes from a document of an expected type and at least two passages support it;</item>
+/// <item><c>covered</c>: a reviewer accepted a link, or a strong link (probability ≥ StrongScore, 0.80) comes from a document of an expected type and at least two passages support it;</item>
 /// <item><c>weak</c>: the best score is below StrongScore, or a single passage is the only support;</item>
 /// <item><c>suggested</c>: otherwise: only unreviewed machine suggestions, strong but not yet from an expected document type.</item>
 /// </list>
@@ -25,7 +25,11 @@ public enum GapStatus
 
 public sealed record GapOptions
 {
-    public double StrongScore { get; init; } = 0.75;
+    /// <summary>
+    /// Mapping scores are calibrated probabilities that the mapping is right; a machine-only "covered" needs evidence
+    /// at least this likely (0.80).
+    /// </summary>
+    public double StrongScore { get; init; } = 0.80;
 
     public TimeSpan ReviewPeriod { get; init; } = TimeSpan.FromDays(365);
 
@@ -188,7 +192,7 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         else if (!e.AnyStrong)
         {
             status = GapStatus.Weak;
-            reason = $"best score {e.BestScore:0.00} is below {_options.StrongScore:0.00}";
+            reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"best probability {Math.Floor(e.BestScore * 1000) / 1000:0.000} is below {_options.StrongScore:0.00}");
         }
         else if (e.Passages < 2)
         {

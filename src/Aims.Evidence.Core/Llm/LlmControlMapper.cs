@@ -60,6 +60,12 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
 
     public string Model => _model;
 
+    /// <summary>The engine whose candidates the LLM judges.</summary>
+    public ICandidateProposer Proposer => _embedded;
+
+    /// <summary>Candidates offered per passage: the setting when given, else the proposer's recommendation.</summary>
+    public int CandidatesPerPassage => _options.CandidatesPerPassage > 0 ? _options.CandidatesPerPassage : _embedded.RecommendedCandidates;
+
     /// <summary>Usage of the most recent <see cref="MapAsync"/> (also recorded in the ledger).</summary>
     public LlmUsage? LastUsage { get; private set; }
 
@@ -70,7 +76,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
     {
         ArgumentNullException.ThrowIfNull(passages);
         ArgumentNullException.ThrowIfNull(context);
-        var candidates = await _embedded.ProposeCandidatesAsync(passages, context, _options.CandidatesPerPassage, cancellationToken).ConfigureAwait(false);
+        var candidates = await _embedded.ProposeCandidatesAsync(passages, context, CandidatesPerPassage, cancellationToken).ConfigureAwait(false);
         var result = new IReadOnlyList<MappingSuggestion>[passages.Count];
         for (var i = 0; i < passages.Count; i++)
         {

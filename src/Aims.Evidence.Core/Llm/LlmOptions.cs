@@ -48,8 +48,8 @@ public sealed record LlmOptions
     /// <summary>Passages per model call.</summary>
     public int BatchSize { get; init; } = 8;
 
-    /// <summary>Candidate controls the embedded engine offers per passage.</summary>
-    public int CandidatesPerPassage { get; init; } = 5;
+    /// <summary>Candidate controls the embedded engine offers per passage; 0 (the default) takes the engine's recommendation (the trained model's k, 5 for the hybrid engine).</summary>
+    public int CandidatesPerPassage { get; init; }
 
     /// <summary>Model calls in flight at once (across documents).</summary>
     public int MaxConcurrency { get; init; } = 2;
@@ -140,9 +140,9 @@ public sealed record LlmOptions
             throw new ArgumentException("azure-openai needs an API key (Aims:Llm:ApiKey) or Aims:Llm:UseEntraId=true");
         }
 
-        if (BatchSize < 1 || CandidatesPerPassage < 1 || MaxConcurrency < 1 || TimeoutSeconds < 1 || MaxRetries < 0)
+        if (BatchSize < 1 || CandidatesPerPassage < 0 || MaxConcurrency < 1 || TimeoutSeconds < 1 || MaxRetries < 0)
         {
-            throw new ArgumentException("BatchSize, CandidatesPerPassage, MaxConcurrency and TimeoutSeconds must be at least 1, MaxRetries at least 0");
+            throw new ArgumentException("BatchSize, MaxConcurrency and TimeoutSeconds must be at least 1, CandidatesPerPassage and MaxRetries at least 0");
         }
 
         return result;

@@ -8,6 +8,9 @@ namespace Aims.Evidence.Core.Mapping;
 /// </summary>
 public interface ICandidateProposer : IControlMapper
 {
+    /// <summary>How many candidates per passage to offer a judge (the trained model's: the right entry among them for 95% of labelled passages).</summary>
+    int RecommendedCandidates { get; }
+
     /// <summary>The <paramref name="k"/> best entries per passage, score-descending, without the suggestion threshold.</summary>
     Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(
         IReadOnlyList<Passage> passages,

@@ -350,7 +350,7 @@ public class LlmMappingTests
         Assert.True(bound.UseEntraId);
         Assert.Equal(4, bound.BatchSize);
         Assert.Equal(1234, bound.TokenBudget);
-        Assert.Equal(5, bound.CandidatesPerPassage);
+        Assert.Equal(0, bound.CandidatesPerPassage); // unset: the embedded engine recommends how many
 
         var implied = new LlmOptions { Endpoint = "http://127.0.0.1:11434/v1", Model = "m" }.Validated();
         Assert.Equal(LlmProviders.OpenAI, implied.Provider);

@@ -78,3 +78,26 @@ public class SegmenterTests
         }
     }
 }
+
+public class SegmenterSpanTests
+{
+    [Fact]
+    public void Chunks_of_a_split_block_get_their_own_spans_in_the_text()
+    {
+        var b = new LayoutBuilder();
+        b.Heading("Long", 1);
+        b.Paragraph(string.Join(' ', Enumerable.Range(0, 700).Select(i => i % 20 == 19 ? $"w{i}." : $"w{i}")));
+        var doc = b.Build(MediaTypes.Markdown);
+        var chunks = new Segmenter().Segment(doc);
+        Assert.True(chunks.Count >= 3);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            // Each chunk's span holds exactly its text, and the spans follow each other without overlap.
+            Assert.Equal(chunks[i].Text, doc.Text.Substring(chunks[i].Start, chunks[i].Length));
+            if (i > 0)
+            {
+                Assert.True(chunks[i].Start >= chunks[i - 1].Start + chunks[i - 1].Length);
+            }
+        }
+    }
+}

@@ -25,8 +25,56 @@ public sealed record PassageSignals
     /// <summary>P(passage is evidence for some entry) from the evidence model.</summary>
     public required double EvidenceProbability { get; init; }
 
+    /// <summary>Per entry, the document's strongest evidence for it: max over its passages of P(entry) x P(evidence).</summary>
+    public required double[] DocumentEntry { get; init; }
+
+    /// <summary>Per entry, the same for the passages just before and after under the same heading path.</summary>
+    public required double[] NeighbourEntry { get; init; }
+
     /// <summary>Training document whose exemplars are left out (its own passages); -1 at inference.</summary>
     public int ExcludeGroup { get; init; } = -1;
+}
+
+/// <summary>Document and neighbour context of each passage from the level-one outputs of all passages of a document.</summary>
+public static class PassageContext
+{
+    public static (double[] Document, double[][] Neighbours) Compute(IReadOnlyList<double[]> entry, IReadOnlyList<double> evidence, IReadOnlyList<Passage> passages)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(evidence);
+        ArgumentNullException.ThrowIfNull(passages);
+        var n = entry.Count == 0 ? 0 : entry[0].Length;
+        var document = new double[n];
+        var neighbours = new double[entry.Count][];
+        for (var p = 0; p < entry.Count; p++)
+        {
+            for (var e = 0; e < n; e++)
+            {
+                document[e] = Math.Max(document[e], entry[p][e] * evidence[p]);
+            }
+        }
+
+        for (var p = 0; p < entry.Count; p++)
+        {
+            var row = new double[n];
+            foreach (var q in new[] { p - 1, p + 1 })
+            {
+                if (q < 0 || q >= entry.Count || !passages[q].Headings.SequenceEqual(passages[p].Headings))
+                {
+                    continue;
+                }
+
+                for (var e = 0; e < n; e++)
+                {
+                    row[e] = Math.Max(row[e], entry[q][e] * evidence[q]);
+                }
+            }
+
+            neighbours[p] = row;
+        }
+
+        return (document, neighbours);
+    }
 }
 
 /// <summary>
@@ -44,7 +92,8 @@ public sealed class PairFeatures
         "exemplar_rank", "profile_rank", "entry_model_p", "entry_model_rank", "entry_model_rel",
         "evidence_p", "null_exemplar_max", "bm25", "bm25_rel", "heading_match", "doctype_entry_prior",
         "doctype_listed", "entry_base_rate", "position", "log_words", "table_row", "list_item", "gate_reject",
-        "heading_depth", "doc_ai_relevant", "entry_model_p_x_evidence",
+        "heading_depth", "doc_ai_relevant", "entry_model_p_x_evidence", "document_entry_max", "neighbour_entry_max",
+        "document_entry_rel",
     ];
 
     private readonly TrainedModel _model;
@@ -127,8 +176,11 @@ public sealed class PairFeatures
         return best.Item1 < 0 ? null : (bank.Source[best.Item1], best.Item2);
     }
 
-    /// <summary>Features of the passage against every entry, in <see cref="TrainedModel.EntryIds"/> order.</summary>
-    public double[][] Compute(PassageSignals s)
+    /// <summary>
+    /// Features of the passage against every entry, in <see cref="TrainedModel.EntryIds"/> order; when given,
+    /// <paramref name="nearest"/> receives per entry the index of the closest labelled passage (-1 if none).
+    /// </summary>
+    public double[][] Compute(PassageSignals s, int[]? nearest = null)
     {
         var n = EntryCount;
         var passage = s.Passage;
@@ -154,6 +206,12 @@ public sealed class PairFeatures
 
         double nullMax = -1;
         var bank = _model.Exemplars;
+        var nearestCos = nearest is null ? null : Filled(n, double.NegativeInfinity);
+        if (nearest is not null)
+        {
+            Array.Fill(nearest, -1);
+        }
+
         for (var i = 0; i < bank.Count; i++)
         {
             if (bank.Group[i] == s.ExcludeGroup)
@@ -172,6 +230,11 @@ public sealed class PairFeatures
 
             Push(topMini[e], cm);
             Push(topArctic[e], ca);
+            if (nearest is not null && (cm + ca) / 2.0 > nearestCos![e])
+            {
+                nearestCos[e] = (cm + ca) / 2.0;
+                nearest[e] = i;
+            }
         }
 
         var exMini = topMini.Select(t => t[0]).ToArray();
@@ -211,7 +274,8 @@ public sealed class PairFeatures
                 s.EvidenceProbability, nullMax, bm25[e], bm25[e] / bestBm25, heading, dtPrior, listed,
                 _model.EntryPrior[e], position, words, passage.Kind == BlockKind.TableRow ? 1 : 0,
                 passage.Kind == BlockKind.ListItem ? 1 : 0, gate, passage.Headings.Count, aiRelevant,
-                s.EntryProbabilities[e] * s.EvidenceProbability,
+                s.EntryProbabilities[e] * s.EvidenceProbability, s.DocumentEntry[e], s.NeighbourEntry[e],
+                (s.EntryProbabilities[e] * s.EvidenceProbability) / Math.Max(1e-6, s.DocumentEntry[e]),
             ];
         }
 

@@ -31,6 +31,8 @@ public sealed class TrainedControlMapper : ICandidateProposer
 
     public TrainedModel Model => _model;
 
+    public int RecommendedCandidates => _model.CandidateK;
+
     public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> MapAsync(IReadOnlyList<Passage> passages, MappingContext context, CancellationToken cancellationToken = default) =>
         ScoreAsync(passages, context, _model.MaxSuggestions, _model.Threshold, cancellationToken);
 
@@ -58,18 +60,23 @@ public sealed class TrainedControlMapper : ICandidateProposer
         }
 
         var vectors = await _encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
-        var docTypes = PairFeatures.DocTypeProbabilities(_model, vectors);
+        // The classifier's probabilities for this document when it ran in the same ingestion; else the passages alone.
+        var docTypes = DocumentTypeSignals.Recall(passages) ?? PairFeatures.DocTypeProbabilities(_model, vectors);
+        var signals = passages.Select((p, i) => Signals(_model, p, passages.Count, vectors[i], docTypes)).ToArray();
+        var (document, neighbours) = PassageContext.Compute(
+            signals.Select(s => s.EntryProbabilities).ToArray(), signals.Select(s => s.EvidenceProbability).ToArray(), passages);
         for (var i = 0; i < passages.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var signals = Signals(_model, passages[i], passages.Count, vectors[i], docTypes);
-            var rows = _features.Compute(signals);
+            var passageSignals = signals[i] with { DocumentEntry = document, NeighbourEntry = neighbours[i] };
+            var nearest = new int[_model.EntryIds.Length];
+            var rows = _features.Compute(passageSignals, nearest);
             var scored = rows.Select((row, e) => (Entry: e, P: _model.Probability(row)))
                 .Where(x => x.P >= threshold && x.P > 0)
                 .OrderByDescending(x => x.P).ThenBy(x => x.Entry)
                 .Take(take)
                 .ToArray();
-            result[i] = [.. scored.Select(x => Suggest(signals, rows[x.Entry], x.Entry, x.P))];
+            result[i] = [.. scored.Select(x => Suggest(passageSignals, rows[x.Entry], x.Entry, x.P, nearest[x.Entry]))];
         }
 
         return result;
@@ -89,16 +96,18 @@ public sealed class TrainedControlMapper : ICandidateProposer
             DocTypeProbabilities = docTypes,
             EntryProbabilities = model.EntryModel.Probabilities(x),
             EvidenceProbability = model.EvidenceModel.Probabilities(x)[0],
+            DocumentEntry = [],
+            NeighbourEntry = [],
         };
     }
 
-    private MappingSuggestion Suggest(PassageSignals signals, double[] row, int entry, double p)
+    private MappingSuggestion Suggest(PassageSignals signals, double[] row, int entry, double p, int nearest)
     {
         var catalogEntry = _features.Entry(entry);
         var why = new List<string> { string.Create(CultureInfo.InvariantCulture, $"probability {p:0.00} that this mapping is right (trained model {_model.Version})") };
-        if (_features.NearestExemplar(signals, entry) is { } near)
+        if (nearest >= 0)
         {
-            why.Add(string.Create(CultureInfo.InvariantCulture, $"nearest labelled training passage {near.Source} (cosine {near.Cosine:0.00})"));
+            why.Add(string.Create(CultureInfo.InvariantCulture, $"nearest labelled training passage {_model.Exemplars.Source[nearest]}; best cosine to the entry's labelled passages {row[2]:0.00} (MiniLM) / {row[4]:0.00} (Arctic)"));
         }
 
         var keywords = _features.KeywordHits(signals.Passage, entry).Take(4).ToArray();

@@ -6,8 +6,9 @@ using Aims.Evidence.Core.Segmentation;
 namespace Aims.Evidence.Core.Mapping.Trained;
 
 /// <summary>
-/// Document type from the trained document-type model: the softmax of the mean per-passage scores over both encoders'
-/// vectors (the same vectors the trained mapper then uses). File names play no part.
+/// Document type from the trained document-type models: the passage model's mean scores over both encoders' vectors
+/// (the same vectors the trained mapper then uses) and the lexical cue scores, combined by the trained document-level
+/// model; too little AI vocabulary means unrelated. File names play no part.
 /// </summary>
 public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder encoder) : IDocumentClassifier
 {
@@ -20,7 +21,8 @@ public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder
         }
 
         var vectors = await encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
-        var p = PairFeatures.DocTypeProbabilities(model, vectors);
+        var p = DocumentTypeSignals.Probabilities(model, document, vectors);
+        DocumentTypeSignals.Remember(passages, p);
         var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
         var best = order[0];
         var rationale = string.Join(", ", order.Take(3).Select(i => string.Create(CultureInfo.InvariantCulture, $"{model.DocTypes[i]} {p[i]:0.00}")));

@@ -51,16 +51,27 @@ public sealed class QuantizedVectors
         return new QuantizedVectors(dimensions, data, scales);
     }
 
-    public float Dot(int index, ReadOnlySpan<float> vector)
+    /// <summary>The stored vector <paramref name="index"/> dotted with <paramref name="vector"/> (SIMD over the dequantised copy).</summary>
+    public float Dot(int index, ReadOnlySpan<float> vector) =>
+        System.Numerics.Tensors.TensorPrimitives.Dot(Dequantized.AsSpan(index * Dimensions, Dimensions), vector[..Dimensions]);
+
+    /// <summary>All vectors as floats (built once on first use: the model file stays small, scoring stays fast).</summary>
+    private float[] Dequantized => _floats ??= Dequantize();
+
+    private float[]? _floats;
+
+    private float[] Dequantize()
     {
-        var row = _data.AsSpan(index * Dimensions, Dimensions);
-        var sum = 0f;
-        for (var d = 0; d < row.Length; d++)
+        var floats = new float[_data.Length];
+        for (var i = 0; i < Count; i++)
         {
-            sum += row[d] * vector[d];
+            for (var d = 0; d < Dimensions; d++)
+            {
+                floats[(i * Dimensions) + d] = _data[(i * Dimensions) + d] * _scales[i];
+            }
         }
 
-        return sum * _scales[index];
+        return floats;
     }
 
     internal void Write(BinaryWriter w)
@@ -380,7 +391,7 @@ public sealed class IsotonicCalibration
 public sealed class TrainedModel
 {
     private const string Magic = "AIMS-TRAINED-MAPPER";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     public required string Version { get; init; }
 
@@ -411,6 +422,9 @@ public sealed class TrainedModel
     public required LinearModel EvidenceModel { get; init; }
 
     public required LinearModel DocTypeModel { get; init; }
+
+    /// <summary>Document level: the passage model's mean scores and the lexical cue probabilities, combined (see <see cref="DocumentTypeSignals"/>).</summary>
+    public required LinearModel DocTypeCombiner { get; init; }
 
     /// <summary>The pair scorer: trees, or a linear model over standardised features.</summary>
     public TreeEnsemble? PairTrees { get; init; }
@@ -484,6 +498,7 @@ public sealed class TrainedModel
             EntryModel.Write(w);
             EvidenceModel.Write(w);
             DocTypeModel.Write(w);
+            DocTypeCombiner.Write(w);
             w.Write(PairTrees is not null);
             if (PairTrees is not null)
             {
@@ -545,6 +560,7 @@ public sealed class TrainedModel
         var entryModel = LinearModel.Read(r);
         var evidenceModel = LinearModel.Read(r);
         var docTypeModel = LinearModel.Read(r);
+        var combiner = LinearModel.Read(r);
         TreeEnsemble? trees = null;
         LinearModel? linear = null;
         double[]? mean = null, std = null;
@@ -578,6 +594,7 @@ public sealed class TrainedModel
             EntryModel = entryModel,
             EvidenceModel = evidenceModel,
             DocTypeModel = docTypeModel,
+            DocTypeCombiner = combiner,
             PairTrees = trees,
             PairLinear = linear,
             PairMean = mean,

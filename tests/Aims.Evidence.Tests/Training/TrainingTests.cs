@@ -1,0 +1,153 @@
+using System.Security.Cryptography;
+using System.Text;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Mapping.Trained;
+using Aims.Evidence.Core.Segmentation;
+using Aims.Evidence.Training;
+
+namespace Aims.Evidence.Tests.Training;
+
+public sealed class TrainingTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string SyntheticDir => Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Training", "Synthetic");
+
+    private static string LabelsDir => Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Training", "Labels");
+
+    [Fact]
+    public void Multinomial_weights_are_in_class_order()
+    {
+        // ML.NET key columns are easy to shift by one; the exported weights must score class c as class c.
+        var rnd = new Random(7);
+        var x = new List<double[]>();
+        var y = new List<int>();
+        for (var i = 0; i < 400; i++)
+        {
+            var c = i % 5;
+            var v = Enumerable.Range(0, 6).Select(_ => rnd.NextDouble() * 0.1).ToArray();
+            v[c] += 1;
+            x.Add(v);
+            y.Add(c);
+        }
+
+        var model = MlModels.Multinomial(x, y, 5, 1);
+        var right = x.Select((v, i) => Array.IndexOf(model.Probabilities(v), model.Probabilities(v).Max()) == y[i]).Count(ok => ok);
+        Assert.True(right >= 390, $"{right}/400 rows scored as their own class");
+    }
+
+    [Fact]
+    public void Exported_trees_and_logistic_model_score_like_the_learner()
+    {
+        var rnd = new Random(3);
+        var x = Enumerable.Range(0, 2000).Select(_ => Enumerable.Range(0, 4).Select(_ => rnd.NextDouble()).ToArray()).ToArray();
+        var y = x.Select(v => v[0] + (0.5 * v[1]) > 0.8).ToArray();
+        var trees = MlModels.Trees(x, y, 1, 30, 8, 0.2); // throws when the export disagrees with ML.NET's own score
+        var accuracy = x.Select((v, i) => (trees.Score(v) > 0) == y[i]).Count(ok => ok) / (double)x.Length;
+        Assert.True(accuracy > 0.95, $"trees accuracy {accuracy}");
+        var linear = MlModels.Logistic(x, y, 1);
+        var linAccuracy = x.Select((v, i) => (linear.Probabilities(v)[0] > 0.5) == y[i]).Count(ok => ok) / (double)x.Length;
+        Assert.True(linAccuracy > 0.9, $"logistic accuracy {linAccuracy}");
+    }
+
+    [Fact]
+    public void Isotonic_calibration_is_monotone_and_matches_observed_rates()
+    {
+        var rnd = new Random(5);
+        var scores = Enumerable.Range(0, 5000).Select(_ => (rnd.NextDouble() * 6) - 3).ToArray();
+        var outcomes = scores.Select(s => rnd.NextDouble() < LinearModel.Sigmoid(2 * s)).ToArray();
+        var cal = IsotonicCalibration.Fit(scores, outcomes);
+        var grid = Enumerable.Range(-30, 61).Select(i => cal.Map(i / 10.0)).ToArray();
+        Assert.All(grid.Zip(grid.Skip(1)), pair => Assert.True(pair.Second >= pair.First));
+        Assert.InRange(cal.Map(0), 0.4, 0.6);
+        Assert.InRange(cal.Map(2), 0.9, 1.0);
+    }
+
+    [Fact]
+    public void Labels_follow_the_text_not_the_passage_numbers()
+    {
+        var b = new LayoutBuilder();
+        b.Heading("Policy", 1);
+        b.Paragraph("The AI policy is approved by the board and reviewed every year by the governance committee.");
+        b.Heading("Lunch", 1);
+        b.Paragraph("The canteen opens at noon and serves soup on Fridays, weather permitting, for all staff.");
+        var doc = b.Build(MediaTypes.Markdown);
+        var passages = new Segmenter().Segment(doc);
+        var spans = new[]
+        {
+            new SpanLabel { Start = passages[0].Start, Length = passages[0].Length, Hash = SpanLabel.HashOf(passages[0].Text), Controls = ["5.2"] },
+            new SpanLabel { Start = passages[1].Start, Length = passages[1].Length, Hash = SpanLabel.HashOf(passages[1].Text) },
+        };
+
+        // Re-segmented differently (one passage per block, in another order of numbering), labels still land by span.
+        var reversed = passages.Reverse().Select((p, i) => p with { Ordinal = i }).ToArray();
+        var assigned = TrainingCorpus.Assign(reversed, spans);
+        Assert.Equal(["5.2"], assigned[1]!.Controls);
+        Assert.Empty(assigned[0]!.Controls);
+        Assert.Equal(SpanLabel.HashOf(doc.Text.Substring(spans[0].Start, spans[0].Length)), spans[0].Hash);
+
+        // A passage no label span covers by half stays unlabelled.
+        var orphan = passages[0] with { Start = doc.Text.Length + 10, Length = 20 };
+        Assert.Null(TrainingCorpus.Assign([orphan], spans)[0]);
+    }
+
+    [Fact]
+    public void The_label_files_hold_no_document_text()
+    {
+        // Labels point into documents by span and hash; no string of six or more words from a labelled file appears.
+        foreach (var file in Directory.GetFiles(LabelsDir, "*.jsonl", SearchOption.AllDirectories))
+        {
+            foreach (var labels in LabelFiles.Read(file))
+            {
+                Assert.All(labels.Spans, s => Assert.Matches("^[0-9a-f]{16}$", s.Hash));
+            }
+
+            var text = File.ReadAllText(file);
+            Assert.DoesNotContain("\"text\"", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"quote\"", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Synthetic_labels_match_the_shipped_synthetic_documents()
+    {
+        var labels = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
+        var corpus = await TrainingCorpus.LoadAsync(labels, [SyntheticDir], Ct);
+        Assert.Empty(corpus.Problems);
+        Assert.Equal(labels.Count, corpus.Documents.Count);
+        Assert.All(corpus.Documents, d => Assert.True(d.Labels.Synthetic));
+        Assert.Equal(corpus.Documents.Sum(d => d.Passages.Count), corpus.LabelledPassages);
+    }
+
+    [Fact]
+    public async Task Training_is_deterministic_byte_for_byte()
+    {
+        // Same corpus, same labels, same seeds: the same model bytes. Vectors come from a hash embedder here so that
+        // the test exercises the learners and serialisation quickly; the shipped model test below uses the real encoders.
+        var labels = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
+        var corpus = await TrainingCorpus.LoadAsync(labels, [SyntheticDir], Ct);
+        var options = new TrainOptions { Folds = 3, Trees = 20, Learner = "trees" };
+        var first = await new Trainer(HashEmbed(1), HashEmbed(2)).TrainAsync(corpus, options, Ct);
+        var second = await new Trainer(HashEmbed(1), HashEmbed(2)).TrainAsync(corpus, options, Ct);
+        var a = first.Model.ToBytes();
+        Assert.Equal(a, second.Model.ToBytes());
+        var reloaded = TrainedModel.FromBytes(a);
+        Assert.Equal(a, reloaded.ToBytes());
+        Assert.Equal(first.Model.Version, reloaded.Version);
+        Assert.InRange(first.Report.Metrics["expected_calibration_error"], 0, 0.2);
+    }
+
+    private static EmbedTexts HashEmbed(int seed) => (texts, _) => Task.FromResult(texts.Select(t =>
+    {
+        // A bag of hashed words, L2-normalised: similar texts get similar vectors.
+        var v = new float[384];
+        foreach (var w in t.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var h = BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(seed + w)), 0);
+            v[h % 384] += 1;
+        }
+
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => norm == 0 ? 0 : x / norm).ToArray();
+    }).ToArray());
+}
