@@ -212,7 +212,7 @@ public static class AimsComposition
         };
         IDocumentClassifier classifier = kind switch
         {
-            MapperKinds.Trained => new TrainedDocumentClassifier(model!, encoder!),
+            MapperKinds.Trained => new TrainedDocumentClassifier(model!, encoder!, new EmbeddingDocumentClassifier(miniLM)),
             MapperKinds.Hybrid => new EmbeddingDocumentClassifier(embeddings),
             _ => new LexicalDocumentClassifier(),
         };

@@ -5,6 +5,7 @@ using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Trained;
+using Microsoft.Extensions.AI;
 
 namespace Aims.Evidence.Training;
 
@@ -66,6 +67,22 @@ public sealed record TrainReport
     public required IReadOnlyDictionary<string, int> PositivesPerEntry { get; init; }
 }
 
+/// <summary>An <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> over an <see cref="EmbedTexts"/> delegate.</summary>
+internal sealed class DelegateEmbeddings(EmbedTexts embed) : IEmbeddingGenerator<string, Embedding<float>>
+{
+    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var vectors = await embed([.. values], cancellationToken).ConfigureAwait(false);
+        return [.. vectors.Select(v => new Embedding<float>(v))];
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+}
+
 /// <summary>Embeds texts with one packaged encoder (unit vectors).</summary>
 public delegate Task<float[][]> EmbedTexts(IReadOnlyList<string> texts, CancellationToken cancellationToken);
 
@@ -121,7 +138,12 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         // 3. Level one, out of fold: document type, evidence, entry.
         var docTypeOf = docs.Select(d => Math.Max(0, Array.IndexOf(docTypes, d.Labels.DocType))).ToArray();
         var oofDocScores = new double[docs.Count][];
-        var lexical = docs.Select(d => DocumentTypeSignals.Lexical(d.Extracted, docTypes)).ToArray();
+        var written = new EmbeddingDocumentClassifier(new DelegateEmbeddings(miniLM));
+        var lexical = new (bool Unrelated, double[] Probabilities, int Decision)[docs.Count];
+        foreach (var d in docs)
+        {
+            lexical[d.Index] = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
+        }
         // Level-one outputs for every passage of every document (held-out fold's models), for context features too.
         var passEvidence = docs.Select(d => new double[d.Passages.Count]).ToArray();
         var passEntry = docs.Select(d => new double[d.Passages.Count][]).ToArray();
@@ -220,9 +242,22 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         var metrics = Metrics(oofP, items, docs, oofDocType, docTypes, entryIds, threshold, options.MaxSuggestions);
         var reliability = ReliabilityTable(oofP, labels, out var ece);
         metrics["expected_calibration_error"] = ece;
+        metrics["expected_calibration_error_p_ge_0.05"] = CalibrationErrorAbove(oofP, labels, 0.05);
         var recallAtK = CandidateRecall(oofP, items, entryIds, 30);
         var candidateK = Enumerable.Range(1, recallAtK.Count).FirstOrDefault(k => recallAtK[k - 1] >= 0.95, recallAtK.Count);
         metrics["candidate_k"] = candidateK;
+
+        // Candidate floor: passages whose best probability is below it are not offered to a judge; at most 2% of the
+        // labelled evidence passages fall below it (out of fold).
+        var bestP = Enumerable.Range(0, items.Count).Where(i => items[i].Label.IsEvidence).Select(i => oofP[i].Max()).Order().ToArray();
+        var candidateFloor = bestP.Length == 0 ? 0 : Math.Floor(bestP[(int)(bestP.Length * 0.02)] * 1000) / 1000;
+        metrics["candidate_floor"] = candidateFloor;
+        metrics["null_passages_not_offered"] = Math.Round(Enumerable.Range(0, items.Count).Where(i => !items[i].Label.IsEvidence).Count(i => oofP[i].Max() < candidateFloor) / (double)Math.Max(1, items.Count(i => !i.Label.IsEvidence)), 4);
+
+        // Document type shown to users: the trained combiner, or the written classifier if it measured better here.
+        var writtenAccuracy = docs.Count(d => IsType(docTypes[lexical[d.Index].Decision], d.Labels)) / (double)docs.Count;
+        metrics["doc_type_accuracy_written"] = Math.Round(writtenAccuracy, 4);
+        var docTypeDecision = writtenAccuracy > metrics["doc_type_accuracy"] ? "written" : "trained";
         metrics["candidate_recall@k"] = recallAtK[candidateK - 1];
         metrics["threshold"] = threshold;
 
@@ -254,7 +289,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         }
 
         var version = Version(corpus, options);
-        var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}");
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
         var model = new TrainedModel
         {
             Version = version,
@@ -281,6 +316,8 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             Threshold = threshold,
             MaxSuggestions = options.MaxSuggestions,
             CandidateK = candidateK,
+            CandidateFloor = candidateFloor,
+            DocTypeDecision = docTypeDecision,
         };
 
         var positives = entryIds.ToDictionary(id => id, id => docs.Sum(d => d.PassageLabels.Count(l => l is not null && l.Controls.Any(c => IsoCatalog.Equivalent(c, id)))), StringComparer.Ordinal);
@@ -305,6 +342,8 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
     private static bool Right(string id, PassageLabel label) =>
         label.Controls.Any(c => IsoCatalog.Equivalent(c, id)) || label.Also.Any(c => IsoCatalog.Equivalent(c, id));
+
+    private static bool IsType(string predicted, DocumentLabels labels) => predicted == labels.DocType || labels.DocTypeAlt.Contains(predicted);
 
     private static double[] OneHot(int n, int i)
     {
@@ -703,6 +742,14 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         return bins;
     }
 
+    /// <summary>ECE over the pairs scored at least <paramref name="floor"/> (the bulk near zero would hide miscalibration), ten equal-width bins.</summary>
+    private static double CalibrationErrorAbove(double[][] p, bool[][] labels, double floor)
+    {
+        var pairs = p.SelectMany((r, i) => r.Select((x, e) => (P: x, Y: labels[i][e]))).Where(x => x.P >= floor).ToArray();
+        var weighted = pairs.GroupBy(x => Math.Min(9, (int)(x.P * 10))).Sum(g => g.Count() * Math.Abs(g.Average(x => x.P) - g.Average(x => x.Y ? 1.0 : 0.0)));
+        return Math.Round(weighted / Math.Max(1, pairs.Length), 4);
+    }
+
     private static List<double> CandidateRecall(double[][] p, List<Item> items, string[] entryIds, int maxK)
     {
         var evidence = Enumerable.Range(0, items.Count).Where(i => items[i].Label.IsEvidence).ToArray();
@@ -797,7 +844,8 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             sb.Append(d.Labels.File).Append(d.Labels.Sha256).Append(d.Labels.Spans.Count).Append(string.Join(",", d.Labels.Spans.Select(s => s.Hash + string.Join("+", s.Controls))));
         }
 
+        sb.Append(string.Join(",", PairFeatures.Names)).Append(TrainedModel.FormatVersion);
         sb.Append(options.Seed).Append(options.Learner).Append(options.Trees).Append(options.Leaves).Append(options.LearningRate.ToString(CultureInfo.InvariantCulture)).Append(options.Folds);
-        return "m1-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..10];
+        return "m3-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..10];
     }
 }

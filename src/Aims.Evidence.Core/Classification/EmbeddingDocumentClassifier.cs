@@ -68,12 +68,33 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
 
     public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
     {
+        var (unrelated, combined, pLex, pEmb) = await AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
+        if (unrelated is not null)
+        {
+            return unrelated;
+        }
+
+        var ranked = combined.OrderByDescending(kv => kv.Value).ToArray();
+        var best = ranked[0];
+        return new Classification(
+            best.Key,
+            Math.Round(best.Value, 2),
+            $"Cues favour {pLex.MaxBy(kv => kv.Value).Key} ({pLex.Values.Max():0.00}), content resembles {pEmb.MaxBy(kv => kv.Value).Key} ({pEmb.Values.Max():0.00}); combined {best.Key} ({best.Value:0.00}) ahead of {ranked[1].Key} ({ranked[1].Value:0.00}).");
+    }
+
+    /// <summary>
+    /// The vocabulary verdict (unrelated, or null) and otherwise the combined probability per type, with its lexical and
+    /// embedding parts.
+    /// </summary>
+    public async Task<(Classification? Unrelated, Dictionary<string, double> Combined, Dictionary<string, double> Lexical, Dictionary<string, double> Embedding)> AnalyzeAsync(
+        ExtractedDocument document, IReadOnlyList<Passage> passages, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(passages);
         var (unrelated, lexical) = LexicalDocumentClassifier.Analyze(document);
         if (unrelated is not null)
         {
-            return unrelated;
+            return (unrelated, [], [], []);
         }
 
         var headings = string.Join("; ", document.Blocks.Where(b => b.Kind == BlockKind.Heading).Select(b => b.Text).Distinct().Take(40));
@@ -97,12 +118,7 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
         var pLex = Softmax(lexical, 4);
         var pEmb = Softmax(similarity, 0.03);
         var combined = pLex.Keys.ToDictionary(k => k, k => ((1 - EmbeddingWeight) * pLex[k]) + (EmbeddingWeight * pEmb.GetValueOrDefault(k)), StringComparer.Ordinal);
-        var ranked = combined.OrderByDescending(kv => kv.Value).ToArray();
-        var best = ranked[0];
-        return new Classification(
-            best.Key,
-            Math.Round(best.Value, 2),
-            $"Cues favour {pLex.MaxBy(kv => kv.Value).Key} ({pLex.Values.Max():0.00}), content resembles {pEmb.MaxBy(kv => kv.Value).Key} ({pEmb.Values.Max():0.00}); combined {best.Key} ({best.Value:0.00}) ahead of {ranked[1].Key} ({ranked[1].Value:0.00}).");
+        return (null, combined, pLex, pEmb);
     }
 
     private static Dictionary<string, double> Softmax(Dictionary<string, double> scores, double temperature)

@@ -151,3 +151,28 @@ public sealed class TrainingTests
         return v.Select(x => norm == 0 ? 0 : x / norm).ToArray();
     }).ToArray());
 }
+
+/// <summary>The shipped model is exactly what <c>aims train</c> builds from the training corpus and the labels in the tree.</summary>
+public sealed class ShippedModelTests
+{
+    [Fact]
+    [Trait("tier", "slow")]
+    public async Task Aims_train_rebuilds_the_shipped_model_byte_for_byte()
+    {
+        var corpus = Path.Combine(TestPaths.SharedDir, "training");
+        if (!Directory.Exists(Path.Combine(corpus, "files")))
+        {
+            Assert.Skip($"The training corpus is not present at {corpus}; the rebuild test is skipped.");
+        }
+
+        var shipped = TrainedModel.EmbeddedBytes();
+        Assert.NotNull(shipped);
+        using var tmp = new TempDir();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await Aims.Evidence.Cli.AimsCli.RunAsync(["train", "--corpus", corpus, "--out", Path.Combine(tmp.Path, "model.bin")], output, error);
+        Assert.True(code == 0, error.ToString());
+        var rebuilt = await File.ReadAllBytesAsync(Path.Combine(tmp.Path, "model.bin"), TestContext.Current.CancellationToken);
+        Assert.True(shipped.AsSpan().SequenceEqual(rebuilt), $"rebuilt {TrainedModel.Hash(rebuilt)} differs from shipped {TrainedModel.Hash(shipped)}\n{output}");
+    }
+}

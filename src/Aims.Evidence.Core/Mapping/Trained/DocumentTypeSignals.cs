@@ -6,33 +6,50 @@ using Aims.Evidence.Core.Segmentation;
 namespace Aims.Evidence.Core.Mapping.Trained;
 
 /// <summary>
-/// Document-type probabilities of the trained model: the passage model's mean scores over the document and the lexical
-/// cue scores (<see cref="LexicalDocumentClassifier.Analyze"/>) go through the trained document-level combiner; AI
-/// relevance stays the vocabulary decision (too little AI vocabulary: unrelated, probability 1).
+/// Document-type probabilities of the trained model: the passage model's mean scores over the document and the written
+/// classifier's lexical and prototype probabilities (<see cref="EmbeddingDocumentClassifier"/>) go through the trained
+/// document-level combiner; AI relevance stays the vocabulary decision (too little AI vocabulary: unrelated).
 /// </summary>
 public static class DocumentTypeSignals
 {
     private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, double[]> Known = [];
 
-    /// <summary>Softmax (temperature 4) of the lexical cue scores over <paramref name="docTypes"/>, and the unrelated verdict.</summary>
-    public static (bool Unrelated, double[] Probabilities) Lexical(ExtractedDocument document, IReadOnlyList<string> docTypes)
+    /// <summary>
+    /// The written classifier's view (<see cref="EmbeddingDocumentClassifier"/>: lexical cues and prototype
+    /// similarity over MiniLM) as probabilities over <paramref name="docTypes"/>, lexical and embedding parts side by
+    /// side, and the vocabulary's unrelated verdict.
+    /// </summary>
+    public static async Task<(bool Unrelated, double[] Probabilities, int Decision)> WrittenAsync(EmbeddingDocumentClassifier classifier, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<string> docTypes, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(docTypes);
-        var (unrelated, scores) = LexicalDocumentClassifier.Analyze(document);
-        var p = new double[docTypes.Count];
-        if (unrelated is not null || scores.Count == 0)
+        var (unrelated, combined, lexical, embedding) = await classifier.AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
+        var p = new double[2 * docTypes.Count];
+        if (unrelated is not null)
         {
-            return (unrelated is not null, p);
+            return (true, p, IndexOf(docTypes, DocumentTypes.Unrelated));
         }
 
-        var max = scores.Values.Max();
-        for (var i = 0; i < p.Length; i++)
+        for (var i = 0; i < docTypes.Count; i++)
         {
-            p[i] = scores.TryGetValue(docTypes[i], out var v) ? Math.Exp((v - max) / 4) : 0;
+            p[i] = lexical.GetValueOrDefault(docTypes[i]);
+            p[docTypes.Count + i] = embedding.GetValueOrDefault(docTypes[i]);
         }
 
-        var sum = p.Sum();
-        return (false, p.Select(x => x / sum).ToArray());
+        return (false, p, IndexOf(docTypes, combined.MaxBy(kv => kv.Value).Key));
+    }
+
+    private static int IndexOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Mean scores of the passage-level document-type model over the document's passages.</summary>
@@ -53,14 +70,14 @@ public static class DocumentTypeSignals
         return mean;
     }
 
-    /// <summary>The combiner's input: mean passage scores, then lexical probabilities.</summary>
-    public static double[] CombinerInput(double[] meanScores, double[] lexical) => [.. meanScores, .. lexical];
+    /// <summary>The combiner's input: mean passage scores, then the written classifier's probabilities.</summary>
+    public static double[] CombinerInput(double[] meanScores, double[] written) => [.. meanScores, .. written];
 
     /// <summary>Probabilities over the model's types for a document (unrelated by vocabulary: all mass on unrelated).</summary>
-    public static double[] Probabilities(TrainedModel model, ExtractedDocument document, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors)
+    public static async Task<double[]> ProbabilitiesAsync(TrainedModel model, EmbeddingDocumentClassifier written, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (unrelated, lexical) = Lexical(document, model.DocTypes);
+        var (unrelated, lexical, _) = await WrittenAsync(written, document, passages, model.DocTypes, cancellationToken).ConfigureAwait(false);
         if (unrelated)
         {
             var p = new double[model.DocTypes.Length];

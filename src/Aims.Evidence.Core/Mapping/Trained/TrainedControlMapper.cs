@@ -39,7 +39,7 @@ public sealed class TrainedControlMapper : ICandidateProposer
     public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(IReadOnlyList<Passage> passages, MappingContext context, int k, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        return ScoreAsync(passages, context, k, 0, cancellationToken);
+        return ScoreAsync(passages, context, k, 0, cancellationToken, _model.CandidateFloor);
     }
 
     public IReadOnlyList<MappingSuggestion> SelectSuggestions(IReadOnlyList<MappingSuggestion> candidates)
@@ -48,7 +48,7 @@ public sealed class TrainedControlMapper : ICandidateProposer
         return [.. candidates.Where(c => c.Score >= _model.Threshold).Take(_model.MaxSuggestions)];
     }
 
-    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ScoreAsync(IReadOnlyList<Passage> passages, MappingContext context, int take, double threshold, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ScoreAsync(IReadOnlyList<Passage> passages, MappingContext context, int take, double threshold, CancellationToken cancellationToken, double floor = 0)
     {
         ArgumentNullException.ThrowIfNull(passages);
         ArgumentNullException.ThrowIfNull(context);
@@ -76,6 +76,11 @@ public sealed class TrainedControlMapper : ICandidateProposer
                 .OrderByDescending(x => x.P).ThenBy(x => x.Entry)
                 .Take(take)
                 .ToArray();
+            if (floor > 0 && scored.Length > 0 && (scored[0].P < floor || EvidenceGate.Reject(passages[i]) is not null))
+            {
+                continue; // clearly no evidence (or boilerplate the evidence gate rejects): nothing to offer a judge
+            }
+
             result[i] = [.. scored.Select(x => Suggest(passageSignals, rows[x.Entry], x.Entry, x.P, nearest[x.Entry]))];
         }
 

@@ -10,7 +10,7 @@ namespace Aims.Evidence.Core.Mapping.Trained;
 /// (the same vectors the trained mapper then uses) and the lexical cue scores, combined by the trained document-level
 /// model; too little AI vocabulary means unrelated. File names play no part.
 /// </summary>
-public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder encoder) : IDocumentClassifier
+public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder encoder, EmbeddingDocumentClassifier written) : IDocumentClassifier
 {
     public async Task<Classification.Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
     {
@@ -21,10 +21,16 @@ public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder
         }
 
         var vectors = await encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
-        var p = DocumentTypeSignals.Probabilities(model, document, vectors);
+        var p = await DocumentTypeSignals.ProbabilitiesAsync(model, written, document, passages, vectors, cancellationToken).ConfigureAwait(false);
         DocumentTypeSignals.Remember(passages, p);
         var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
         var best = order[0];
+        if (model.DocTypeDecision == "written")
+        {
+            var decided = await written.ClassifyAsync(document, passages, fileName, cancellationToken).ConfigureAwait(false);
+            return decided with { Rationale = $"{decided.Rationale} (written classifier: it measured better than the trained combiner on the training corpus, model {model.Version})" };
+        }
+
         var rationale = string.Join(", ", order.Take(3).Select(i => string.Create(CultureInfo.InvariantCulture, $"{model.DocTypes[i]} {p[i]:0.00}")));
         return new Classification.Classification(model.DocTypes[best], Math.Round(p[best], 4), $"trained document-type model {model.Version}: {rationale}");
     }

@@ -391,7 +391,7 @@ public sealed class IsotonicCalibration
 public sealed class TrainedModel
 {
     private const string Magic = "AIMS-TRAINED-MAPPER";
-    private const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public required string Version { get; init; }
 
@@ -444,6 +444,15 @@ public sealed class TrainedModel
 
     /// <summary>Candidates per passage to offer an LLM judge (the right entry among them for 95% of labelled passages, out of fold).</summary>
     public required int CandidateK { get; init; }
+
+    /// <summary>
+    /// Which document-type decision measured better on the training corpus and is shown to users: the trained combiner
+    /// ("trained") or the written classifier ("written"); the mapper uses the combiner's probabilities either way.
+    /// </summary>
+    public string DocTypeDecision { get; init; } = "trained";
+
+    /// <summary>Passages whose best probability is below this are not offered to an LLM judge (clearly no evidence).</summary>
+    public double CandidateFloor { get; init; }
 
     /// <summary>Free-form training summary (corpus size, chosen learner, cross-validated figures).</summary>
     public string Summary { get; init; } = string.Empty;
@@ -516,6 +525,8 @@ public sealed class TrainedModel
             w.Write(Threshold);
             w.Write(MaxSuggestions);
             w.Write(CandidateK);
+            w.Write(DocTypeDecision);
+            w.Write(CandidateFloor);
         }
 
         return raw.ToArray();
@@ -603,13 +614,18 @@ public sealed class TrainedModel
             Threshold = r.ReadDouble(),
             MaxSuggestions = r.ReadInt32(),
             CandidateK = r.ReadInt32(),
+            DocTypeDecision = r.ReadString(),
+            CandidateFloor = r.ReadDouble(),
         };
     }
 
     /// <summary>The model shipped with the product (an embedded resource built by <c>aims train</c>), or null when absent.</summary>
     public static TrainedModel? LoadEmbedded() => Embedded.Value;
 
-    private static readonly Lazy<TrainedModel?> Embedded = new(() =>
+    private static readonly Lazy<TrainedModel?> Embedded = new(() => EmbeddedBytes() is { } bytes ? FromBytes(bytes) : null);
+
+    /// <summary>The bytes of the shipped model file, or null when the build has none.</summary>
+    public static byte[]? EmbeddedBytes()
     {
         using var stream = typeof(TrainedModel).Assembly.GetManifestResourceStream("Aims.Evidence.Core.Mapping.Trained.mapper.model");
         if (stream is null)
@@ -619,8 +635,8 @@ public sealed class TrainedModel
 
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
-        return FromBytes(copy.ToArray());
-    });
+        return copy.ToArray();
+    }
 
     public static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes))[..12];
 
