@@ -139,6 +139,10 @@ public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
                 ["Aims:Llm:EmbeddingsProvider"] = "azure-openai",
                 ["Aims:Llm:EmbeddingsModel"] = "aims-embedding",
                 ["Aims:Llm:EmbeddingsDimensions"] = "32",
+
+                // The hybrid proposer embeds through the Azure OpenAI deployment (the trained mapper reads the bundled
+                // encoders only; Azure OpenAI embeddings then feed AI Search), so both calls carry the token here.
+                ["Aims:Mapping:Mapper"] = "hybrid",
             },
             services => services.AddSingleton<TokenCredential>(credential));
 
