@@ -68,8 +68,7 @@ public static partial class AimsCli
                         await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
                     }
 
-                    var proposer = aims.Mapper as ICandidateProposer ?? (aims.Mapper as LlmControlMapper)?.Proposer;
-                    candidateK = (aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? proposer?.RecommendedCandidates ?? 0;
+                    candidateK = (aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
                     produced = await BuildProducedAsync(aims, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
                 }
             }
@@ -121,7 +120,7 @@ public static partial class AimsCli
     /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
     internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(LocalAims aims, CancellationToken ct, int candidates = 0)
     {
-        var proposer = aims.Mapper as ICandidateProposer ?? (aims.Mapper as LlmControlMapper)?.Proposer;
+        var proposer = ProposerOf(aims.Mapper);
         var passages = new Dictionary<string, List<(int Ordinal, ProducedPassage Passage)>>(StringComparer.Ordinal);
         await foreach (var line in aims.Evidence.ExportPassagesAsync(ct).ConfigureAwait(false))
         {
@@ -154,6 +153,9 @@ public static partial class AimsCli
 
         return result;
     }
+
+    /// <summary>The engine that proposes candidates: the mapper itself, or the one an LLM judge reads from.</summary>
+    private static ICandidateProposer? ProposerOf(IControlMapper mapper) => mapper as ICandidateProposer ?? (mapper as LlmControlMapper)?.Proposer;
 
     /// <summary>Prompt tokens per page of the LLM mode at <paramref name="k"/> candidates (the estimator of <c>aims llm-cost</c>).</summary>
     private static async Task<double> PromptTokensPerPageAsync(string folder, int k, CancellationToken ct)

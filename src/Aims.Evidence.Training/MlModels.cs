@@ -22,10 +22,16 @@ internal static class MlModels
         public bool Label { get; set; }
     }
 
-    private static IDataView Load(MLContext ml, IReadOnlyList<double[]> x, int dims, Func<int, Row> row)
+    /// <summary>Rows as a data view; with <paramref name="classes"/>, <see cref="Row.Key"/> is a key column of that many classes (raw value = class index).</summary>
+    private static IDataView Load(MLContext ml, IReadOnlyList<double[]> x, Func<int, Row> row, int classes = 0)
     {
         var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, x[0].Length);
+        if (classes > 0)
+        {
+            schema[nameof(Row.Key)].ColumnType = new KeyDataViewType(typeof(uint), (ulong)classes);
+        }
+
         return ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(row), schema);
     }
 
@@ -36,10 +42,7 @@ internal static class MlModels
     {
         var ml = new MLContext(seed);
         var dims = x[0].Length;
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, dims);
-        schema[nameof(Row.Key)].ColumnType = new KeyDataViewType(typeof(uint), (ulong)classes);
-        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, x.Count).Select(i => new Row { Features = F(x[i]), Key = (uint)y[i] }), schema);
+        var data = Load(ml, x, i => new Row { Features = F(x[i]), Key = (uint)y[i] }, classes);
         var trainer = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options
         {
             LabelColumnName = nameof(Row.Key),
@@ -81,8 +84,7 @@ internal static class MlModels
     public static LinearModel Logistic(IReadOnlyList<double[]> x, IReadOnlyList<bool> y, int seed, float l2 = 1f)
     {
         var ml = new MLContext(seed);
-        var dims = x[0].Length;
-        var data = Load(ml, x, dims, i => new Row { Features = F(x[i]), Label = y[i] });
+        var data = Load(ml, x, i => new Row { Features = F(x[i]), Label = y[i] });
         var trainer = ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
         {
             LabelColumnName = nameof(Row.Label),
@@ -100,8 +102,7 @@ internal static class MlModels
     public static TreeEnsemble Trees(IReadOnlyList<double[]> x, IReadOnlyList<bool> y, int seed, int trees, int leaves, double learningRate)
     {
         var ml = new MLContext(seed);
-        var dims = x[0].Length;
-        var data = Load(ml, x, dims, i => new Row { Features = F(x[i]), Label = y[i] });
+        var data = Load(ml, x, i => new Row { Features = F(x[i]), Label = y[i] });
         var trainer = ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
         {
             LabelColumnName = nameof(Row.Label),

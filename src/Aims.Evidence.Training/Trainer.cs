@@ -139,7 +139,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         var docTypeOf = docs.Select(d => Math.Max(0, Array.IndexOf(docTypes, d.Labels.DocType))).ToArray();
         var oofDocScores = new double[docs.Count][];
         var written = new EmbeddingDocumentClassifier(new DelegateEmbeddings(miniLM));
-        var lexical = new (bool Unrelated, double[] Probabilities, int Decision)[docs.Count];
+        var lexical = new (bool Unrelated, double[] Probabilities, Classification Decision)[docs.Count];
         foreach (var d in docs)
         {
             lexical[d.Index] = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
@@ -255,7 +255,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         metrics["null_passages_not_offered"] = Math.Round(Enumerable.Range(0, items.Count).Where(i => !items[i].Label.IsEvidence).Count(i => oofP[i].Max() < candidateFloor) / (double)Math.Max(1, items.Count(i => !i.Label.IsEvidence)), 4);
 
         // Document type shown to users: the trained combiner, or the written classifier if it measured better here.
-        var writtenAccuracy = docs.Count(d => IsType(docTypes[lexical[d.Index].Decision], d.Labels)) / (double)docs.Count;
+        var writtenAccuracy = docs.Count(d => IsType(lexical[d.Index].Decision.DocType, d.Labels)) / (double)docs.Count;
         metrics["doc_type_accuracy_written"] = Math.Round(writtenAccuracy, 4);
         var docTypeDecision = writtenAccuracy > metrics["doc_type_accuracy"] ? "written" : "trained";
         metrics["candidate_recall@k"] = recallAtK[candidateK - 1];
@@ -290,31 +290,16 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
         var version = Version(corpus, options);
         var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
-        var model = new TrainedModel
+        var model = profileModel with
         {
             Version = version,
-            CatalogVersion = _catalog.Version,
             Summary = summary,
-            EntryIds = entryIds,
-            DocTypes = docTypes,
-            Dimensions = profileModel.Dimensions,
-            ProfileMiniLM = profileModel.ProfileMiniLM,
-            ProfileArctic = profileModel.ProfileArctic,
-            ProfileEntry = profileModel.ProfileEntry,
-            Exemplars = profileModel.Exemplars,
-            EntryPrior = profileModel.EntryPrior,
-            DocTypeEntryPrior = profileModel.DocTypeEntryPrior,
-            EntryModel = finalEntry,
-            EvidenceModel = finalEvidence,
-            DocTypeModel = finalDocType,
-            DocTypeCombiner = finalCombiner,
             PairTrees = trees,
             PairLinear = linear,
             PairMean = mean,
             PairStd = std,
             Calibration = calibration,
             Threshold = threshold,
-            MaxSuggestions = options.MaxSuggestions,
             CandidateK = candidateK,
             CandidateFloor = candidateFloor,
             DocTypeDecision = docTypeDecision,
@@ -518,27 +503,11 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
         var mini = await miniLM(texts, cancellationToken).ConfigureAwait(false);
         var arc = await arctic(texts, cancellationToken).ConfigureAwait(false);
-        return new TrainedModel
+        return shell with
         {
-            Version = shell.Version,
-            CatalogVersion = shell.CatalogVersion,
-            EntryIds = shell.EntryIds,
-            DocTypes = shell.DocTypes,
-            Dimensions = shell.Dimensions,
             ProfileMiniLM = QuantizedVectors.From(mini, shell.Dimensions),
             ProfileArctic = QuantizedVectors.From(arc, shell.Dimensions),
             ProfileEntry = [.. owner],
-            Exemplars = shell.Exemplars,
-            EntryPrior = shell.EntryPrior,
-            DocTypeEntryPrior = shell.DocTypeEntryPrior,
-            EntryModel = shell.EntryModel,
-            EvidenceModel = shell.EvidenceModel,
-            DocTypeModel = shell.DocTypeModel,
-            DocTypeCombiner = shell.DocTypeCombiner,
-            Calibration = shell.Calibration,
-            Threshold = shell.Threshold,
-            MaxSuggestions = shell.MaxSuggestions,
-            CandidateK = shell.CandidateK,
         };
     }
 

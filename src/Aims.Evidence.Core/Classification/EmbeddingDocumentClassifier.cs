@@ -66,9 +66,13 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
     /// <summary>Weight of the embedding similarity against the lexical cue scores (both turned into probabilities).</summary>
     public double EmbeddingWeight { get; init; } = 0.35;
 
-    public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
+    public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default) =>
+        Decide(await AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The classification an analysis leads to: the vocabulary's verdict, else the most probable combined type.</summary>
+    public static Classification Decide((Classification? Unrelated, Dictionary<string, double> Combined, Dictionary<string, double> Lexical, Dictionary<string, double> Embedding) analysis)
     {
-        var (unrelated, combined, pLex, pEmb) = await AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
+        var (unrelated, combined, pLex, pEmb) = analysis;
         if (unrelated is not null)
         {
             return unrelated;

@@ -19,37 +19,23 @@ public static class DocumentTypeSignals
     /// similarity over MiniLM) as probabilities over <paramref name="docTypes"/>, lexical and embedding parts side by
     /// side, and the vocabulary's unrelated verdict.
     /// </summary>
-    public static async Task<(bool Unrelated, double[] Probabilities, int Decision)> WrittenAsync(EmbeddingDocumentClassifier classifier, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<string> docTypes, CancellationToken cancellationToken = default)
+    public static async Task<(bool Unrelated, double[] Probabilities, Classification.Classification Decision)> WrittenAsync(EmbeddingDocumentClassifier classifier, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<string> docTypes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(docTypes);
-        var (unrelated, combined, lexical, embedding) = await classifier.AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
+        var analysis = await classifier.AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
+        var (unrelated, _, lexical, embedding) = analysis;
         var p = new double[2 * docTypes.Count];
-        if (unrelated is not null)
+        if (unrelated is null)
         {
-            return (true, p, IndexOf(docTypes, DocumentTypes.Unrelated));
-        }
-
-        for (var i = 0; i < docTypes.Count; i++)
-        {
-            p[i] = lexical.GetValueOrDefault(docTypes[i]);
-            p[docTypes.Count + i] = embedding.GetValueOrDefault(docTypes[i]);
-        }
-
-        return (false, p, IndexOf(docTypes, combined.MaxBy(kv => kv.Value).Key));
-    }
-
-    private static int IndexOf(IReadOnlyList<string> values, string value)
-    {
-        for (var i = 0; i < values.Count; i++)
-        {
-            if (values[i] == value)
+            for (var i = 0; i < docTypes.Count; i++)
             {
-                return i;
+                p[i] = lexical.GetValueOrDefault(docTypes[i]);
+                p[docTypes.Count + i] = embedding.GetValueOrDefault(docTypes[i]);
             }
         }
 
-        return 0;
+        return (unrelated is not null, p, EmbeddingDocumentClassifier.Decide(analysis));
     }
 
     /// <summary>Mean scores of the passage-level document-type model over the document's passages.</summary>
@@ -73,19 +59,22 @@ public static class DocumentTypeSignals
     /// <summary>The combiner's input: mean passage scores, then the written classifier's probabilities.</summary>
     public static double[] CombinerInput(double[] meanScores, double[] written) => [.. meanScores, .. written];
 
-    /// <summary>Probabilities over the model's types for a document (unrelated by vocabulary: all mass on unrelated).</summary>
-    public static async Task<double[]> ProbabilitiesAsync(TrainedModel model, EmbeddingDocumentClassifier written, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Probabilities over the model's types for a document (unrelated by vocabulary: all mass on unrelated), and the
+    /// written classifier's decision from the same analysis.
+    /// </summary>
+    public static async Task<(double[] Probabilities, Classification.Classification Written)> ProbabilitiesAsync(TrainedModel model, EmbeddingDocumentClassifier written, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (unrelated, lexical, _) = await WrittenAsync(written, document, passages, model.DocTypes, cancellationToken).ConfigureAwait(false);
+        var (unrelated, lexical, decision) = await WrittenAsync(written, document, passages, model.DocTypes, cancellationToken).ConfigureAwait(false);
         if (unrelated)
         {
             var p = new double[model.DocTypes.Length];
             p[Array.IndexOf(model.DocTypes, DocumentTypes.Unrelated)] = 1;
-            return p;
+            return (p, decision);
         }
 
-        return model.DocTypeCombiner.Probabilities(CombinerInput(MeanPassageScores(model.DocTypeModel, vectors), lexical));
+        return (model.DocTypeCombiner.Probabilities(CombinerInput(MeanPassageScores(model.DocTypeModel, vectors), lexical)), decision);
     }
 
     /// <summary>Remembers the probabilities computed for a document's passages, for the mapper of the same ingestion.</summary>

@@ -35,6 +35,14 @@ public sealed record PassageSignals
     public int ExcludeGroup { get; init; } = -1;
 }
 
+/// <summary>What <see cref="PairFeatures.Compute"/> records for rationales: per entry the closest labelled passage (-1 if none), and the passage's keyword matches.</summary>
+public sealed class PairExplanation(int entries)
+{
+    public int[] Nearest { get; } = new int[entries];
+
+    public List<string>[]? Matched { get; set; }
+}
+
 /// <summary>Document and neighbour context of each passage from the level-one outputs of all passages of a document.</summary>
 public static class PassageContext
 {
@@ -135,53 +143,17 @@ public sealed class PairFeatures
         return x;
     }
 
-    /// <summary>Document-type probabilities: the softmax of the mean per-passage scores of the document-type model.</summary>
-    public static double[] DocTypeProbabilities(TrainedModel model, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors)
-    {
-        var mean = new double[model.DocTypes.Length];
-        foreach (var (mini, arctic) in vectors)
-        {
-            var s = model.DocTypeModel.Scores(LinearInput(mini, arctic));
-            for (var i = 0; i < mean.Length; i++)
-            {
-                mean[i] += s[i] / vectors.Count;
-            }
-        }
-
-        var max = mean.Max();
-        var exp = mean.Select(m => Math.Exp(m - max)).ToArray();
-        var sum = exp.Sum();
-        return exp.Select(e => e / sum).ToArray();
-    }
-
-    /// <summary>Nearest labelled passage of an entry (by the mean of both encoders' cosines), for rationales.</summary>
-    public (string Source, double Cosine)? NearestExemplar(PassageSignals signals, int entry)
-    {
-        var bank = _model.Exemplars;
-        var best = (-1, double.NegativeInfinity);
-        for (var i = 0; i < bank.Count; i++)
-        {
-            if (bank.Entry[i] != entry || bank.Group[i] == signals.ExcludeGroup)
-            {
-                continue;
-            }
-
-            var cos = (bank.MiniLM.Dot(i, signals.MiniLM) + bank.Arctic.Dot(i, signals.Arctic)) / 2.0;
-            if (cos > best.Item2)
-            {
-                best = (i, cos);
-            }
-        }
-
-        return best.Item1 < 0 ? null : (bank.Source[best.Item1], best.Item2);
-    }
+    /// <summary>Document-type probabilities from the passages alone: the softmax of the passage model's mean scores.</summary>
+    public static double[] DocTypeProbabilities(TrainedModel model, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors) =>
+        LinearModel.Softmax(DocumentTypeSignals.MeanPassageScores(model.DocTypeModel, vectors));
 
     /// <summary>
     /// Features of the passage against every entry, in <see cref="TrainedModel.EntryIds"/> order; when given,
-    /// <paramref name="nearest"/> receives per entry the index of the closest labelled passage (-1 if none).
+    /// <paramref name="explain"/> receives what rationales cite (nearest labelled passage, matched keywords).
     /// </summary>
-    public double[][] Compute(PassageSignals s, int[]? nearest = null)
+    public double[][] Compute(PassageSignals s, PairExplanation? explain = null)
     {
+        var nearest = explain?.Nearest;
         var n = EntryCount;
         var passage = s.Passage;
 
@@ -246,7 +218,12 @@ public sealed class PairFeatures
         var entryRank = Ranks(s.EntryProbabilities);
         var bestEntryP = Math.Max(1e-9, s.EntryProbabilities.Max());
 
-        var (lexScores, _) = _lexical.RawScores(passage);
+        var (lexScores, matched) = _lexical.RawScores(passage);
+        if (explain is not null)
+        {
+            explain.Matched = matched;
+        }
+
         var bm25 = _lexicalIndex.Select(i => lexScores[i]).ToArray();
         var bestBm25 = Math.Max(1e-9, bm25.Max());
         var headingText = " " + Tokenizer.Normalize(string.Join(" ", passage.Headings)) + " ";
@@ -282,12 +259,12 @@ public sealed class PairFeatures
         return rows;
     }
 
-    /// <summary>Keyword hits of an entry in the passage (for rationales).</summary>
-    public IEnumerable<string> KeywordHits(Passage passage, int entry)
+    /// <summary>Keyword hits of an entry in the passage, from the matches <see cref="Compute"/> recorded (for rationales).</summary>
+    public IEnumerable<string> KeywordHits(PairExplanation explain, int entry)
     {
-        var (_, matched) = _lexical.RawScores(passage);
+        ArgumentNullException.ThrowIfNull(explain);
         var li = _lexicalIndex[entry];
-        return _lexical.KeywordHits(li, matched[li]);
+        return explain.Matched is null ? [] : _lexical.KeywordHits(li, explain.Matched[li]);
     }
 
     public CatalogEntry Entry(int entry) => _catalog[_model.EntryIds[entry]];

@@ -34,12 +34,12 @@ public sealed class TrainedControlMapper : ICandidateProposer
     public int RecommendedCandidates => _model.CandidateK;
 
     public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> MapAsync(IReadOnlyList<Passage> passages, MappingContext context, CancellationToken cancellationToken = default) =>
-        ScoreAsync(passages, context, _model.MaxSuggestions, _model.Threshold, cancellationToken);
+        ScoreAsync(passages, context, _model.MaxSuggestions, _model.Threshold, forJudge: false, cancellationToken);
 
     public Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ProposeCandidatesAsync(IReadOnlyList<Passage> passages, MappingContext context, int k, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        return ScoreAsync(passages, context, k, 0, cancellationToken, _model.CandidateFloor);
+        return ScoreAsync(passages, context, k, 0, forJudge: true, cancellationToken);
     }
 
     public IReadOnlyList<MappingSuggestion> SelectSuggestions(IReadOnlyList<MappingSuggestion> candidates)
@@ -48,7 +48,7 @@ public sealed class TrainedControlMapper : ICandidateProposer
         return [.. candidates.Where(c => c.Score >= _model.Threshold).Take(_model.MaxSuggestions)];
     }
 
-    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ScoreAsync(IReadOnlyList<Passage> passages, MappingContext context, int take, double threshold, CancellationToken cancellationToken, double floor = 0)
+    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ScoreAsync(IReadOnlyList<Passage> passages, MappingContext context, int take, double threshold, bool forJudge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(passages);
         ArgumentNullException.ThrowIfNull(context);
@@ -69,19 +69,19 @@ public sealed class TrainedControlMapper : ICandidateProposer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var passageSignals = signals[i] with { DocumentEntry = document, NeighbourEntry = neighbours[i] };
-            var nearest = new int[_model.EntryIds.Length];
-            var rows = _features.Compute(passageSignals, nearest);
+            var explain = new PairExplanation(_model.EntryIds.Length);
+            var rows = _features.Compute(passageSignals, explain);
             var scored = rows.Select((row, e) => (Entry: e, P: _model.Probability(row)))
                 .Where(x => x.P >= threshold && x.P > 0)
                 .OrderByDescending(x => x.P).ThenBy(x => x.Entry)
                 .Take(take)
                 .ToArray();
-            if (floor > 0 && scored.Length > 0 && (scored[0].P < floor || EvidenceGate.Reject(passages[i]) is not null))
+            if (forJudge && scored.Length > 0 && (scored[0].P < _model.CandidateFloor || EvidenceGate.Reject(passages[i]) is not null))
             {
                 continue; // clearly no evidence (or boilerplate the evidence gate rejects): nothing to offer a judge
             }
 
-            result[i] = [.. scored.Select(x => Suggest(passageSignals, rows[x.Entry], x.Entry, x.P, nearest[x.Entry]))];
+            result[i] = [.. scored.Select(x => Suggest(rows[x.Entry], x.Entry, x.P, explain))];
         }
 
         return result;
@@ -106,8 +106,9 @@ public sealed class TrainedControlMapper : ICandidateProposer
         };
     }
 
-    private MappingSuggestion Suggest(PassageSignals signals, double[] row, int entry, double p, int nearest)
+    private MappingSuggestion Suggest(double[] row, int entry, double p, PairExplanation explain)
     {
+        var nearest = explain.Nearest[entry];
         var catalogEntry = _features.Entry(entry);
         var why = new List<string> { string.Create(CultureInfo.InvariantCulture, $"probability {p:0.00} that this mapping is right (trained model {_model.Version})") };
         if (nearest >= 0)
@@ -115,7 +116,7 @@ public sealed class TrainedControlMapper : ICandidateProposer
             why.Add(string.Create(CultureInfo.InvariantCulture, $"nearest labelled training passage {_model.Exemplars.Source[nearest]}; best cosine to the entry's labelled passages {row[2]:0.00} (MiniLM) / {row[4]:0.00} (Arctic)"));
         }
 
-        var keywords = _features.KeywordHits(signals.Passage, entry).Take(4).ToArray();
+        var keywords = _features.KeywordHits(explain, entry).Take(4).ToArray();
         if (keywords.Length > 0)
         {
             why.Add($"terms \"{string.Join("\", \"", keywords)}\"");

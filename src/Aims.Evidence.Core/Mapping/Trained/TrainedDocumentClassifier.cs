@@ -21,13 +21,12 @@ public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder
         }
 
         var vectors = await encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
-        var p = await DocumentTypeSignals.ProbabilitiesAsync(model, written, document, passages, vectors, cancellationToken).ConfigureAwait(false);
+        var (p, decided) = await DocumentTypeSignals.ProbabilitiesAsync(model, written, document, passages, vectors, cancellationToken).ConfigureAwait(false);
         DocumentTypeSignals.Remember(passages, p);
         var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
         var best = order[0];
         if (model.DocTypeDecision == "written")
         {
-            var decided = await written.ClassifyAsync(document, passages, fileName, cancellationToken).ConfigureAwait(false);
             return decided with { Rationale = $"{decided.Rationale} (written classifier: it measured better than the trained combiner on the training corpus, model {model.Version})" };
         }
 

@@ -159,25 +159,28 @@ public sealed class LinearModel
     public double[] Probabilities(ReadOnlySpan<double> input)
     {
         var scores = Scores(input);
-        if (scores.Length == 1)
-        {
-            return [Sigmoid(scores[0])];
-        }
+        return scores.Length == 1 ? [Sigmoid(scores[0])] : Softmax(scores);
+    }
 
+    /// <summary>Softmax of <paramref name="scores"/> (a new array).</summary>
+    public static double[] Softmax(double[] scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
         var max = scores.Max();
+        var result = new double[scores.Length];
         var sum = 0.0;
         for (var i = 0; i < scores.Length; i++)
         {
-            scores[i] = Math.Exp(scores[i] - max);
-            sum += scores[i];
+            result[i] = Math.Exp(scores[i] - max);
+            sum += result[i];
         }
 
-        for (var i = 0; i < scores.Length; i++)
+        for (var i = 0; i < result.Length; i++)
         {
-            scores[i] /= sum;
+            result[i] /= sum;
         }
 
-        return scores;
+        return result;
     }
 
     public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
@@ -388,7 +391,7 @@ public sealed class IsotonicCalibration
 /// models (entry, evidence, document type), the pair scorer over <see cref="PairFeatures"/>, its calibration and the
 /// decision threshold. Written by <c>aims train</c> deterministically (same corpus, same bytes).
 /// </summary>
-public sealed class TrainedModel
+public sealed record TrainedModel
 {
     private const string Magic = "AIMS-TRAINED-MAPPER";
     public const int FormatVersion = 3;
