@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -299,7 +300,18 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(400, "Rationale too long", "rationale is limited to 2000 characters.");
         }
 
-        var mapping = await reviews.AddManualMappingAsync(id, entry.Id, rationale, actor, ct).ConfigureAwait(false);
+        MappingPolarity? polarity = body.Polarity?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "supports" => MappingPolarity.Supports,
+            "finding" => MappingPolarity.Finding,
+            _ => null,
+        };
+        if (polarity is null)
+        {
+            return ApiResults.Problem(400, "Unknown polarity", "polarity must be \"supports\" or \"finding\".");
+        }
+
+        var mapping = await reviews.AddManualMappingAsync(id, entry.Id, rationale, actor, polarity.Value, ct).ConfigureAwait(false);
         return mapping is null ? ApiResults.NotFound("passage", id) : Results.Created($"{Prefix}/controls/{entry.Id}", MappingView.From(mapping));
     }
 

@@ -60,7 +60,7 @@ public static class AimsQueries
         {
             if (!Enum.TryParse<GapStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
             {
-                return ApiResults.Problem(400, "Invalid status", "status must be one of missing, stale, weak, suggested, covered.");
+                return ApiResults.Problem(400, "Invalid status", "status must be one of nonconformity, missing, stale, weak, suggested, covered.");
             }
 
             wanted = s;
@@ -121,7 +121,7 @@ public static class AimsQueries
         var detail = new DocumentDetail(
             DocumentSummary.From(doc),
             versions.Select(DocumentSummary.From).ToArray(),
-            passages.Select(p => new PassageView(p.Passage.Id, p.Passage.Ordinal, p.Passage.Page, p.Passage.Headings, p.Passage.Kind, p.Passage.Text, p.Mappings.Select(MappingView.From).ToArray())).ToArray());
+            passages.Select(PassageView.From).ToArray());
         return ApiResults.Cached(context, detail);
     }
 
@@ -143,7 +143,7 @@ public static class AimsQueries
         }
 
         var hits = await index.SearchAsync(new SearchQuery(q, control, docType, Math.Min(200, offset + take + 1)), ct).ConfigureAwait(false);
-        var results = hits.Select(h => new SearchResult(h.Score, h.Document.Id, h.Document.Name, h.Document.DocType, h.Passage.Page, h.Passage.Headings, h.Passage.Id, h.Passage.Text, h.Mappings.Select(MappingView.From).ToArray()));
+        var results = hits.Select(SearchResult.From);
         return ApiResults.Cached(context, ApiResults.Paginate(results, offset, take));
     }
 

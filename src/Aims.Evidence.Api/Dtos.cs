@@ -20,7 +20,13 @@ public sealed record ControlSummary(string Id, string Kind, string Title, string
         g.PassageCount,
         g.DocumentCount,
         g.MissingDocTypes,
-        g.NewestEvidence);
+        g.NewestEvidence)
+    {
+        Findings = g.Findings,
+    };
+
+    /// <summary>Findings against the entry in current documents (an open one makes the status "nonconformity").</summary>
+    public int Findings { get; init; }
 }
 
 public sealed record EvidenceCitation(string MappingId, string ControlId, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, double Score, string Method, string Rationale, string Review, string Display)
@@ -39,9 +45,24 @@ public sealed record EvidenceCitation(string MappingId, string ControlId, string
         l.Mapping.Method,
         l.Mapping.Rationale,
         ReviewText(l.Mapping.Review),
-        $"{l.Document.Name}, p. {l.Passage.Page}{(l.Passage.Headings.Count > 0 ? ", \u00a7 " + l.Passage.Headings[^1] : string.Empty)}");
+        CitationText.Of(l.Document, l.Passage))
+    {
+        Polarity = PolarityText(l.Mapping.Polarity),
+        RowStart = l.Passage.RowStart,
+        RowEnd = l.Passage.RowEnd,
+    };
+
+    /// <summary>For table rows (CSV, XLSX): the first and last spreadsheet row; the page is the sheet number.</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
+
+    /// <summary>"supports", or "finding" when the passage states the control is absent, failed or nonconforming.</summary>
+    public string Polarity { get; init; } = "supports";
 
     public static string ReviewText(ReviewState r) => r.ToString().ToLowerInvariant();
+
+    public static string PolarityText(Core.Mapping.MappingPolarity p) => p.ToString().ToLowerInvariant();
 }
 
 public sealed record ControlDetail(ControlSummary Control, string Summary, IReadOnlyList<string> ExpectedEvidence, IReadOnlyList<string> ExpectedDocTypes, IReadOnlyList<EvidenceCitation> Evidence);
@@ -49,30 +70,86 @@ public sealed record ControlDetail(ControlSummary Control, string Summary, IRead
 public sealed record DocumentSummary(string Id, string Name, string Status, string? Reason, string? DocType, double DocTypeConfidence, int Version, bool Current, string Sha256, long Size, string? MediaType, int Pages, int Passages, DateTimeOffset IngestedAt, DateOnly? EffectiveDate)
 {
     public static DocumentSummary From(DocumentRecord d) => new(
-        d.Id, d.Name, d.Status.ToString().ToLowerInvariant(), d.Reason, d.DocType, Math.Round(d.DocTypeConfidence, 4), d.Version, d.IsCurrent, d.Sha256, d.Size, d.MediaType, d.PageCount, d.PassageCount, d.IngestedAt, d.EffectiveDate);
+        d.Id, d.Name, d.Status.ToString().ToLowerInvariant(), d.Reason, d.DocType, Math.Round(d.DocTypeConfidence, 4), d.Version, d.IsCurrent, d.Sha256, d.Size, d.MediaType, d.PageCount, d.PassageCount, d.IngestedAt, d.EffectiveDate)
+    {
+        StatedDate = d.StatedDate,
+        StatedDateSource = d.StatedDateSource,
+        EvidenceDate = DateOnly.FromDateTime(d.EvidenceDate.UtcDateTime),
+    };
+
+    /// <summary>The date the document states about itself, and where it was found.</summary>
+    public DateOnly? StatedDate { get; init; }
+
+    public string? StatedDateSource { get; init; }
+
+    /// <summary>The day its evidence counts from for staleness: effective date, else stated date, else ingestion day.</summary>
+    public DateOnly EvidenceDate { get; init; }
 }
 
 public sealed record MappingView(string Id, string ControlId, double Score, string Method, string Rationale, string Review)
 {
-    public static MappingView From(MappingRecord m) => new(m.Id, m.ControlId, Math.Round(m.Score, 4), m.Method, m.Rationale, EvidenceCitation.ReviewText(m.Review));
+    public static MappingView From(MappingRecord m) => new(m.Id, m.ControlId, Math.Round(m.Score, 4), m.Method, m.Rationale, EvidenceCitation.ReviewText(m.Review))
+    {
+        Polarity = EvidenceCitation.PolarityText(m.Polarity),
+    };
+
+    /// <summary>"supports" or "finding".</summary>
+    public string Polarity { get; init; } = "supports";
 }
 
-public sealed record PassageView(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Kind, string Text, IReadOnlyList<MappingView> Mappings);
+public sealed record PassageView(string Id, int Ordinal, int Page, IReadOnlyList<string> Headings, string Kind, string Text, IReadOnlyList<MappingView> Mappings)
+{
+    /// <summary>For table rows: the first and last spreadsheet row (the page is the sheet number).</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
+
+    public static PassageView From(PassageWithMappings p) =>
+        new(p.Passage.Id, p.Passage.Ordinal, p.Passage.Page, p.Passage.Headings, p.Passage.Kind, p.Passage.Text, p.Mappings.Select(MappingView.From).ToArray())
+        {
+            RowStart = p.Passage.RowStart,
+            RowEnd = p.Passage.RowEnd,
+        };
+}
 
 public sealed record DocumentDetail(DocumentSummary Document, IReadOnlyList<DocumentSummary> Versions, IReadOnlyList<PassageView> Passages);
 
-public sealed record SearchResult(double Score, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, IReadOnlyList<MappingView> Mappings);
+public sealed record SearchResult(double Score, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, IReadOnlyList<MappingView> Mappings)
+{
+    /// <summary>For table rows: the first and last spreadsheet row (the page is the sheet number).</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
+
+    /// <summary>The citation as a person reads it (see <see cref="CitationText"/>).</summary>
+    public string Display { get; init; } = string.Empty;
+
+    public static SearchResult From(SearchHit h) =>
+        new(h.Score, h.Document.Id, h.Document.Name, h.Document.DocType, h.Passage.Page, h.Passage.Headings, h.Passage.Id, h.Passage.Text, h.Mappings.Select(MappingView.From).ToArray())
+        {
+            RowStart = h.Passage.RowStart,
+            RowEnd = h.Passage.RowEnd,
+            Display = CitationText.Of(h.Document, h.Passage),
+        };
+}
 
 public sealed record CoverageView(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing, double CoveredPercent, double EvidencedPercent)
 {
-    public static CoverageView From(CoverageGroup g) => new(g.Group, g.Total, g.Covered, g.Suggested, g.Weak, g.Stale, g.Missing, g.CoveredPercent, g.EvidencedPercent);
+    public static CoverageView From(CoverageGroup g) => new(g.Group, g.Total, g.Covered, g.Suggested, g.Weak, g.Stale, g.Missing, g.CoveredPercent, g.EvidencedPercent)
+    {
+        Nonconformity = g.Nonconformity,
+    };
+
+    /// <summary>Entries whose newest evidence is an open finding.</summary>
+    public int Nonconformity { get; init; }
 }
 
 public sealed record CoverageReport(CoverageView Overall, IReadOnlyList<CoverageView> Clauses, IReadOnlyList<CoverageView> Objectives);
 
 public sealed record ReviewRequest(string? Decision, string? Comment);
 
-public sealed record ManualMappingRequest(string? ControlId, string? Rationale);
+/// <param name="Polarity">"supports" (default) or "finding": the passage states the control is absent or failed.</param>
+public sealed record ManualMappingRequest(string? ControlId, string? Rationale, string? Polarity = null);
 
 public sealed record EffectiveDateRequest(string? EffectiveDate);
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Microsoft.AspNetCore.Http;
@@ -24,14 +25,16 @@ public static partial class AimsEvidenceApi
         // The cached snapshot: the SoA no longer loads every evidence link per request (the soak's slowest endpoint).
         var (report, links) = await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false);
         var byControl = links.ToLookup(l => l.Mapping.ControlId, StringComparer.Ordinal);
-        return report.Entries.Where(g => g.Entry.Kind == EntryKind.Control && !g.Entry.Container).Select(g =>
+        return report.Entries.Where(g => g.Entry.Kind == EntryKind.Control && !g.Entry.Container)
+            .OrderBy(g => g.Status == GapStatus.Nonconformity ? 0 : 1).Select(g =>
         {
             var cites = byControl[g.Entry.Id]
                 .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
-                .Take(5).Select(l => EvidenceCitation.From(l).Display + $" (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, {EvidenceCitation.ReviewText(l.Mapping.Review)})")
+                .Take(5).Select(l => (l.Mapping.Polarity == MappingPolarity.Finding ? "FINDING: " : string.Empty) + EvidenceCitation.From(l).Display + $" (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, {EvidenceCitation.ReviewText(l.Mapping.Review)})")
                 .ToArray();
             var justification = g.Status switch
             {
+                GapStatus.Nonconformity => "Draft: applicable; a cited finding states the control is absent, failed or nonconforming. Correct it (10.2) or provide newer evidence.",
                 GapStatus.Covered => "Draft: applicable; implementation is evidenced by the cited documents.",
                 GapStatus.Missing => "Draft: applicable by default; no implementation evidence was found. Provide evidence or justify exclusion.",
                 _ => "Draft: applicable; evidence is incomplete or unreviewed. Confirm the cited evidence.",
@@ -70,15 +73,16 @@ public static partial class AimsEvidenceApi
             observations.Add(new JsonObject
             {
                 ["uuid"] = uuid,
-                ["title"] = $"Evidence for {l.Mapping.ControlId}",
+                ["title"] = l.Mapping.Polarity == MappingPolarity.Finding ? $"Finding against {l.Mapping.ControlId}" : $"Evidence for {l.Mapping.ControlId}",
                 ["description"] = $"Passage of {cite.Display} mapped to {l.Mapping.ControlId} by {l.Mapping.Method} (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, review {cite.Review}): {l.Mapping.Rationale}",
                 ["methods"] = new JsonArray("EXAMINE"),
-                ["types"] = new JsonArray("control-objective"),
+                ["types"] = new JsonArray(l.Mapping.Polarity == MappingPolarity.Finding ? "finding" : "control-objective"),
                 ["collected"] = l.Document.IngestedAt.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
                 ["props"] = new JsonArray(
                     Prop("mapping-id", l.Mapping.Id),
                     Prop("score", l.Mapping.Score.ToString("0.0000", CultureInfo.InvariantCulture)),
-                    Prop("review-state", cite.Review)),
+                    Prop("review-state", cite.Review),
+                    Prop("polarity", cite.Polarity)),
                 ["relevant-evidence"] = new JsonArray(new JsonObject
                 {
                     ["href"] = $"#document-{l.Document.Id}",
@@ -100,13 +104,14 @@ public static partial class AimsEvidenceApi
         }
 
         var findings = new JsonArray();
-        foreach (var g in report.Entries.Where(g => !g.Entry.Container))
+        foreach (var g in report.Entries.Where(g => !g.Entry.Container).OrderBy(g => g.Status == GapStatus.Nonconformity ? 0 : 1))
         {
             var finding = new JsonObject
             {
                 ["uuid"] = StableUuid("finding:" + g.Entry.Id),
                 ["title"] = $"{g.Entry.Id} {g.Entry.Title}",
                 ["description"] = $"Gap status {GapAnalyzer.StatusText(g.Status)}: {g.Reason}",
+                ["props"] = new JsonArray(Prop("gap-status", GapAnalyzer.StatusText(g.Status))),
                 ["target"] = new JsonObject
                 {
                     ["type"] = "objective-id",

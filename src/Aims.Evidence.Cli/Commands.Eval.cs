@@ -68,7 +68,7 @@ public static partial class AimsCli
                         await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
                     }
 
-                    candidateK = (aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
+                    candidateK = ((aims.Mapper as PolarityMapper)?.Inner as LlmControlMapper ?? aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
                     produced = await BuildProducedAsync(aims, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
                 }
             }
@@ -155,7 +155,13 @@ public static partial class AimsCli
     }
 
     /// <summary>The engine that proposes candidates: the mapper itself, or the one an LLM judge reads from.</summary>
-    private static ICandidateProposer? ProposerOf(IControlMapper mapper) => mapper as ICandidateProposer ?? (mapper as LlmControlMapper)?.Proposer;
+    private static ICandidateProposer? ProposerOf(IControlMapper mapper) => mapper switch
+    {
+        PolarityMapper p => ProposerOf(p.Inner),
+        ICandidateProposer c => c,
+        LlmControlMapper l => l.Proposer,
+        _ => null,
+    };
 
     /// <summary>Prompt tokens per page of the LLM mode at <paramref name="k"/> candidates (the estimator of <c>aims llm-cost</c>).</summary>
     private static async Task<double> PromptTokensPerPageAsync(string folder, int k, CancellationToken ct)

@@ -54,6 +54,9 @@ public static partial class AimsCli
                         passages = d.PassageCount,
                         ingestedAt = d.IngestedAt,
                         effectiveDate = d.EffectiveDate,
+                        statedDate = d.StatedDate,
+                        statedDateSource = d.StatedDateSource,
+                        evidenceDate = DateOnly.FromDateTime(d.EvidenceDate.UtcDateTime),
                     }),
                     runs,
                     llm = LlmJson(llmTotals),
@@ -63,11 +66,14 @@ public static partial class AimsCli
             }
 
             var console = Console(output);
-            var table = new Table().AddColumns("Document", "Version", "Status", "Type", "Pages", "Passages", "Reason");
+            var table = new Table().AddColumns("Document", "Version", "Status", "Type", "Pages", "Passages", "Dated", "Reason");
             foreach (var d in docs)
             {
+                var dated = d.EffectiveDate is { } e ? string.Create(CultureInfo.InvariantCulture, $"{e:yyyy-MM-dd} (set by a reviewer)")
+                    : d.StatedDate is { } s ? string.Create(CultureInfo.InvariantCulture, $"{s:yyyy-MM-dd} ({d.StatedDateSource})")
+                    : "-";
                 table.AddRow(Markup.Escape(d.Name), d.Version.ToString(CultureInfo.InvariantCulture), StatusMarkup(d.Status), Markup.Escape(d.DocType ?? "-"),
-                    d.PageCount.ToString(CultureInfo.InvariantCulture), d.PassageCount.ToString(CultureInfo.InvariantCulture), Markup.Escape(d.Reason ?? string.Empty));
+                    d.PageCount.ToString(CultureInfo.InvariantCulture), d.PassageCount.ToString(CultureInfo.InvariantCulture), Markup.Escape(dated), Markup.Escape(d.Reason ?? string.Empty));
             }
 
             console.Write(table);
@@ -124,7 +130,7 @@ public static partial class AimsCli
     private static Command GapsCommand(TextWriter output)
     {
         var json = JsonOption();
-        var statusFilter = new Option<string[]>("--status") { Description = "Only entries with these statuses (missing, stale, weak, suggested, covered).", AllowMultipleArgumentsPerToken = true };
+        var statusFilter = new Option<string[]>("--status") { Description = "Only entries with these statuses (nonconformity, missing, stale, weak, suggested, covered).", AllowMultipleArgumentsPerToken = true };
         var command = new Command("gaps", "The gap report: every clause and control with its status, best evidence and citation; coverage per clause and objective.") { json, statusFilter };
         command.SetAction(async (parse, ct) =>
         {
@@ -139,7 +145,9 @@ public static partial class AimsCli
 
     internal static async Task WriteGapReportAsync(GapReport report, IReadOnlySet<GapStatus>? wanted, bool json, TextWriter output)
     {
-        var entries = report.Entries.Where(g => wanted is null || wanted.Contains(g.Status)).ToArray();
+        // Nonconformities first (open findings need action before anything else), then catalog order.
+        var entries = report.Entries.Where(g => wanted is null || wanted.Contains(g.Status))
+            .OrderBy(g => g.Status == GapStatus.Nonconformity ? 0 : 1).ToArray();
         if (json)
         {
             var body = new
@@ -161,6 +169,7 @@ public static partial class AimsCli
                     passages = g.PassageCount,
                     documents = g.DocumentCount,
                     missingDocTypes = g.MissingDocTypes,
+                    findings = g.Findings,
                     bestEvidence = g.BestEvidence is { } c ? new
                     {
                         documentId = c.DocumentId,
@@ -173,6 +182,7 @@ public static partial class AimsCli
                         score = c.Score,
                         method = c.Method,
                         rationale = c.Rationale,
+                        polarity = c.Polarity,
                     } : null,
                 }),
             };
@@ -182,20 +192,20 @@ public static partial class AimsCli
 
         var console = Console(output);
         console.Write(new Rule("[bold]ISO/IEC 42001 gap report[/]").LeftJustified());
-        var table = new Table().Border(TableBorder.Simple).AddColumns("Id", "Title", "Status", "Best evidence: document, page, section (score) / reason");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("Id", "Title", "Status", "Why", "Best evidence (a finding for a nonconformity): document, page, section (probability)");
         foreach (var g in entries.Where(g => !g.Entry.Container))
         {
             var evidence = g.BestEvidence is { } c
-                ? $"{Markup.Escape(Excerpt(c.Display, 70))} [grey]({c.Score:0.00})[/]"
-                : $"[grey]{Markup.Escape(g.Reason)}[/]";
-            table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(Excerpt(g.Entry.Title, 44)), GapMarkup(g.Status), evidence);
+                ? $"{Markup.Escape(Excerpt(c.Display, 60))} [grey]({Math.Floor(c.Score * 100) / 100:0.00})[/]"
+                : "[grey]-[/]";
+            table.AddRow(Markup.Escape(g.Entry.Id), Markup.Escape(Excerpt(g.Entry.Title, 36)), GapMarkup(g.Status), Markup.Escape(g.Reason), evidence);
         }
 
         console.Write(table);
-        var coverage = new Table().Border(TableBorder.Simple).AddColumns("Clause / objective", "Entries", "Covered", "Suggested", "Weak", "Stale", "Missing", "Covered %", "With evidence %");
+        var coverage = new Table().Border(TableBorder.Simple).AddColumns("Clause / objective", "Entries", "Covered", "Suggested", "Weak", "Stale", "Missing", "Nonconformity", "Covered %", "With evidence %");
         foreach (var c in report.Clauses.Concat(report.Objectives).Append(report.Overall))
         {
-            coverage.AddRow(Markup.Escape(c.Group), N(c.Total), N(c.Covered), N(c.Suggested), N(c.Weak), N(c.Stale), N(c.Missing),
+            coverage.AddRow(Markup.Escape(c.Group), N(c.Total), N(c.Covered), N(c.Suggested), N(c.Weak), N(c.Stale), N(c.Missing), N(c.Nonconformity),
                 c.CoveredPercent.ToString("0.0", CultureInfo.InvariantCulture), c.EvidencedPercent.ToString("0.0", CultureInfo.InvariantCulture));
         }
 
@@ -213,6 +223,7 @@ public static partial class AimsCli
         weak = c.Weak,
         stale = c.Stale,
         missing = c.Missing,
+        nonconformity = c.Nonconformity,
         coveredPercent = c.CoveredPercent,
         evidencedPercent = c.EvidencedPercent,
     };
@@ -229,7 +240,7 @@ public static partial class AimsCli
         {
             if (!Enum.TryParse<GapStatus>(v, ignoreCase: true, out var s) || int.TryParse(v, out _))
             {
-                throw new UsageException($"unknown status '{v}' (use missing, stale, weak, suggested, covered)");
+                throw new UsageException($"unknown status '{v}' (use nonconformity, missing, stale, weak, suggested, covered)");
             }
 
             set.Add(s);
@@ -391,6 +402,7 @@ public static partial class AimsCli
         GapStatus.Suggested => "[blue]suggested[/]",
         GapStatus.Weak => "[yellow]weak[/]",
         GapStatus.Stale => "[purple]stale[/]",
+        GapStatus.Nonconformity => "[bold white on red]nonconformity[/]",
         _ => "[red]missing[/]",
     };
 }

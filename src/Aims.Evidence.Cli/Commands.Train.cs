@@ -25,10 +25,11 @@ public static partial class AimsCli
         var cache = new Option<string?>("--embedding-cache") { Description = "Keep passage vectors in this file between runs (same vectors, faster)." };
         var learner = new Option<string>("--learner") { Description = "auto (chosen by grouped cross-validation), trees or linear.", DefaultValueFactory = _ => "auto" };
         learner.AcceptOnlyFromAmong("auto", "trees", "linear");
+        var polaritySet = new Option<string?>("--polarity-set") { Description = "Polarity evaluation set (JSONL) measured out of fold; default: the one shipped with aims." };
         var curve = new Option<bool>("--learning-curve") { Description = "Also cross-validate on 25% and 50% of the documents." };
         var command = new Command("train", "Train the mapper on a labelled corpus: the same corpus and labels give the same model, byte for byte.")
         {
-            corpus, labels, synthetic, outFile, report, cache, learner, curve,
+            corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -42,6 +43,12 @@ public static partial class AimsCli
             foreach (var f in labelFiles.Where(f => !File.Exists(f)))
             {
                 throw new UsageException($"no such label file: {f}");
+            }
+
+            var polarityPath = parse.GetValue(polaritySet) ?? Path.Combine(TrainingDataDirectory, "polarity", "set.jsonl");
+            if (parse.GetValue(polaritySet) is not null && !File.Exists(polarityPath))
+            {
+                throw new UsageException($"no such polarity set: {polarityPath}");
             }
 
             var syntheticDir = parse.GetValue(synthetic) ?? Path.Combine(TrainingDataDirectory, "synthetic");
@@ -66,6 +73,7 @@ public static partial class AimsCli
             {
                 Learner = parse.GetValue(learner)!,
                 LearningCurve = parse.GetValue(curve) ? [0.25, 0.5] : [],
+                PolaritySet = File.Exists(polarityPath) ? PolarityDocument.Read(polarityPath) : [],
                 Log = m => error.WriteLine(m),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -233,6 +233,12 @@ public static class AimsComposition
             }
         }
 
+        // Every mapper's suggestions get their polarity (finding or supporting) from the shipped model's polarity part.
+        if ((model ?? TrainedModel.LoadEmbedded())?.Polarity is { } polarity)
+        {
+            mapper = new PolarityMapper(mapper, polarity);
+        }
+
         return new AimsComponents(settings with { Mapping = settings.Mapping with { Mapper = kind } }, catalog, reader, classifier, mapper, embeddings, kernel, owned);
     }
 }

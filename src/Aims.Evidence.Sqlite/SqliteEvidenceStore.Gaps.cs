@@ -93,7 +93,7 @@ public sealed partial class SqliteEvidenceStore : IGapEvidenceSource
                     await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        var link = new EvidenceLink(ReadDocument(reader, 0), ReadPassage(reader, 16), ReadMapping(reader, 25));
+                        var link = new EvidenceLink(ReadDocument(reader, 0), ReadPassage(reader, DocumentColumnCount), ReadMapping(reader, DocumentColumnCount + PassageColumnCount));
                         byMapping[link.Mapping.Id] = link;
                     }
                 }
@@ -104,8 +104,10 @@ public sealed partial class SqliteEvidenceStore : IGapEvidenceSource
                 }
             }
 
+            // Findings (few) are read as links: they never enter the aggregates, the analysis decides what they mean.
+            var findings = await ReadLinksAsync(connection, tx, " AND m.polarity = 'finding'", [], cancellationToken).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new GapEvidence(documents, rows, links);
+            return new GapEvidence(documents, rows, links) { Findings = findings };
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -56,7 +57,7 @@ public sealed partial class SqliteEvidenceStore
             },
             cancellationToken);
 
-    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) =>
+    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) =>
         WriteAsync<MappingRecord>(
             async (connection, tx) =>
             {
@@ -66,13 +67,13 @@ public sealed partial class SqliteEvidenceStore
                     return null;
                 }
 
-                var mapping = MappingRecord.Manual(Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale);
+                var mapping = MappingRecord.Manual(Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale, polarity);
                 await ExecuteAsync(
                     connection,
-                    "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, review, reviewed_by, reviewed_at) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8)",
+                    "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, review, reviewed_by, reviewed_at, polarity) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9)",
                     cancellationToken,
                     tx,
-                    mapping.Id, passageId, controlId, mapping.Score, mapping.Method, rationale, ReviewText(mapping.Review), actor, Now()).ConfigureAwait(false);
+                    mapping.Id, passageId, controlId, mapping.Score, mapping.Method, rationale, ReviewText(mapping.Review), actor, Now(), PolarityText(mapping.Polarity)).ConfigureAwait(false);
                 await AuditAsync(connection, tx, actor, "mapping.add", mapping.Id, null, mapping, cancellationToken).ConfigureAwait(false);
                 return mapping;
             },

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -12,9 +13,13 @@ namespace Aims.Evidence.Sqlite;
 /// </summary>
 public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IReviewStore, IStoreVersion, IDisposable
 {
-    private const string DocumentColumns = "d.id, d.name, d.sha256, d.size, d.media_type, d.doc_type, d.doc_type_confidence, d.status, d.reason, d.version, d.is_current, d.page_count, d.passage_count, d.ingested_at, d.effective_date, d.run_id";
-    private const string PassageColumns = "p.id, p.document_id, p.ordinal, p.page, p.headings, p.text, p.start, p.length, p.kind";
-    private const string MappingColumns = "m.id, m.passage_id, m.control_id, m.score, m.method, m.rationale, m.model, m.prompt_version, m.profile_version, m.review";
+    private const string DocumentColumns = "d.id, d.name, d.sha256, d.size, d.media_type, d.doc_type, d.doc_type_confidence, d.status, d.reason, d.version, d.is_current, d.page_count, d.passage_count, d.ingested_at, d.effective_date, d.run_id, d.stated_date, d.stated_date_source";
+    private const string PassageColumns = "p.id, p.document_id, p.ordinal, p.page, p.headings, p.text, p.start, p.length, p.kind, p.row_start, p.row_end";
+
+    /// <summary>Column counts of <see cref="DocumentColumns"/> and <see cref="PassageColumns"/>: where the next group starts in a joined row.</summary>
+    private const int DocumentColumnCount = 18;
+    private const int PassageColumnCount = 11;
+    private const string MappingColumns = "m.id, m.passage_id, m.control_id, m.score, m.method, m.rationale, m.model, m.prompt_version, m.profile_version, m.review, m.polarity";
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -149,37 +154,38 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
             var doc = write.Document with { Version = version, IsCurrent = true, PassageCount = write.Passages.Count };
             await ExecuteAsync(
                 connection,
-                "INSERT INTO documents (id, name, sha256, size, media_type, doc_type, doc_type_confidence, status, reason, version, is_current, page_count, passage_count, ingested_at, effective_date, run_id) " +
-                "VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, 1, $p10, $p11, $p12, $p13, $p14)",
+                "INSERT INTO documents (id, name, sha256, size, media_type, doc_type, doc_type_confidence, status, reason, version, is_current, page_count, passage_count, ingested_at, effective_date, run_id, stated_date, stated_date_source) " +
+                "VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, 1, $p10, $p11, $p12, $p13, $p14, $p15, $p16)",
                 cancellationToken,
                 tx,
                 doc.Id, doc.Name, doc.Sha256, doc.Size, doc.MediaType, doc.DocType, doc.DocTypeConfidence, StatusText(doc.Status), doc.Reason, doc.Version,
-                doc.PageCount, doc.PassageCount, doc.IngestedAt.ToString("O", CultureInfo.InvariantCulture), doc.EffectiveDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), doc.RunId).ConfigureAwait(false);
+                doc.PageCount, doc.PassageCount, doc.IngestedAt.ToString("O", CultureInfo.InvariantCulture), doc.EffectiveDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), doc.RunId,
+                doc.StatedDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), doc.StatedDateSource).ConfigureAwait(false);
 
             await using (var insertPassage = connection.CreateCommand())
             await using (var insertFts = connection.CreateCommand())
             await using (var insertMapping = connection.CreateCommand())
             {
                 insertPassage.Transaction = tx;
-                insertPassage.CommandText = "INSERT INTO passages (id, document_id, ordinal, page, headings, text, start, length, kind) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8) RETURNING seq";
-                var pp = AddParameters(insertPassage, 9);
+                insertPassage.CommandText = "INSERT INTO passages (id, document_id, ordinal, page, headings, text, start, length, kind, row_start, row_end) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10) RETURNING seq";
+                var pp = AddParameters(insertPassage, 11);
                 insertFts.Transaction = tx;
                 insertFts.CommandText = "INSERT INTO passages_fts (rowid, text, headings) VALUES ($p0, $p1, $p2)";
                 var fp = AddParameters(insertFts, 3);
                 insertMapping.Transaction = tx;
-                insertMapping.CommandText = "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, model, prompt_version, profile_version, review) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9)";
-                var mp = AddParameters(insertMapping, 10);
+                insertMapping.CommandText = "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, model, prompt_version, profile_version, review, polarity) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10)";
+                var mp = AddParameters(insertMapping, 11);
 
                 foreach (var (passage, mappings) in write.Passages)
                 {
                     var headings = JsonSerializer.Serialize(passage.Headings);
-                    Set(pp, passage.Id, doc.Id, passage.Ordinal, passage.Page, headings, passage.Text, passage.Start, passage.Length, passage.Kind);
+                    Set(pp, passage.Id, doc.Id, passage.Ordinal, passage.Page, headings, passage.Text, passage.Start, passage.Length, passage.Kind, passage.RowStart, passage.RowEnd);
                     var seq = (long)(await insertPassage.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
                     Set(fp, seq, passage.Text, string.Join(" / ", passage.Headings));
                     await insertFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     foreach (var m in mappings)
                     {
-                        Set(mp, m.Id, passage.Id, m.ControlId, m.Score, m.Method, m.Rationale, m.Model, m.PromptVersion, m.ProfileVersion, ReviewText(m.Review));
+                        Set(mp, m.Id, passage.Id, m.ControlId, m.Score, m.Method, m.Rationale, m.Model, m.PromptVersion, m.ProfileVersion, ReviewText(m.Review), PolarityText(m.Polarity));
                         await insertMapping.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
@@ -231,12 +237,20 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return controlId is null
+            ? await ReadLinksAsync(connection, null, string.Empty, [], cancellationToken).ConfigureAwait(false)
+            : await ReadLinksAsync(connection, null, " AND m.control_id = $p0", [controlId], cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Non-rejected links of current, processed documents, narrowed by <paramref name="where"/> (an "AND ..." clause).</summary>
+    private static async Task<List<EvidenceLink>> ReadLinksAsync(SqliteConnection connection, SqliteTransaction? tx, string where, object[] parameters, CancellationToken cancellationToken)
+    {
         var sql = $"SELECT {DocumentColumns}, {PassageColumns}, {MappingColumns} FROM mappings m " +
                   "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id " +
-                  "WHERE d.is_current = 1 AND d.status = 'processed' AND m.review <> 'rejected'" +
-                  (controlId is null ? string.Empty : " AND m.control_id = $p0") +
+                  "WHERE d.is_current = 1 AND d.status = 'processed' AND m.review <> 'rejected'" + where +
                   " ORDER BY m.control_id, m.score DESC";
-        await using var cmd = controlId is null ? Command(connection, sql) : Command(connection, sql, controlId);
+        await using var cmd = Command(connection, sql, parameters);
+        cmd.Transaction = tx;
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var links = new List<EvidenceLink>();
         var docs = new Dictionary<string, DocumentRecord>(StringComparer.Ordinal);
@@ -248,7 +262,7 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
                 docs[docId] = doc = ReadDocument(reader, 0);
             }
 
-            links.Add(new EvidenceLink(doc, ReadPassage(reader, 16), ReadMapping(reader, 25)));
+            links.Add(new EvidenceLink(doc, ReadPassage(reader, DocumentColumnCount), ReadMapping(reader, DocumentColumnCount + PassageColumnCount)));
         }
 
         return links;
@@ -350,7 +364,7 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            hits.Add((ReadDocument(reader, 0), ReadPassage(reader, 16), -reader.GetDouble(25)));
+            hits.Add((ReadDocument(reader, 0), ReadPassage(reader, DocumentColumnCount), -reader.GetDouble(DocumentColumnCount + PassageColumnCount)));
         }
 
         return hits;
@@ -543,6 +557,8 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         IngestedAt = DateTimeOffset.Parse(r.GetString(o + 13), CultureInfo.InvariantCulture),
         EffectiveDate = r.IsDBNull(o + 14) ? null : DateOnly.Parse(r.GetString(o + 14), CultureInfo.InvariantCulture),
         RunId = r.IsDBNull(o + 15) ? null : r.GetString(o + 15),
+        StatedDate = r.IsDBNull(o + 16) ? null : DateOnly.Parse(r.GetString(o + 16), CultureInfo.InvariantCulture),
+        StatedDateSource = r.IsDBNull(o + 17) ? null : r.GetString(o + 17),
     };
 
     private static PassageRecord ReadPassage(SqliteDataReader r, int o) => new()
@@ -556,6 +572,8 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         Start = r.GetInt32(o + 6),
         Length = r.GetInt32(o + 7),
         Kind = r.GetString(o + 8),
+        RowStart = r.IsDBNull(o + 9) ? null : r.GetInt32(o + 9),
+        RowEnd = r.IsDBNull(o + 10) ? null : r.GetInt32(o + 10),
     };
 
     private static MappingRecord ReadMapping(SqliteDataReader r, int o) => new()
@@ -570,9 +588,12 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         PromptVersion = r.IsDBNull(o + 7) ? null : r.GetString(o + 7),
         ProfileVersion = r.IsDBNull(o + 8) ? null : r.GetString(o + 8),
         Review = Enum.Parse<ReviewState>(r.GetString(o + 9), ignoreCase: true),
+        Polarity = Enum.Parse<MappingPolarity>(r.GetString(o + 10), ignoreCase: true),
     };
 
     private static string StatusText(DocumentStatus status) => status.ToString().ToLowerInvariant();
 
     private static string ReviewText(ReviewState review) => review.ToString().ToLowerInvariant();
+
+    private static string PolarityText(MappingPolarity polarity) => polarity.ToString().ToLowerInvariant();
 }

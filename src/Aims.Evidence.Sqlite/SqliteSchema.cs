@@ -179,32 +179,24 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
             "CREATE INDEX ix_gap_evidence_version ON gap_evidence(version)",
-            GapEvidenceInsertAll,
+            GapEvidenceInsertAllFor(6),
+            .. GapTriggers(6),
+        ],
 
-            // A new mapping updates its entry's (and its container's) row for the document in O(1): no rescan of the
-            // document, so writing a document with n mappings stays O(n).
-            """
-            CREATE TRIGGER gap_evidence_mappings_insert AFTER INSERT ON mappings WHEN NEW.review <> 'rejected' BEGIN
-                INSERT INTO gap_evidence (entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score, version)
-                SELECT g.e, p.document_id, 1, NEW.score, NEW.review = 'accepted', NEW.id, NEW.review = 'accepted', NEW.score, {Version}
-                FROM (SELECT NEW.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = NEW.control_id) g, passages p
-                WHERE p.id = NEW.passage_id
-                ON CONFLICT (entry_id, document_id) DO UPDATE SET
-                    passages = passages + NOT EXISTS (
-                        SELECT 1 FROM mappings o WHERE o.passage_id = NEW.passage_id AND o.id <> NEW.id AND o.review <> 'rejected'
-                        AND (o.control_id = gap_evidence.entry_id OR o.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = gap_evidence.entry_id))),
-                    max_score = CASE WHEN passages = 0 THEN excluded.max_score ELSE MAX(max_score, excluded.max_score) END,
-                    accepted = accepted + excluded.accepted,
-                    best_mapping_id = CASE WHEN passages = 0 OR {Better} THEN excluded.best_mapping_id ELSE best_mapping_id END,
-                    best_accepted = CASE WHEN passages = 0 OR {Better} THEN excluded.best_accepted ELSE best_accepted END,
-                    best_score = CASE WHEN passages = 0 OR {Better} THEN excluded.best_score ELSE best_score END,
-                    version = excluded.version;
-            END
-            """.Replace("{Better}", Better, StringComparison.Ordinal).Replace("{Version}", Version, StringComparison.Ordinal),
-
-            // Reviews (accept/reject), deletes and other changes recompute the affected rows from the document's mappings.
-            $"CREATE TRIGGER gap_evidence_mappings_update AFTER UPDATE OF review, score, control_id, passage_id ON mappings BEGIN {Recompute("OLD")} {Recompute("NEW")} END",
-            $"CREATE TRIGGER gap_evidence_mappings_delete AFTER DELETE ON mappings BEGIN {Recompute("OLD")} END",
+        // v7: polarity of mappings ('supports' or 'finding'); findings never count in the gap read model (they are
+        // read separately, see SqliteEvidenceStore.Gaps.cs). Existing mappings are all 'supports': no rebuild needed.
+        // Documents keep the date they state about themselves; table-row passages their spreadsheet rows.
+        [
+            "ALTER TABLE mappings ADD COLUMN polarity TEXT NOT NULL DEFAULT 'supports'",
+            "ALTER TABLE documents ADD COLUMN stated_date TEXT",
+            "ALTER TABLE documents ADD COLUMN stated_date_source TEXT",
+            "ALTER TABLE passages ADD COLUMN row_start INTEGER",
+            "ALTER TABLE passages ADD COLUMN row_end INTEGER",
+            "DROP TRIGGER gap_evidence_mappings_insert",
+            "DROP TRIGGER gap_evidence_mappings_update",
+            "DROP TRIGGER gap_evidence_mappings_delete",
+            .. GapTriggers(7),
+            "CREATE INDEX ix_mappings_findings ON mappings(polarity) WHERE polarity <> 'supports'",
         ],
     ];
 
@@ -218,14 +210,50 @@ internal static class SqliteSchema
     /// </summary>
     private const string Version = "((SELECT version FROM store_version WHERE id = 1) + 1)";
 
-    /// <summary>Fills gap_evidence from scratch (the table must be empty): every entry and document with non-rejected mappings.</summary>
-    internal const string GapEvidenceInsertAll =
+    /// <summary>Fills gap_evidence from scratch (the table must be empty): every entry and document with counted mappings.</summary>
+    internal static string GapEvidenceInsertAll => GapEvidenceInsertAllFor(Migrations.Count);
+
+    private static string GapEvidenceInsertAllFor(int schema) =>
         "INSERT INTO gap_evidence (" + GapEvidenceColumns + ") " + AggregateHead +
         "SELECT m.control_id AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc " +
-        "FROM mappings m JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected' " +
+        $"FROM mappings m JOIN passages p ON p.id = m.passage_id WHERE {Counted("m", schema)} " +
         "UNION ALL SELECT c.container_id, p.document_id, p.id, m.id, m.score, m.review = 'accepted' " +
-        "FROM mappings m JOIN gap_containers c ON c.control_id = m.control_id JOIN passages p ON p.id = m.passage_id WHERE m.review <> 'rejected'" +
+        $"FROM mappings m JOIN gap_containers c ON c.control_id = m.control_id JOIN passages p ON p.id = m.passage_id WHERE {Counted("m", schema)}" +
         AggregateTail;
+
+    /// <summary>Whether the mapping row <paramref name="alias"/> counts as evidence: not rejected and (from v7) supporting, not a finding.</summary>
+    private static string Counted(string alias, int schema) =>
+        schema >= 7 ? $"{alias}.review <> 'rejected' AND {alias}.polarity = 'supports'" : $"{alias}.review <> 'rejected'";
+
+    /// <summary>The triggers keeping gap_evidence current, as of schema <paramref name="schema"/>.</summary>
+    private static string[] GapTriggers(int schema) =>
+    [
+        // A new mapping updates its entry's (and its container's) row for the document in O(1): no rescan of the
+        // document, so writing a document with n mappings stays O(n).
+        """
+        CREATE TRIGGER gap_evidence_mappings_insert AFTER INSERT ON mappings WHEN {CountedNew} BEGIN
+            INSERT INTO gap_evidence (entry_id, document_id, passages, max_score, accepted, best_mapping_id, best_accepted, best_score, version)
+            SELECT g.e, p.document_id, 1, NEW.score, NEW.review = 'accepted', NEW.id, NEW.review = 'accepted', NEW.score, {Version}
+            FROM (SELECT NEW.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = NEW.control_id) g, passages p
+            WHERE p.id = NEW.passage_id
+            ON CONFLICT (entry_id, document_id) DO UPDATE SET
+                passages = passages + NOT EXISTS (
+                    SELECT 1 FROM mappings o WHERE o.passage_id = NEW.passage_id AND o.id <> NEW.id AND {CountedOther}
+                    AND (o.control_id = gap_evidence.entry_id OR o.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = gap_evidence.entry_id))),
+                max_score = CASE WHEN passages = 0 THEN excluded.max_score ELSE MAX(max_score, excluded.max_score) END,
+                accepted = accepted + excluded.accepted,
+                best_mapping_id = CASE WHEN passages = 0 OR {Better} THEN excluded.best_mapping_id ELSE best_mapping_id END,
+                best_accepted = CASE WHEN passages = 0 OR {Better} THEN excluded.best_accepted ELSE best_accepted END,
+                best_score = CASE WHEN passages = 0 OR {Better} THEN excluded.best_score ELSE best_score END,
+                version = excluded.version;
+        END
+        """.Replace("{Better}", Better, StringComparison.Ordinal).Replace("{Version}", Version, StringComparison.Ordinal)
+            .Replace("{CountedNew}", Counted("NEW", schema), StringComparison.Ordinal).Replace("{CountedOther}", Counted("o", schema), StringComparison.Ordinal),
+
+        // Reviews (accept/reject), polarity changes, deletes and other changes recompute the affected rows from the document's mappings.
+        $"CREATE TRIGGER gap_evidence_mappings_update AFTER UPDATE OF review, score, control_id, passage_id{(schema >= 7 ? ", polarity" : string.Empty)} ON mappings BEGIN {Recompute("OLD", schema)} {Recompute("NEW", schema)} END",
+        $"CREATE TRIGGER gap_evidence_mappings_delete AFTER DELETE ON mappings BEGIN {Recompute("OLD", schema)} END",
+    ];
 
     // Aggregates rows (e = entry, doc, pid = passage, mid = mapping, score, acc = accepted 0/1) per entry and document:
     // distinct passages, best score, accepted count, and the best mapping: accepted first, then score, then lowest id.
@@ -243,7 +271,7 @@ internal static class SqliteSchema
     /// Trigger statements recomputing the rows of the mapping row <paramref name="row"/> (OLD or NEW): its control and
     /// container, in its document. The rows are zeroed first, so one left without evidence stays with passages = 0.
     /// </summary>
-    private static string Recompute(string row)
+    private static string Recompute(string row, int schema)
     {
         var entries = $"(SELECT {row}.control_id AS e UNION SELECT container_id FROM gap_containers WHERE control_id = {row}.control_id)";
         var doc = $"(SELECT document_id FROM passages WHERE id = {row}.passage_id)";
@@ -251,7 +279,7 @@ internal static class SqliteSchema
                $"INSERT INTO gap_evidence ({GapEvidenceColumns}) {AggregateHead}" +
                $"SELECT g.e AS e, p.document_id AS doc, p.id AS pid, m.id AS mid, m.score AS score, m.review = 'accepted' AS acc FROM {entries} g " +
                $"JOIN passages p ON p.document_id = {doc} JOIN mappings m ON m.passage_id = p.id " +
-               "WHERE m.review <> 'rejected' AND (m.control_id = g.e OR m.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = g.e))" +
+               $"WHERE {Counted("m", schema)} AND (m.control_id = g.e OR m.control_id IN (SELECT control_id FROM gap_containers WHERE container_id = g.e))" +
                $"{AggregateTail} ON CONFLICT (entry_id, document_id) DO UPDATE SET passages = excluded.passages, max_score = excluded.max_score, accepted = excluded.accepted, " +
                "best_mapping_id = excluded.best_mapping_id, best_accepted = excluded.best_accepted, best_score = excluded.best_score, version = excluded.version;";
     }

@@ -95,3 +95,40 @@ public static class LabelFiles
         File.WriteAllText(path, sb.ToString());
     }
 }
+
+/// <summary>
+/// The polarity evaluation set: evidence passages of real audit and assessment reports, each judged by two independent
+/// labellers as supporting its controls or a finding against them (<c>polarity</c> is the resolved judgment). One
+/// JSON line per document; spans point into the extracted text like <see cref="SpanLabel"/>.
+/// </summary>
+public sealed record PolarityDocument
+{
+    public required string File { get; init; }
+
+    public required string Sha256 { get; init; }
+
+    public required IReadOnlyList<PolaritySpan> Spans { get; init; }
+
+    public static IReadOnlyList<PolarityDocument> Read(string path) =>
+        System.IO.File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l))
+            .Select(l => JsonSerializer.Deserialize<PolarityDocument>(l, LabelFiles.Json) ?? throw new InvalidDataException($"{path}: empty line"))
+            .ToArray();
+}
+
+public sealed record PolaritySpan
+{
+    public int Start { get; init; }
+
+    public int Length { get; init; }
+
+    public required string Hash { get; init; }
+
+    /// <summary>"finding" or "supports": the resolved judgment.</summary>
+    public required string Polarity { get; init; }
+
+    public string? First { get; init; }
+
+    public string? Second { get; init; }
+
+    public bool IsFinding => Polarity == "finding";
+}

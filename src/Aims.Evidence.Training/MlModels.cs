@@ -149,3 +149,63 @@ internal static class MlModels
         return exported;
     }
 }
+
+/// <summary>
+/// Logistic regression over sparse inputs by AdaGrad, for the many sparse text features of the polarity model: an
+/// L2 penalty on the weights an example touches, positives weighted up, examples in a seeded order (same rows, same
+/// model, byte for byte).
+/// </summary>
+internal static class SparseLogistic
+{
+    public static (int[] Index, double[] Value) Sparse(double[] x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var index = new List<int>();
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (x[i] != 0)
+            {
+                index.Add(i);
+            }
+        }
+
+        return ([.. index], [.. index.Select(i => x[i])]);
+    }
+
+    public static LinearModel Fit(IReadOnlyList<(int[] Index, double[] Value)> x, IReadOnlyList<bool> y, int dimensions, int seed, double l2, double positiveWeight, int epochs = 15, double rate = 0.3)
+    {
+        var w = new double[dimensions];
+        var g2 = new double[dimensions];
+        double bias = 0, biasG2 = 0;
+        var order = Enumerable.Range(0, x.Count).ToArray();
+        var random = new Random(seed);
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            random.Shuffle(order);
+            foreach (var i in order)
+            {
+                var (index, value) = x[i];
+                var z = bias;
+                for (var k = 0; k < index.Length; k++)
+                {
+                    z += w[index[k]] * value[k];
+                }
+
+                var g = (LinearModel.Sigmoid(Math.Clamp(z, -30, 30)) - (y[i] ? 1 : 0)) * (y[i] ? positiveWeight : 1);
+                for (var k = 0; k < index.Length; k++)
+                {
+                    var j = index[k];
+                    var gk = (g * value[k]) + (l2 * w[j]);
+                    g2[j] += gk * gk;
+                    w[j] -= rate * gk / Math.Sqrt(g2[j] + 1e-8);
+                }
+
+                var gb = g + (l2 * bias);
+                biasG2 += gb * gb;
+                bias -= rate * gb / Math.Sqrt(biasG2 + 1e-8);
+            }
+        }
+
+        return new LinearModel { Weights = [w], Bias = [bias] };
+    }
+}

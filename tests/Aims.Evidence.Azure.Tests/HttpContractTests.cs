@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Aims.Evidence.Api;
 using Aims.Evidence.Azure.Tests.Infrastructure;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
@@ -216,7 +217,7 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
 
         public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
-        public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

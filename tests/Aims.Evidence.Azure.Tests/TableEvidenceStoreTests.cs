@@ -1,5 +1,6 @@
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Azure.Tests.Infrastructure;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Azure.Tests;
@@ -238,15 +239,15 @@ public sealed class TableEvidenceStoreTests(AzuriteFixture azurite)
 
         Assert.Null(await store.SetEffectiveDateAsync("d2", new DateOnly(2026, 1, 1), "tester", ct));
         Assert.Null(await store.SetEffectiveDateAsync("~name~policy.md", new DateOnly(2026, 1, 1), "tester", ct));
-        Assert.Null(await store.AddManualMappingAsync("d1-p9", "6.1.2", "why", "tester", ct));
-        Assert.Null(await store.AddManualMappingAsync("nodash", "6.1.2", "why", "tester", ct));
+        Assert.Null(await store.AddManualMappingAsync("d1-p9", "6.1.2", "why", "tester", MappingPolarity.Supports, ct));
+        Assert.Null(await store.AddManualMappingAsync("nodash", "6.1.2", "why", "tester", MappingPolarity.Supports, ct));
         Assert.Empty(await store.ListAuditAsync(0, 100, ct));
 
         var dated = await store.SetEffectiveDateAsync("d1", new DateOnly(2026, 2, 3), "tester", ct);
         Assert.Equal(new DateOnly(2026, 2, 3), dated?.EffectiveDate);
         Assert.Equal(new DateOnly(2026, 2, 3), (await store.GetDocumentAsync("d1", ct))?.EffectiveDate);
         Assert.Equal("policy.md", (await store.GetDocumentAsync("d1", ct))?.Name);
-        var manual = await store.AddManualMappingAsync("d1-p1", "6.1.2", "why", "tester", ct);
+        var manual = await store.AddManualMappingAsync("d1-p1", "6.1.2", "why", "tester", MappingPolarity.Supports, ct);
         Assert.NotNull(manual);
         Assert.Equal("d1-p1", (await store.GetPassageAsync("d1-p1", ct))?.Id);
         Assert.Equal(manual, await store.GetMappingAsync(manual.Id, ct));

@@ -1,8 +1,9 @@
 'use strict';
 (() => {
   const API = 'api/v1';
-  const STATUSES = ['covered', 'suggested', 'weak', 'stale', 'missing'];
+  const STATUSES = ['nonconformity', 'covered', 'suggested', 'weak', 'stale', 'missing'];
   const HELP = {
+    nonconformity: 'an open finding: a passage states the control is absent or failed, nothing later corrects it',
     covered: 'accepted by a reviewer, or strong support from expected documents',
     suggested: 'strong machine suggestions that need review',
     weak: 'low score or a single passage',
@@ -104,7 +105,8 @@
       $('detail-status').dataset.status = d.control.status;
       $('detail-summary').textContent = d.summary;
       const items = d.evidence.map(e => el('li', {},
-        el('div', { className: 'cite', textContent: e.display }),
+        el('div', { className: 'cite', textContent: e.display },
+          e.polarity === 'finding' ? el('span', { className: 'finding', textContent: ' · finding (states the control is absent or failed)' }) : ''),
         el('div', { className: 'meta', textContent: `score ${e.score} · ${e.method} · review: ${e.review} · ${e.rationale}` }),
         el('blockquote', { className: 'passage', textContent: e.text }),
         e.review === 'unreviewed' ? reviewButtons(e.mappingId) : el('span')));

@@ -45,7 +45,7 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
     [
         "id", "passageId", "documentId", "documentName", "sha256", "docType", "status", "version", "isCurrent",
         "text", "headings", "page", "ordinal", "start", "length", "kind", "controlIds", "mappingsJson",
-        "ingestedAt", "effectiveDate", "pageCount",
+        "ingestedAt", "effectiveDate", "pageCount", "statedDate", "statedDateSource", "rowStart", "rowEnd",
     ];
 
     private readonly SearchIndexClient _indexClient;
@@ -96,6 +96,10 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
                 new SimpleField("ingestedAt", SearchFieldDataType.DateTimeOffset) { IsFilterable = true, IsSortable = true },
                 new SimpleField("effectiveDate", SearchFieldDataType.DateTimeOffset) { IsFilterable = true, IsSortable = true },
                 new SimpleField("pageCount", SearchFieldDataType.Int32),
+                new SimpleField("statedDate", SearchFieldDataType.DateTimeOffset) { IsFilterable = true, IsSortable = true },
+                new SimpleField("statedDateSource", SearchFieldDataType.String),
+                new SimpleField("rowStart", SearchFieldDataType.Int32),
+                new SimpleField("rowEnd", SearchFieldDataType.Int32),
                 new VectorSearchField("vector", _options.VectorDimensions, VectorProfileName) { IsHidden = true },
             },
             VectorSearch = new VectorSearch
@@ -317,6 +321,10 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
             IngestedAt = document.IngestedAt,
             EffectiveDate = document.EffectiveDate is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
             PageCount = document.PageCount,
+            StatedDate = document.StatedDate is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            StatedDateSource = document.StatedDateSource,
+            RowStart = p.RowStart,
+            RowEnd = p.RowEnd,
             Vector = vector,
         };
     }
@@ -353,6 +361,8 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
             PageCount = d.PageCount,
             IngestedAt = d.IngestedAt,
             EffectiveDate = d.EffectiveDate is { } e ? DateOnly.FromDateTime(e.UtcDateTime) : null,
+            StatedDate = d.StatedDate is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
+            StatedDateSource = d.StatedDateSource,
         };
         var passage = new PassageRecord
         {
@@ -365,6 +375,8 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
             Start = d.Start,
             Length = d.Length,
             Kind = d.Kind,
+            RowStart = d.RowStart,
+            RowEnd = d.RowEnd,
         };
         var mappings = (JsonSerializer.Deserialize<List<MappingRecord>>(string.IsNullOrEmpty(d.MappingsJson) ? "[]" : d.MappingsJson, Json) ?? [])
             .Where(m => m.Review != ReviewState.Rejected)

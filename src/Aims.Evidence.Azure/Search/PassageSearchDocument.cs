@@ -70,6 +70,18 @@ public sealed class PassageSearchDocument
     [JsonPropertyName("pageCount")]
     public int PageCount { get; set; }
 
+    [JsonPropertyName("statedDate")]
+    public DateTimeOffset? StatedDate { get; set; }
+
+    [JsonPropertyName("statedDateSource")]
+    public string? StatedDateSource { get; set; }
+
+    [JsonPropertyName("rowStart")]
+    public int? RowStart { get; set; }
+
+    [JsonPropertyName("rowEnd")]
+    public int? RowEnd { get; set; }
+
     [JsonPropertyName("vector")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float[]? Vector { get; set; }

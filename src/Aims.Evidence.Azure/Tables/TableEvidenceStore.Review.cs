@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -107,7 +108,7 @@ public sealed partial class TableEvidenceStore
     /// the passage's copy guarded by its ETag, then the audit entry. Its id is <c>{passageId}-m{32 hex}</c>, so it can
     /// be reviewed like a pipeline mapping. Null when the passage does not exist.
     /// </summary>
-    public async Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default)
+    public async Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(controlId);
         ArgumentNullException.ThrowIfNull(rationale);
@@ -117,7 +118,7 @@ public sealed partial class TableEvidenceStore
             return null;
         }
 
-        var mapping = MappingRecord.Manual(passageId + "-m" + Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale);
+        var mapping = MappingRecord.Manual(passageId + "-m" + Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale, polarity);
         var documentKey = TableKeys.Key(documentId);
         var evidenceWritten = false;
         for (var attempt = 1; ; attempt++)

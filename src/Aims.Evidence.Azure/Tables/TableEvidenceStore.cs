@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -348,6 +349,8 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         ["IngestedAt"] = d.IngestedAt,
         ["EffectiveDate"] = d.EffectiveDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         ["RunId"] = d.RunId,
+        ["StatedDate"] = d.StatedDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        ["StatedDateSource"] = d.StatedDateSource,
     };
 
     private static DocumentRecord ToDocument(TableEntity e) => new()
@@ -368,6 +371,8 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         IngestedAt = e.GetDateTimeOffset("IngestedAt") ?? default,
         EffectiveDate = DateOnly.TryParseExact(e.GetString("EffectiveDate"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null,
         RunId = e.GetString("RunId"),
+        StatedDate = DateOnly.TryParseExact(e.GetString("StatedDate"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var stated) ? stated : null,
+        StatedDateSource = e.GetString("StatedDateSource"),
     };
 
     private static TableEntity ToPassageEntity(string partitionKey, PassageWithMappings item)
@@ -383,6 +388,8 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
             ["Start"] = p.Start,
             ["Length"] = p.Length,
             ["Kind"] = p.Kind,
+            ["RowStart"] = p.RowStart,
+            ["RowEnd"] = p.RowEnd,
         };
         TableKeys.SetText(entity, "Text", p.Text);
         TableKeys.SetText(entity, "MappingsJson", JsonSerializer.Serialize(item.Mappings, Json));
@@ -400,6 +407,8 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         Start = e.GetInt32("Start") ?? 0,
         Length = e.GetInt32("Length") ?? 0,
         Kind = e.GetString("Kind") ?? "paragraph",
+        RowStart = e.GetInt32("RowStart"),
+        RowEnd = e.GetInt32("RowEnd"),
     };
 
     private static TableEntity ToMappingEntity(string documentId, string documentKey, MappingRecord m) =>
@@ -416,6 +425,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
             ["PromptVersion"] = m.PromptVersion,
             ["ProfileVersion"] = m.ProfileVersion,
             ["Review"] = m.Review.ToString().ToLowerInvariant(),
+            ["Polarity"] = m.Polarity.ToString().ToLowerInvariant(),
         };
 
     private static MappingRecord ToMapping(TableEntity e) => new()
@@ -430,6 +440,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         PromptVersion = e.GetString("PromptVersion"),
         ProfileVersion = e.GetString("ProfileVersion"),
         Review = Enum.TryParse<ReviewState>(e.GetString("Review"), true, out var review) ? review : ReviewState.Unreviewed,
+        Polarity = Enum.TryParse<MappingPolarity>(e.GetString("Polarity"), true, out var polarity) ? polarity : MappingPolarity.Supports,
     };
 
     /// <summary>Single-property text capped under the 64 KiB property limit, never splitting a surrogate pair.</summary>

@@ -1,3 +1,4 @@
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Azure.Tables;
@@ -16,8 +17,8 @@ public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore 
     public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
         store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
 
-    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default) =>
-        store.AddManualMappingAsync(passageId, controlId, rationale, actor, cancellationToken);
+    public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) =>
+        store.AddManualMappingAsync(passageId, controlId, rationale, actor, polarity, cancellationToken);
 
     public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) =>
         store.SetEffectiveDateAsync(documentId, effectiveDate, actor, cancellationToken);

@@ -16,9 +16,12 @@ public sealed class CsvExtractor : IDocumentExtractor
         var delimiter = SniffDelimiter(text);
         var builder = new LayoutBuilder();
         IReadOnlyList<string>? header = null;
+        var key = -1;
+        var number = 0;
         foreach (var row in Parse(text, delimiter))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            number++;
             var cells = row.Select(c => TextNormalizer.CollapseWhitespace(c)).ToArray();
             if (cells.All(c => c.Length == 0))
             {
@@ -28,10 +31,11 @@ public sealed class CsvExtractor : IDocumentExtractor
             if (header is null)
             {
                 header = cells;
+                key = KeyColumn(header);
                 continue;
             }
 
-            builder.TableRow(RowText(header, cells), header);
+            builder.TableRow(RowText(header, cells), header, 1, number, RowKey(cells, key));
             if (builder.Count > context.Limits.MaxBlocks)
             {
                 throw new DocumentRejectedException(RejectionKind.Invalid, $"the CSV file has more than {context.Limits.MaxBlocks} rows");
@@ -47,6 +51,41 @@ public sealed class CsvExtractor : IDocumentExtractor
     }
 
     /// <summary>"Header: value; Header: value" over the non-empty cells (a cell without a header stands alone).</summary>
+    /// <summary>
+    /// The column that identifies a row, readable names before ids: a header named name, title, system or use case,
+    /// then one ending in "name"/"title", then id, then one mentioning "use case" or "id" (leftmost on ties); else the first.
+    /// </summary>
+    public static int KeyColumn(IReadOnlyList<string> header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var best = 0;
+        var bestScore = 0;
+        for (var i = 0; i < header.Count; i++)
+        {
+            var h = header[i].Trim().ToLowerInvariant().Replace('_', ' ');
+            var words = h.Split([' ', '-', '/', '(', ')'], StringSplitOptions.RemoveEmptyEntries);
+            var score = h is "name" or "title" or "system" or "system name" or "use case" ? 4
+                : h.EndsWith("name", StringComparison.Ordinal) || h.EndsWith("title", StringComparison.Ordinal) ? 3
+                : h is "id" or "identifier" ? 2
+                : h.Contains("use case", StringComparison.Ordinal) || words.Contains("id") ? 1
+                : 0;
+            if (score > bestScore)
+            {
+                (best, bestScore) = (i, score);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The row's identifying value in <paramref name="column"/>, else its first filled cell; at most 80 characters.</summary>
+    public static string? RowKey(IReadOnlyList<string> cells, int column)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var value = column >= 0 && column < cells.Count && cells[column].Length > 0 ? cells[column] : cells.FirstOrDefault(c => c.Length > 0);
+        return value is null ? null : value.Length <= 80 ? value : value[..77].TrimEnd() + "...";
+    }
+
     public static string RowText(IReadOnlyList<string> header, IReadOnlyList<string> cells)
     {
         var parts = new List<string>();

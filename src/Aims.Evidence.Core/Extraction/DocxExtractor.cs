@@ -72,7 +72,10 @@ public sealed class DocxExtractor : IDocumentExtractor
             }
 
             var coreTitle = doc.PackageProperties.Title;
-            return Task.FromResult(builder.Build(context.MediaType, null, string.IsNullOrWhiteSpace(coreTitle) ? title : coreTitle.Trim()));
+            return Task.FromResult(builder.Build(context.MediaType, null, string.IsNullOrWhiteSpace(coreTitle) ? title : coreTitle.Trim()) with
+            {
+                MetadataDates = DocumentDates.FromMetadata("DOCX", doc.PackageProperties.Modified, doc.PackageProperties.Created),
+            });
         }
     }
 

@@ -21,7 +21,14 @@ public sealed record LayoutBlock(
     int Start,
     int Length,
     int HeadingLevel = 0,
-    IReadOnlyList<string>? TableHeader = null);
+    IReadOnlyList<string>? TableHeader = null)
+{
+    /// <summary>A table row's spreadsheet row number (the header is row 1 in a CSV file; XLSX keeps its own numbers); 0 elsewhere.</summary>
+    public int Row { get; init; }
+
+    /// <summary>A table row's identifying value (its name, title, use case or id column, else its first cell), if any.</summary>
+    public string? RowKey { get; init; }
+}
 
 /// <summary>The result of extraction: ordered blocks plus the plain text their spans point into.</summary>
 public sealed record ExtractedDocument(
@@ -32,6 +39,9 @@ public sealed record ExtractedDocument(
 {
     /// <summary>The blocks' text joined by blank lines: the text the block spans index.</summary>
     public string Text { get; init; } = string.Empty;
+
+    /// <summary>Dates from the file's metadata (PDF information dictionary, Office core properties).</summary>
+    public IReadOnlyList<StatedDate> MetadataDates { get; init; } = [];
 }
 
 /// <summary>
@@ -56,6 +66,19 @@ public sealed class LayoutBuilder
 
     public LayoutBuilder TableRow(string text, IReadOnlyList<string>? header, int page = 1) =>
         Add(BlockKind.TableRow, text, page, 0, header);
+
+    /// <summary>A table row of a spreadsheet or CSV file, with its row number and identifying value.</summary>
+    public LayoutBuilder TableRow(string text, IReadOnlyList<string>? header, int page, int row, string? rowKey)
+    {
+        var count = _blocks.Count;
+        Add(BlockKind.TableRow, text, page, 0, header);
+        if (_blocks.Count > count)
+        {
+            _blocks[^1] = _blocks[^1] with { Row = row, RowKey = string.IsNullOrWhiteSpace(rowKey) ? null : rowKey };
+        }
+
+        return this;
+    }
 
     public LayoutBuilder Add(BlockKind kind, string text, int page, int headingLevel = 0, IReadOnlyList<string>? header = null)
     {

@@ -196,7 +196,31 @@ public sealed partial class PdfExtractor : IDocumentExtractor
             }
         }
 
-        return builder.Build(context.MediaType, pageCount, title);
+        return builder.Build(context.MediaType, pageCount, title) with { MetadataDates = PdfDates(document) };
+    }
+
+    /// <summary>The information dictionary's dates; a malformed one is ignored (it is only metadata).</summary>
+    private static List<StatedDate> PdfDates(PdfDocument document)
+    {
+        try
+        {
+            var list = new List<StatedDate>(2);
+            if (document.Information.GetModifiedDateTimeOffset() is { } modified)
+            {
+                list.Add(new StatedDate(DateOnly.FromDateTime(modified.UtcDateTime), "PDF modification date"));
+            }
+
+            if (document.Information.GetCreatedDateTimeOffset() is { } created)
+            {
+                list.Add(new StatedDate(DateOnly.FromDateTime(created.UtcDateTime), "PDF creation date"));
+            }
+
+            return list;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return [];
+        }
     }
 
     private static IEnumerable<List<string>> SplitItems(List<string> lines)

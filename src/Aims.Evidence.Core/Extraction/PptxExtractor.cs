@@ -55,7 +55,10 @@ public sealed class PptxExtractor : IDocumentExtractor
             }
 
             var coreTitle = doc.PackageProperties.Title;
-            return Task.FromResult(builder.Build(context.MediaType, Math.Max(1, page), string.IsNullOrWhiteSpace(coreTitle) ? title : coreTitle.Trim()));
+            return Task.FromResult(builder.Build(context.MediaType, Math.Max(1, page), string.IsNullOrWhiteSpace(coreTitle) ? title : coreTitle.Trim()) with
+            {
+                MetadataDates = DocumentDates.FromMetadata("PPTX", doc.PackageProperties.Modified, doc.PackageProperties.Created),
+            });
         }
     }
 

@@ -52,13 +52,18 @@ public sealed class XlsxExtractor : IDocumentExtractor
             }
 
             var title = doc.PackageProperties.Title;
-            return Task.FromResult(builder.Build(context.MediaType, Math.Max(1, page), string.IsNullOrWhiteSpace(title) ? null : title.Trim()));
+            return Task.FromResult(builder.Build(context.MediaType, Math.Max(1, page), string.IsNullOrWhiteSpace(title) ? null : title.Trim()) with
+            {
+                MetadataDates = DocumentDates.FromMetadata("XLSX", doc.PackageProperties.Modified, doc.PackageProperties.Created),
+            });
         }
     }
 
     private static void AddSheet(WorksheetPart part, string[] shared, LayoutBuilder builder, int page, ExtractionLimits limits, CancellationToken ct)
     {
         IReadOnlyList<string>? header = null;
+        var key = -1;
+        var number = 0;
         var sheetData = part.Worksheet?.GetFirstChild<SheetData>();
         if (sheetData is null)
         {
@@ -68,6 +73,7 @@ public sealed class XlsxExtractor : IDocumentExtractor
         foreach (var row in sheetData.Elements<Row>())
         {
             ct.ThrowIfCancellationRequested();
+            number = row.RowIndex?.Value is { } index and > 0 and < int.MaxValue ? (int)index : number + 1;
             var cells = new List<string>();
             foreach (var cell in row.Elements<Cell>())
             {
@@ -104,11 +110,12 @@ public sealed class XlsxExtractor : IDocumentExtractor
                 if (filled >= 2 && cells.All(c => c.Length == 0 || (c.Length <= 80 && c.Any(char.IsLetter))))
                 {
                     header = cells; // the first row of short labels
-                    builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page);
+                    key = CsvExtractor.KeyColumn(header);
+                    builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page, number, null);
                 }
                 else if (filled >= 2)
                 {
-                    builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page);
+                    builder.TableRow(string.Join(" | ", cells.Where(c => c.Length > 0)), null, page, number, null);
                 }
                 else
                 {
@@ -118,7 +125,7 @@ public sealed class XlsxExtractor : IDocumentExtractor
                 continue;
             }
 
-            builder.TableRow(CsvExtractor.RowText(header, cells), header, page);
+            builder.TableRow(CsvExtractor.RowText(header, cells), header, page, number, CsvExtractor.RowKey(cells, key));
             if (builder.Count > limits.MaxBlocks)
             {
                 throw new DocumentRejectedException(RejectionKind.Invalid, $"the XLSX has more than {limits.MaxBlocks} rows");

@@ -6,16 +6,22 @@ namespace Aims.Evidence.Core.Gaps;
 /// <summary>
 /// Gap statuses, defined once here and used by every host:
 /// <list type="bullet">
+/// <item><c>nonconformity</c>: the newest evidence is an open finding (a passage stating the control is absent, failed or
+/// nonconforming): no supporting evidence of the entry is dated later. A record of the correction (a closed corrective
+/// action, 10.2) closes it when it is mapped to the entry too. Dates are the documents' own (reviewer's effective date,
+/// else stated date); an undated document is later only than undated ones ingested on an earlier day, so a file without
+/// a date never closes a dated finding. A newer version of the document replaces its findings;</item>
 /// <item><c>missing</c>: no (non-rejected) evidence link at all;</item>
-/// <item><c>stale</c>: evidence exists but the newest is older than the review period (by effective date when set, else ingestion date);</item>
+/// <item><c>stale</c>: evidence exists but the newest is older than the review period (by <see cref="DocumentRecord.EvidenceDate"/>: the reviewer's effective date, else the document's own stated date, else the ingestion date);</item>
 /// <item><c>covered</c>: a reviewer accepted a link, or a strong link (probability ≥ StrongScore, 0.80) comes from a document of an expected type and at least two passages support it;</item>
 /// <item><c>weak</c>: the best score is below StrongScore, or a single passage is the only support;</item>
 /// <item><c>suggested</c>: otherwise: only unreviewed machine suggestions, strong but not yet from an expected document type.</item>
 /// </list>
-/// Rejected suggestions never count.
+/// Rejected suggestions never count; findings never count as coverage.
 /// </summary>
 public enum GapStatus
 {
+    Nonconformity,
     Missing,
     Stale,
     Weak,
@@ -39,7 +45,15 @@ public sealed record GapOptions
 /// <summary>Where a piece of evidence is: document, page, heading path and the passage itself.</summary>
 public sealed record Citation(string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, string MappingId, double Score, string Method, string Rationale, ReviewState Review)
 {
-    public string Display => $"{DocumentName}, p. {Page}{(Headings.Count > 0 ? ", \u00a7 " + Headings[^1] : string.Empty)}";
+    /// <summary>Whether the cited passage supports the entry or is a finding against it.</summary>
+    public Mapping.MappingPolarity Polarity { get; init; }
+
+    /// <summary>For table rows: the first and last spreadsheet row.</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
+
+    public string Display => CitationText.Of(DocumentName, Page, Headings, RowStart, RowEnd);
 }
 
 public sealed record ControlGap(
@@ -51,9 +65,13 @@ public sealed record ControlGap(
     int DocumentCount,
     Citation? BestEvidence,
     IReadOnlyList<string> MissingDocTypes,
-    DateTimeOffset? NewestEvidence);
+    DateTimeOffset? NewestEvidence)
+{
+    /// <summary>Findings against the entry in current documents (open or closed).</summary>
+    public int Findings { get; init; }
+}
 
-public sealed record CoverageGroup(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing)
+public sealed record CoverageGroup(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing, int Nonconformity = 0)
 {
     /// <summary>Share of entries that are covered, in percent.</summary>
     public double CoveredPercent => Total == 0 ? 0 : Math.Round(100.0 * Covered / Total, 1);
@@ -82,10 +100,12 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(links);
         ArgumentNullException.ThrowIfNull(presentDocTypes);
-        var byControl = links.Where(l => l.Mapping.Review != ReviewState.Rejected)
+        var counted = links.Where(l => l.Mapping.Review != ReviewState.Rejected).ToArray();
+        var byControl = counted.Where(l => l.Mapping.Polarity == Mapping.MappingPolarity.Supports)
             .ToLookup(l => l.Mapping.ControlId, StringComparer.Ordinal);
+        var findings = counted.Where(l => l.Mapping.Polarity == Mapping.MappingPolarity.Finding).ToArray();
 
-        return Build(presentDocTypes, entry =>
+        return Build(presentDocTypes, findings, entry =>
         {
             var own = entry.Container
                 ? catalog.Entries.Where(c => c.Parent == entry.Id).SelectMany(c => byControl[c.Id]).Concat(byControl[entry.Id]).ToArray()
@@ -107,7 +127,11 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
                 AnyStrong: strong.Length > 0,
                 AnyStrongFromExpected: strong.Any(l => expected.Count == 0 || (l.Document.DocType is { } t && expected.Contains(t))),
                 Newest: own.Max(l => EvidenceDate(l.Document)),
-                Best: best);
+                Best: best)
+            {
+                NewestDated = own.Max(l => KnownDate(l.Document)),
+                NewestUndatedIngest = own.Where(l => KnownDate(l.Document) is null).Select(l => (DateOnly?)Day(l.Document.IngestedAt)).Max(),
+            };
         });
     }
 
@@ -124,7 +148,8 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         var byEntry = evidence.Rows.Where(r => docs.TryGetValue(r.DocumentId, out var d) && d.Status == DocumentStatus.Processed)
             .ToLookup(r => r.EntryId, StringComparer.Ordinal);
 
-        return Build(present, entry =>
+        var findings = evidence.Findings.Where(f => f.Document.Status == DocumentStatus.Processed).ToArray();
+        return Build(present, findings, entry =>
         {
             var rows = byEntry[entry.Id].ToArray();
             if (rows.Length == 0 || !evidence.Best.TryGetValue(entry.Id, out var best))
@@ -142,19 +167,29 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
                 AnyStrong: strong.Length > 0,
                 AnyStrongFromExpected: strong.Any(r => expected.Count == 0 || (docs[r.DocumentId].DocType is { } t && expected.Contains(t))),
                 Newest: rows.Max(r => EvidenceDate(docs[r.DocumentId])),
-                Best: best);
+                Best: best)
+            {
+                NewestDated = rows.Max(r => KnownDate(docs[r.DocumentId])),
+                NewestUndatedIngest = rows.Where(r => KnownDate(docs[r.DocumentId]) is null).Select(r => (DateOnly?)Day(docs[r.DocumentId].IngestedAt)).Max(),
+            };
         });
     }
 
     public static string StatusText(GapStatus status) => status.ToString().ToLowerInvariant();
 
-    private GapReport Build(IReadOnlyCollection<string> presentDocTypes, Func<CatalogEntry, EntryEvidence?> evidenceOf)
+    private GapReport Build(IReadOnlyCollection<string> presentDocTypes, IReadOnlyList<EvidenceLink> findings, Func<CatalogEntry, EntryEvidence?> evidenceOf)
     {
         var now = _options.Now ?? DateTimeOffset.UtcNow;
+        var evidence = catalog.Entries.ToDictionary(e => e.Id, evidenceOf, StringComparer.Ordinal);
+        var findingsOf = FindingsByEntry(findings);
         var gaps = new List<ControlGap>(catalog.Entries.Count);
         foreach (var entry in catalog.Entries)
         {
-            gaps.Add(Evaluate(entry, evidenceOf(entry), presentDocTypes, now));
+            var open = OpenFinding(findingsOf[entry.Id], evidence[entry.Id]);
+            var count = findingsOf[entry.Id].Count();
+            gaps.Add(open is not null
+                ? Nonconformity(entry, open, evidence[entry.Id], count)
+                : Evaluate(entry, evidence[entry.Id], presentDocTypes, now) with { Findings = count });
         }
 
         var leaves = gaps.Where(g => !g.Entry.Container).ToArray();
@@ -163,6 +198,69 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         var overall = Summarize(leaves.GroupBy(_ => "Overall").Single());
         return new GapReport(now, gaps, clauses, objectives, overall);
     }
+
+    /// <summary>Findings per entry; a child control's findings count for its container too.</summary>
+    private ILookup<string, EvidenceLink> FindingsByEntry(IReadOnlyList<EvidenceLink> findings)
+    {
+        var containerOf = ContainerMap(catalog);
+        return findings.SelectMany(f => containerOf.TryGetValue(f.Mapping.ControlId, out var c)
+                ? new[] { (Entry: f.Mapping.ControlId, Link: f), (Entry: c, Link: f) }
+                : [(Entry: f.Mapping.ControlId, Link: f)])
+            .ToLookup(x => x.Entry, x => x.Link, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The newest finding of an entry when it is still open: no supporting evidence of the entry is dated later (see
+    /// <see cref="GapStatus.Nonconformity"/>). Of several newest findings the most likely (then lowest id) is cited.
+    /// </summary>
+    private static EvidenceLink? OpenFinding(IEnumerable<EvidenceLink> findings, EntryEvidence? support)
+    {
+        var newest = findings.OrderByDescending(f => Day(EvidenceDate(f.Document))).ThenByDescending(f => f.Mapping.Review == ReviewState.Accepted)
+            .ThenByDescending(f => f.Mapping.Score).ThenBy(f => f.Mapping.Id, StringComparer.Ordinal).FirstOrDefault();
+        if (newest is null)
+        {
+            return null;
+        }
+
+        if (support is null)
+        {
+            return newest;
+        }
+
+        var closed = KnownDate(newest.Document) is { } dated
+            ? support.NewestDated > dated
+            : support.NewestDated > Day(newest.Document.IngestedAt) || support.NewestUndatedIngest > Day(newest.Document.IngestedAt);
+        return closed ? null : newest;
+    }
+
+    private static ControlGap Nonconformity(CatalogEntry entry, EvidenceLink finding, EntryEvidence? support, int findings)
+    {
+        var day = Day(EvidenceDate(finding.Document));
+        var reason = string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"open finding in {CitationText.Of(finding.Document, finding.Passage)} ({day:yyyy-MM-dd}, probability {Truncate(finding.Mapping.Score):0.000}): no supporting evidence of the entry is dated after it");
+        var citation = CitationOf(finding);
+        return new ControlGap(entry, GapStatus.Nonconformity, reason, support?.BestScore ?? 0, support?.Passages ?? 0, support?.Documents ?? 0, citation, [], support?.Newest ?? EvidenceDate(finding.Document))
+        {
+            Findings = findings,
+        };
+    }
+
+    private static Citation CitationOf(EvidenceLink link) =>
+        new(link.Document.Id, link.Document.Name, link.Document.DocType, link.Passage.Page, link.Passage.Headings, link.Passage.Id, link.Passage.Text, link.Mapping.Id, link.Mapping.Score, link.Mapping.Method, link.Mapping.Rationale, link.Mapping.Review)
+        {
+            Polarity = link.Mapping.Polarity,
+            RowStart = link.Passage.RowStart,
+            RowEnd = link.Passage.RowEnd,
+        };
+
+    private static DateOnly Day(DateTimeOffset t) => DateOnly.FromDateTime(t.UtcDateTime);
+
+    /// <summary>The date a document is known to carry: the reviewer's effective date, else its own stated date.</summary>
+    private static DateOnly? KnownDate(DocumentRecord doc) => doc.EffectiveDate ?? doc.StatedDate;
+
+    /// <summary>Probabilities in reasons are truncated to three decimals, never rounded up past a threshold they missed.</summary>
+    private static double Truncate(double p) => Math.Floor(p * 1000) / 1000;
 
     private ControlGap Evaluate(CatalogEntry entry, EntryEvidence? e, IReadOnlyCollection<string> presentDocTypes, DateTimeOffset now)
     {
@@ -174,15 +272,15 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
             return new ControlGap(entry, GapStatus.Missing, why, 0, 0, 0, null, missingTypes, null);
         }
 
-        var best = e.Best;
-        var citation = new Citation(best.Document.Id, best.Document.Name, best.Document.DocType, best.Passage.Page, best.Passage.Headings, best.Passage.Id, best.Passage.Text, best.Mapping.Id, best.Mapping.Score, best.Mapping.Method, best.Mapping.Rationale, best.Mapping.Review);
+        var citation = CitationOf(e.Best);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
 
         GapStatus status;
         string reason;
         if (now - e.Newest > _options.ReviewPeriod)
         {
             status = GapStatus.Stale;
-            reason = $"newest evidence dates from {e.Newest:yyyy-MM-dd}, older than the review period";
+            reason = string.Create(inv, $"newest evidence dates from {e.Newest:yyyy-MM-dd}, more than the review period of {_options.ReviewPeriod.TotalDays:0} days before {now:yyyy-MM-dd}");
         }
         else if (e.AnyAccepted)
         {
@@ -192,32 +290,38 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         else if (!e.AnyStrong)
         {
             status = GapStatus.Weak;
-            reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"best probability {Math.Floor(e.BestScore * 1000) / 1000:0.000} is below {_options.StrongScore:0.00}");
+            reason = string.Create(inv, $"best probability {Truncate(e.BestScore):0.000} is below {_options.StrongScore:0.00}");
         }
         else if (e.Passages < 2)
         {
             status = GapStatus.Weak;
-            reason = "a single passage is the only support";
+            reason = string.Create(inv, $"a single passage is the only support (probability {Truncate(e.BestScore):0.000}); covered needs at least 2");
         }
         else if (e.AnyStrongFromExpected)
         {
             status = GapStatus.Covered;
-            reason = $"{e.Passages} passages in {e.Documents} document(s), best {e.BestScore:0.00}";
+            reason = string.Create(inv, $"{e.Passages} passages in {e.Documents} document(s), best probability {Truncate(e.BestScore):0.000} (at least {_options.StrongScore:0.00})");
         }
         else
         {
             status = GapStatus.Suggested;
-            reason = $"strong suggestions, but none from an expected {string.Join("/", expected)} document; needs review";
+            reason = string.Create(inv, $"strong suggestions (best probability {Truncate(e.BestScore):0.000}), but none from an expected {string.Join("/", expected)} document; needs review");
         }
 
         return new ControlGap(entry, status, reason, e.BestScore, e.Passages, e.Documents, citation, missingTypes, e.Newest);
     }
 
     /// <summary>What the status rules need about one entry's (non-rejected) evidence, however it was gathered.</summary>
-    private sealed record EntryEvidence(int Passages, int Documents, double BestScore, bool AnyAccepted, bool AnyStrong, bool AnyStrongFromExpected, DateTimeOffset Newest, EvidenceLink Best);
+    private sealed record EntryEvidence(int Passages, int Documents, double BestScore, bool AnyAccepted, bool AnyStrong, bool AnyStrongFromExpected, DateTimeOffset Newest, EvidenceLink Best)
+    {
+        /// <summary>The newest known (effective or stated) date among the supporting documents.</summary>
+        public DateOnly? NewestDated { get; init; }
 
-    private static DateTimeOffset EvidenceDate(DocumentRecord doc) =>
-        doc.EffectiveDate is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : doc.IngestedAt;
+        /// <summary>The latest ingestion day among supporting documents without a known date.</summary>
+        public DateOnly? NewestUndatedIngest { get; init; }
+    }
+
+    private static DateTimeOffset EvidenceDate(DocumentRecord doc) => doc.EvidenceDate;
 
     private static CoverageGroup Summarize(IGrouping<string, ControlGap> group) => new(
         group.Key,
@@ -226,5 +330,6 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         group.Count(g => g.Status == GapStatus.Suggested),
         group.Count(g => g.Status == GapStatus.Weak),
         group.Count(g => g.Status == GapStatus.Stale),
-        group.Count(g => g.Status == GapStatus.Missing));
+        group.Count(g => g.Status == GapStatus.Missing),
+        group.Count(g => g.Status == GapStatus.Nonconformity));
 }

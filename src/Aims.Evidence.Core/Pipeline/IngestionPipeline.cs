@@ -204,8 +204,11 @@ public sealed class IngestionPipeline(
         };
         var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
 
+        var stated = DocumentDates.Find(extracted, baseRecord.IngestedAt);
         var document = baseRecord with
         {
+            StatedDate = stated?.Date,
+            StatedDateSource = stated?.Source,
             Status = DocumentStatus.Processed,
             MediaType = extracted.MediaType,
             DocType = classification.DocType,
@@ -229,6 +232,8 @@ public sealed class IngestionPipeline(
                 Start = p.Start,
                 Length = p.Length,
                 Kind = p.Kind.ToString().ToLowerInvariant(),
+                RowStart = p.RowStart,
+                RowEnd = p.RowEnd,
             };
             var mappings = suggestions[i]
                 .Where(s => catalog.Contains(s.ControlId))

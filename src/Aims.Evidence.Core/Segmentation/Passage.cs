@@ -13,4 +13,9 @@ public sealed record Passage(
     BlockKind Kind)
 {
     public int WordCount => Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+
+    /// <summary>For a table row of a spreadsheet or CSV file: its first and last row number; else null.</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
 }

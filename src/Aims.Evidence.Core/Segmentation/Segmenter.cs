@@ -81,8 +81,13 @@ public sealed class Segmenter(SegmenterOptions? options = null)
 
         void EmitSplit(IReadOnlyList<LayoutBlock> blocks, string text)
         {
-            var headings = headingStack.Select(h => h.Text).ToArray();
             var first = blocks[0];
+            // A spreadsheet row carries its identifying value as its last heading, so every chunk of it can be cited.
+            string[] headings = first.RowKey is { } key && (headingStack.Count == 0 || headingStack[^1].Text != key)
+                ? [.. headingStack.Select(h => h.Text), key]
+                : [.. headingStack.Select(h => h.Text)];
+            int? rowStart = first.Row > 0 ? first.Row : null;
+            int? rowEnd = blocks[^1].Row > 0 ? blocks[^1].Row : rowStart;
             var last = blocks[^1];
             var start = first.Start;
             var length = last.Start + last.Length - first.Start;
@@ -100,7 +105,7 @@ public sealed class Segmenter(SegmenterOptions? options = null)
                     cursor = found.Start + found.Length;
                 }
 
-                passages.Add(new Passage(passages.Count, chunk, first.Page, headings, chunkStart, chunkLength, kind));
+                passages.Add(new Passage(passages.Count, chunk, first.Page, headings, chunkStart, chunkLength, kind) { RowStart = rowStart, RowEnd = rowStart is null ? null : rowEnd });
             }
         }
     }

@@ -1,7 +1,7 @@
 namespace Aims.Evidence.Core.Storage;
 
 /// <summary>
-/// One catalog entry's evidence in one current, processed document, aggregated over the non-rejected mappings of
+/// One catalog entry's evidence in one current, processed document, aggregated over the non-rejected supporting mappings of
 /// that entry (for a container: of the container and its children) to the document's passages.
 /// </summary>
 /// <param name="Passages">Distinct passages of the document with such a mapping.</param>
@@ -16,7 +16,11 @@ public sealed record EntryDocumentEvidence(string EntryId, string DocumentId, in
 public sealed record GapEvidence(
     IReadOnlyList<DocumentRecord> CurrentDocuments,
     IReadOnlyList<EntryDocumentEvidence> Rows,
-    IReadOnlyDictionary<string, EvidenceLink> Best);
+    IReadOnlyDictionary<string, EvidenceLink> Best)
+{
+    /// <summary>Non-rejected findings (mappings that state a control is absent or failed) of current, processed documents.</summary>
+    public IReadOnlyList<EvidenceLink> Findings { get; init; } = [];
+}
 
 /// <summary>
 /// A store that maintains gap-analysis aggregates at write time (in the write's own transaction), so a gap report

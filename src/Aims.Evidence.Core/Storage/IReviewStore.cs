@@ -1,3 +1,5 @@
+using Aims.Evidence.Core.Mapping;
+
 namespace Aims.Evidence.Core.Storage;
 
 /// <summary>
@@ -14,7 +16,7 @@ public interface IReviewStore
     Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default);
 
     /// <summary>Adds a reviewer's mapping (method "manual", score 1, accepted) of a passage to a control; null when the passage does not exist.</summary>
-    Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, CancellationToken cancellationToken = default);
+    Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default);
 
     /// <summary>Sets (or clears) a document version's effective date; null when the document does not exist.</summary>
     Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default);

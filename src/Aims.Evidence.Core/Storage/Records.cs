@@ -42,8 +42,20 @@ public sealed record DocumentRecord
 
     public DateTimeOffset IngestedAt { get; init; }
 
-    /// <summary>When the evidence took effect (set by a reviewer); staleness uses it before <see cref="IngestedAt"/>.</summary>
+    /// <summary>When the evidence took effect, set by a reviewer (overrides <see cref="StatedDate"/>); staleness uses it first.</summary>
     public DateOnly? EffectiveDate { get; init; }
+
+    /// <summary>The date the document states about itself (metadata, "Last updated", version lines, revision tables), if any.</summary>
+    public DateOnly? StatedDate { get; init; }
+
+    /// <summary>Where <see cref="StatedDate"/> was found, e.g. "\"Last updated\" in the text" or "PDF modification date".</summary>
+    public string? StatedDateSource { get; init; }
+
+    /// <summary>The date evidence from this document counts from: the reviewer's effective date, else the stated date, else the ingestion time.</summary>
+    public DateTimeOffset EvidenceDate =>
+        EffectiveDate is { } e ? new DateTimeOffset(e.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+        : StatedDate is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+        : IngestedAt;
 
     public string? RunId { get; init; }
 }
@@ -68,6 +80,11 @@ public sealed record PassageRecord
     public int Length { get; init; }
 
     public string Kind { get; init; } = "paragraph";
+
+    /// <summary>For table rows (CSV, XLSX): the first and last spreadsheet row of the passage (the header is row 1); else null.</summary>
+    public int? RowStart { get; init; }
+
+    public int? RowEnd { get; init; }
 }
 
 /// <summary>Review state of a mapping. Rejected mappings never count as evidence.</summary>
@@ -101,6 +118,9 @@ public sealed record MappingRecord
 
     public ReviewState Review { get; init; } = ReviewState.Unreviewed;
 
+    /// <summary>A finding (the passage states the control is absent or failed) never counts as coverage.</summary>
+    public MappingPolarity Polarity { get; init; }
+
     public static MappingRecord From(string id, string passageId, MappingSuggestion s, string profileVersion) => new()
     {
         Id = id,
@@ -112,11 +132,13 @@ public sealed record MappingRecord
         Model = s.Model,
         PromptVersion = s.PromptVersion,
         ProfileVersion = profileVersion,
+        Polarity = s.Polarity,
     };
 
     /// <summary>A reviewer's own mapping of a passage to a control: method "manual", score 1, accepted.</summary>
-    public static MappingRecord Manual(string id, string passageId, string controlId, string rationale) => new()
+    public static MappingRecord Manual(string id, string passageId, string controlId, string rationale, MappingPolarity polarity = MappingPolarity.Supports) => new()
     {
+        Polarity = polarity,
         Id = id,
         PassageId = passageId,
         ControlId = controlId,

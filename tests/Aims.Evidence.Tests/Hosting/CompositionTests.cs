@@ -59,16 +59,17 @@ public sealed class CompositionTests
             return;
         }
 
-        Assert.IsType<TrainedControlMapper>(components.Mapper);
+        var polarity = Assert.IsType<PolarityMapper>(components.Mapper);
+        Assert.IsType<TrainedControlMapper>(polarity.Inner);
         Assert.IsType<TrainedDocumentClassifier>(components.Classifier);
         Assert.Equal(MapperKinds.Trained, components.Settings.Mapping.Mapper);
     }
 
     [Fact]
-    public void Lexical_builds_no_model()
+    public void Lexical_builds_no_embedding_model_but_still_decides_polarity()
     {
         using var components = AimsComposition.Create(AimsComposition.Bind(Config(("Aims:Mapping:Mapper", "lexical"))), new InMemoryLlmLedger());
-        Assert.IsType<LexicalControlMapper>(components.Mapper);
+        Assert.IsType<LexicalControlMapper>(Assert.IsType<PolarityMapper>(components.Mapper).Inner);
         Assert.IsType<LexicalDocumentClassifier>(components.Classifier);
     }
 }

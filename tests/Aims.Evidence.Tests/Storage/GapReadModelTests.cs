@@ -2,6 +2,7 @@ using System.Text.Json;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Gaps;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Sqlite;
@@ -11,7 +12,8 @@ namespace Aims.Evidence.Tests.Storage;
 /// <summary>
 /// The gap report from the SQLite read model (gap_evidence, kept by triggers) must equal, field for field, the
 /// reference analysis over every evidence link, after every kind of write: new documents and versions, failed
-/// documents, reviews (accept, reject, back to unreviewed), manual mappings, effective dates, stale dates.
+/// documents, reviews (accept, reject, back to unreviewed), manual mappings, effective dates, stale dates, findings
+/// (which never count as coverage and make an entry a nonconformity until later evidence closes them).
 /// </summary>
 public sealed class GapReadModelTests
 {
@@ -20,7 +22,7 @@ public sealed class GapReadModelTests
     private static readonly IsoCatalog Catalog = IsoCatalog.Default;
 
     // Containers and their children, leaves of both kinds, an id outside the catalog; few scores, so ties happen.
-    private static readonly string[] Controls = ["6.1", "6.1.1", "6.1.2", "6.1.3", "9.2.1", "9.2.2", "5.2", "8.2", "A.2.2", "A.6.2.4", "A.7.4", "X.99"];
+    private static readonly string[] Controls = ["6.1", "6.1.1", "6.1.2", "6.1.3", "9.2.1", "9.2.2", "5.2", "8.2", "10.2", "A.2.2", "A.6.2.4", "A.7.4", "X.99"];
     private static readonly double[] Scores = [0.4, 0.6, 0.75, 0.8, 0.9, 0.9];
     private static readonly string?[] DocTypes = [DocumentTypes.Policy, DocumentTypes.RiskAssessment, DocumentTypes.Procedure, DocumentTypes.ModelCard, DocumentTypes.ImpactAssessment, null];
 
@@ -68,7 +70,7 @@ public sealed class GapReadModelTests
                     what = $"review {mapping} {state}";
                     break;
                 case 3:
-                    var added = await writer.AddManualMappingAsync(passages[random.Next(passages.Count)], Controls[random.Next(Controls.Length)], "manual", "tester", ct);
+                    var added = await writer.AddManualMappingAsync(passages[random.Next(passages.Count)], Controls[random.Next(Controls.Length)], "manual", "tester", random.Next(4) == 0 ? MappingPolarity.Finding : MappingPolarity.Supports, ct);
                     mappings.Add(added!.Id);
                     what = $"manual {added.ControlId}";
                     break;
@@ -89,7 +91,7 @@ public sealed class GapReadModelTests
         Assert.Equal(["effective", "manual", "review", "write"], kinds.Order(StringComparer.Ordinal));
 
         // Statuses the run must reach, or the comparison above proves little.
-        Assert.Equal([GapStatus.Missing, GapStatus.Stale, GapStatus.Weak, GapStatus.Suggested, GapStatus.Covered], seen.Order());
+        Assert.Equal([GapStatus.Nonconformity, GapStatus.Missing, GapStatus.Stale, GapStatus.Weak, GapStatus.Suggested, GapStatus.Covered], seen.Order());
         Assert.True(containerEvidence);
 
         // The rebuild path (a catalog whose containers differ, then the real one again) gives the same report too.
@@ -179,6 +181,7 @@ public sealed class GapReadModelTests
             Status = random.Next(10) == 0 ? DocumentStatus.Failed : DocumentStatus.Processed,
             IngestedAt = Now.AddDays(-random.Next(0, 800)).AddSeconds(random.Next(-43200, 43200)).ToOffset(TimeSpan.FromHours(random.Next(-5, 6))),
             EffectiveDate = random.Next(4) == 0 ? DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-random.Next(0, 800)) : null,
+            StatedDate = random.Next(3) == 0 ? DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-random.Next(0, 800)) : null,
         };
         var rows = new List<PassageWithMappings>();
         for (var i = 0; i < random.Next(1, 7); i++)
@@ -188,7 +191,7 @@ public sealed class GapReadModelTests
             for (var k = 0; k < random.Next(0, 4); k++)
             {
                 var review = random.Next(8) switch { 0 => ReviewState.Accepted, 1 => ReviewState.Rejected, _ => ReviewState.Unreviewed };
-                ms.Add(new MappingRecord { Id = Guid.NewGuid().ToString("N"), PassageId = pid, ControlId = Controls[random.Next(Controls.Length)], Score = Scores[random.Next(Scores.Length)], Method = "test", Rationale = "r", Review = review });
+                ms.Add(new MappingRecord { Id = Guid.NewGuid().ToString("N"), PassageId = pid, ControlId = Controls[random.Next(Controls.Length)], Score = Scores[random.Next(Scores.Length)], Method = "test", Rationale = "r", Review = review, Polarity = random.Next(6) == 0 ? MappingPolarity.Finding : MappingPolarity.Supports });
             }
 
             rows.Add(new PassageWithMappings(new PassageRecord { Id = pid, DocumentId = id, Ordinal = i, Page = 1 + i, Headings = ["H" + i], Text = $"passage {i} of {id}" }, ms));

@@ -394,7 +394,7 @@ public sealed class IsotonicCalibration
 public sealed record TrainedModel
 {
     private const string Magic = "AIMS-TRAINED-MAPPER";
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     public required string Version { get; init; }
 
@@ -456,6 +456,9 @@ public sealed record TrainedModel
 
     /// <summary>Passages whose best probability is below this are not offered to an LLM judge (clearly no evidence).</summary>
     public double CandidateFloor { get; init; }
+
+    /// <summary>Whether a passage states a control is absent or failed (a finding); null in models trained without it.</summary>
+    public PolarityModel? Polarity { get; init; }
 
     /// <summary>Free-form training summary (corpus size, chosen learner, cross-validated figures).</summary>
     public string Summary { get; init; } = string.Empty;
@@ -530,6 +533,8 @@ public sealed record TrainedModel
             w.Write(CandidateK);
             w.Write(DocTypeDecision);
             w.Write(CandidateFloor);
+            w.Write(Polarity is not null);
+            Polarity?.Write(w);
         }
 
         return raw.ToArray();
@@ -619,6 +624,7 @@ public sealed record TrainedModel
             CandidateK = r.ReadInt32(),
             DocTypeDecision = r.ReadString(),
             CandidateFloor = r.ReadDouble(),
+            Polarity = r.ReadBoolean() ? PolarityModel.Read(r) : null,
         };
     }
 

@@ -1,0 +1,48 @@
+using System.Globalization;
+using Aims.Evidence.Core.Mapping.Trained;
+using Aims.Evidence.Core.Segmentation;
+
+namespace Aims.Evidence.Core.Mapping;
+
+/// <summary>
+/// Gives every suggestion of a mapper its polarity: when the passage states that a control is absent, failed, overdue
+/// or nonconforming (the trained <see cref="PolarityModel"/>'s probability at or above its threshold), its suggestions
+/// are findings, and the rationale says so with the probability. Wraps whichever mapper the host built.
+/// </summary>
+public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : IControlMapper
+{
+    public string Name => inner.Name;
+
+    /// <summary>The mapper whose suggestions this one qualifies.</summary>
+    public IControlMapper Inner => inner;
+
+    public PolarityModel Model => model;
+
+    public async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> MapAsync(IReadOnlyList<Passage> passages, MappingContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(passages);
+        var mapped = await inner.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
+        var result = new IReadOnlyList<MappingSuggestion>[mapped.Count];
+        for (var i = 0; i < mapped.Count; i++)
+        {
+            result[i] = mapped[i].Count == 0 ? mapped[i] : Qualify(passages[i], context.DocType, mapped[i]);
+        }
+
+        return result;
+    }
+
+    /// <summary>The suggestions of one passage with their polarity decided.</summary>
+    public IReadOnlyList<MappingSuggestion> Qualify(Passage passage, string? docType, IReadOnlyList<MappingSuggestion> suggestions)
+    {
+        ArgumentNullException.ThrowIfNull(passage);
+        ArgumentNullException.ThrowIfNull(suggestions);
+        var p = model.Probability(passage.Headings, passage.Text, docType);
+        if (p < model.Threshold)
+        {
+            return suggestions;
+        }
+
+        var why = string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor(p * 100) / 100:0.00}).");
+        return [.. suggestions.Select(s => s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + why })];
+    }
+}
