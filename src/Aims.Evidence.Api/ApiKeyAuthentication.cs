@@ -20,8 +20,6 @@ public sealed class ApiKeyAuthenticationHandler(
 
     public const string HeaderName = "X-Api-Key";
 
-    public static string Hash(string key) => ApiKeys.Hash(key);
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(HeaderName, out var values) || string.IsNullOrWhiteSpace(values.ToString()))
@@ -30,7 +28,7 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         var store = Context.RequestServices.GetRequiredService<IReviewStore>();
-        var record = await store.FindApiKeyAsync(Hash(values.ToString().Trim()), Context.RequestAborted).ConfigureAwait(false);
+        var record = await store.FindApiKeyAsync(ApiKeys.Hash(values.ToString().Trim()), Context.RequestAborted).ConfigureAwait(false);
         if (record is null)
         {
             return AuthenticateResult.Fail("unknown API key");

@@ -40,7 +40,7 @@ public static class ApiResults
     }
 
     public static string EncodeToken(long value) =>
-        Base64Url(Encoding.ASCII.GetBytes("o:" + value.ToString(CultureInfo.InvariantCulture)));
+        System.Buffers.Text.Base64Url.EncodeToString(Encoding.ASCII.GetBytes("o:" + value.ToString(CultureInfo.InvariantCulture)));
 
     public static bool TryDecodeToken(string token, out int offset)
     {
@@ -89,7 +89,7 @@ public static class ApiResults
     public static IResult CachedBytes(HttpContext context, byte[] bytes, string contentType)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var etag = "\"" + Base64Url(SHA256.HashData(bytes))[..27] + "\"";
+        var etag = "\"" + System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(bytes))[..27] + "\"";
         context.Response.Headers.ETag = etag;
         // Evidence is never kept by browsers or proxies; clients may still revalidate with If-None-Match.
         context.Response.Headers.CacheControl = "no-store";
@@ -108,5 +108,4 @@ public static class ApiResults
     public static IResult NotFound(string what, string id) =>
         Problem(StatusCodes.Status404NotFound, "Not found", $"No {what} with id '{id}'.");
 
-    public static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

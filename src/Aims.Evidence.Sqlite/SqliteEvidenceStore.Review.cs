@@ -15,10 +15,6 @@ public sealed partial class SqliteEvidenceStore
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    /// <summary>Lower-case hex SHA-256 of an API key, as stored.</summary>
-    public static string HashKey(string key) =>
-        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key ?? string.Empty)));
-
     public async Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -122,7 +118,7 @@ public sealed partial class SqliteEvidenceStore
 
     public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
     {
-        var key = "aims_" + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var key = ApiKeys.NewKey();
         var record = new ApiKeyRecord(Guid.CreateVersion7().ToString("N")[..16], role, DateTimeOffset.UtcNow);
         await WriteAsync<ApiKeyRecord>(
             async (connection, tx) =>
@@ -132,7 +128,7 @@ public sealed partial class SqliteEvidenceStore
                     "INSERT INTO api_keys (id, role, key_hash, created_at) VALUES ($p0, $p1, $p2, $p3)",
                     cancellationToken,
                     tx,
-                    record.Id, role.ToString().ToLowerInvariant(), HashKey(key), record.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                    record.Id, role.ToString().ToLowerInvariant(), ApiKeys.Hash(key), record.CreatedAt.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
                 await AuditAsync(connection, tx, actor, "apikey.create", record.Id, null, new { record.Id, record.Role }, cancellationToken).ConfigureAwait(false);
                 return record;
             },
@@ -154,7 +150,6 @@ public sealed partial class SqliteEvidenceStore
         return new ApiKeyRecord(reader.GetString(0), Enum.Parse<ApiRole>(reader.GetString(1), ignoreCase: true), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture));
     }
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
 

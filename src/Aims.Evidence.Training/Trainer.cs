@@ -260,7 +260,15 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         // Document type shown to users: the trained combiner, or the written classifier if it measured better here.
         var writtenAccuracy = docs.Count(d => IsType(lexical[d.Index].Decision.DocType, d.Labels)) / (double)docs.Count;
         metrics["doc_type_accuracy_written"] = Math.Round(writtenAccuracy, 4);
-        var docTypeDecision = writtenAccuracy > metrics["doc_type_accuracy"] ? "written" : "trained";
+        // The trained combiner replaces the written classifier only when it is right on significantly more documents
+        // (McNemar, 5%, on the documents where the two disagree in rightness): a few documents either way is noise.
+        var trainedRight = docs.Select(d => IsType(docTypes[Array.IndexOf(oofDocType[d.Index], oofDocType[d.Index].Max())], d.Labels)).ToArray();
+        var writtenRight = docs.Select(d => IsType(lexical[d.Index].Decision.DocType, d.Labels)).ToArray();
+        int onlyTrained = docs.Count(d => trainedRight[d.Index] && !writtenRight[d.Index]), onlyWritten = docs.Count(d => writtenRight[d.Index] && !trainedRight[d.Index]);
+        var significant = onlyTrained > onlyWritten && Math.Pow(onlyTrained - onlyWritten, 2) / (onlyTrained + onlyWritten) > 3.84;
+        metrics["doc_type_only_trained_right"] = onlyTrained;
+        metrics["doc_type_only_written_right"] = onlyWritten;
+        var docTypeDecision = significant ? "trained" : "written";
         metrics["candidate_recall@k"] = recallAtK[candidateK - 1];
         metrics["threshold"] = threshold;
 
@@ -294,11 +302,10 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         // 7. Polarity (finding or supporting) of evidence passages, out of fold then on all of them.
         var polarity = TrainPolarity(docs, fold, options, metrics, log);
 
-        var version = Version(corpus, options);
         var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
         var model = profileModel with
         {
-            Version = version,
+            Version = string.Empty,
             Summary = summary,
             PairTrees = trees,
             PairLinear = linear,
@@ -311,6 +318,10 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             DocTypeDecision = docTypeDecision,
             Polarity = polarity,
         };
+
+        // The version names the content: a hash of the model's bytes (with an empty version), so any change in data,
+        // code or options that changes the model changes the version recorded on every mapping.
+        model = model with { Version = "m4-" + Convert.ToHexStringLower(SHA256.HashData(model.ToBytes()))[..10] };
 
         var positives = entryIds.ToDictionary(id => id, id => docs.Sum(d => d.PassageLabels.Count(l => l is not null && l.Controls.Any(c => IsoCatalog.Equivalent(c, id)))), StringComparer.Ordinal);
         var report = new TrainReport
@@ -898,18 +909,5 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         }
 
         return Enumerable.Range(0, max).Select(k => values[(int)((long)k * values.Count / max)]);
-    }
-
-    private static string Version(TrainingCorpus corpus, TrainOptions options)
-    {
-        var sb = new StringBuilder();
-        foreach (var d in corpus.Documents)
-        {
-            sb.Append(d.Labels.File).Append(d.Labels.Sha256).Append(d.Labels.Spans.Count).Append(string.Join(",", d.Labels.Spans.Select(s => s.Hash + string.Join("+", s.Controls))));
-        }
-
-        sb.Append(string.Join(",", PairFeatures.Names)).Append(TrainedModel.FormatVersion);
-        sb.Append(options.Seed).Append(options.Learner).Append(options.Trees).Append(options.Leaves).Append(options.LearningRate.ToString(CultureInfo.InvariantCulture)).Append(options.Folds);
-        return "m3-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..10];
     }
 }

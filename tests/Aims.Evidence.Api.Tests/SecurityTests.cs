@@ -570,7 +570,7 @@ public sealed class SecurityServeTests : IAsyncLifetime
         foreach (var secret in new[] { reader, admin, unknown, newKey })
         {
             Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
-            Assert.DoesNotContain(ApiKeyAuthenticationHandler.Hash(secret), all, StringComparison.Ordinal);
+            Assert.DoesNotContain(ApiKeys.Hash(secret), all, StringComparison.Ordinal);
         }
     }
 }

@@ -92,7 +92,7 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         var key = output.ToString().TrimEnd().Split('\n')[^1].Trim();
         Assert.StartsWith("aims_", key, StringComparison.Ordinal);
         using var store = new SqliteEvidenceStore(db);
-        var record = await store.FindApiKeyAsync(SqliteEvidenceStore.HashKey(key), Ct);
+        var record = await store.FindApiKeyAsync(ApiKeys.Hash(key), Ct);
         Assert.Equal(ApiRole.Reviewer, record?.Role);
         Assert.Equal(2, await AimsCli.RunAsync(["keys", "create", "--role", "root", "--db", db], output, error));
     }

@@ -91,7 +91,7 @@ public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
             },
             services => services.AddSingleton(search.ClientOptions()));
 
-        Assert.IsType<LlmControlMapper>(provider.GetRequiredService<IControlMapper>());
+        Assert.IsType<LlmControlMapper>(Assert.IsType<PolarityMapper>(provider.GetRequiredService<IControlMapper>()).Inner);
         var name = await IngestAsync(provider, "ai-policy.md", Policy);
 
         // Embeddings: the Azure OpenAI deployment route, api-version, the key header, the requested dimensions.

@@ -209,7 +209,7 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
     private sealed class KeyOnlyReviewStore : IReviewStore
     {
         public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) =>
-            Task.FromResult(keySha256 == ApiKeyAuthenticationHandler.Hash(ReaderKey) ? new ApiKeyRecord("contract-reader", ApiRole.Reader, DateTimeOffset.UnixEpoch) : null);
+            Task.FromResult(keySha256 == ApiKeys.Hash(ReaderKey) ? new ApiKeyRecord("contract-reader", ApiRole.Reader, DateTimeOffset.UnixEpoch) : null);
 
         public Task<MappingRecord?> GetMappingAsync(string id, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 

@@ -284,7 +284,7 @@ public sealed class SearchIngestionTests(AzuriteFixture azurite)
         foreach (var item in items)
         {
             Assert.Equal(
-                ["score", "documentId", "documentName", "docType", "page", "headings", "passageId", "text", "mappings"],
+                ["score", "documentId", "documentName", "docType", "page", "headings", "passageId", "text", "mappings", "rowStart", "rowEnd", "display"],
                 item!.AsObject().Select(kv => kv.Key));
             Assert.Contains(item["passageId"]!.GetValue<string>(), indexedIds);
             Assert.Equal("risk-assessment", item["docType"]!.GetValue<string>());

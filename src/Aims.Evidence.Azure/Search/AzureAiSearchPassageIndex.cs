@@ -284,7 +284,7 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
     public static string EncodeKey(string passageId)
     {
         ArgumentNullException.ThrowIfNull(passageId);
-        return Convert.ToBase64String(Encoding.UTF8.GetBytes(passageId)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(passageId));
     }
 
     public static PassageSearchDocument ToSearchDocument(DocumentRecord document, PassageWithMappings item, IReadOnlyDictionary<string, ReadOnlyMemory<float>>? vectors = null)

@@ -33,7 +33,7 @@ public static class TableKeys
             return "=h" + Convert.ToHexStringLower(SHA256.HashData(bytes));
         }
 
-        return "=" + Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return "=" + System.Buffers.Text.Base64Url.EncodeToString(bytes);
     }
 
     private static bool IsSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '@' or '+';

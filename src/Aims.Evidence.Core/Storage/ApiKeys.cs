@@ -8,7 +8,7 @@ public static class ApiKeys
 {
     /// <summary>A new random key: "aims_" and 32 random bytes, base64url.</summary>
     public static string NewKey() =>
-        "aims_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        "aims_" + System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The stored form of a key: SHA-256 of its UTF-8 bytes, lower-case hex.</summary>
     public static string Hash(string key)

@@ -14,6 +14,43 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Demo_reports_the_audit_nonconformities_and_never_covers_what_the_samples_leave_missing()
+    {
+        using var tmp = new TempDir();
+        var demo = await Run("demo", "--samples", TestPaths.SamplesDir, "--db", tmp.Db, "--json");
+        Assert.Equal(ExitCodes.Ok, demo.Code);
+
+        // The output is the ingestion summary, then the gap report: read the last JSON value.
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(demo.Out), new JsonReaderOptions { AllowMultipleValues = true });
+        JsonElement report = default;
+        while (JsonDocument.TryParseValue(ref reader, out var value))
+        {
+            report = value!.RootElement.Clone();
+            value.Dispose();
+        }
+
+        var status = report.GetProperty("entries").EnumerateArray().ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("status").GetString()!);
+
+        // docs/SAMPLES.md: context, interested parties, objectives, communication, management review, external
+        // reporting, incident communication and customer-facing information are missing on purpose or only findings.
+        foreach (var id in new[] { "4.1", "4.2", "6.2", "7.4", "9.3.1", "9.3.2", "9.3.3", "A.8.2", "A.8.3", "A.8.4", "A.8.5" })
+        {
+            Assert.True(status[id] != "covered", $"{id} is reported covered");
+        }
+
+        // The internal audit report's nonconformities: NC-1 scope (4.3), NC-2 AI risk assessment (6.1.2), NC-3 no
+        // management review (9.3.1).
+        foreach (var id in new[] { "4.3", "6.1.2", "9.3.1" })
+        {
+            Assert.True(status[id] == "nonconformity", $"{id} is {status[id]}, not a nonconformity");
+        }
+
+        // Nonconformities come first.
+        var order = report.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("status").GetString()).ToArray();
+        Assert.Equal(order.OrderBy(s => s == "nonconformity" ? 0 : 1), order);
+    }
+
+    [Fact]
     public async Task Usage_errors_exit_with_2()
     {
         using var tmp = new TempDir();

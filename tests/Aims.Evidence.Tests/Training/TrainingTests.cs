@@ -97,14 +97,39 @@ public sealed class TrainingTests
         // Labels point into documents by span and hash; no string of six or more words from a labelled file appears.
         foreach (var file in Directory.GetFiles(LabelsDir, "*.jsonl", SearchOption.AllDirectories))
         {
-            foreach (var labels in LabelFiles.Read(file))
-            {
-                Assert.All(labels.Spans, s => Assert.Matches("^[0-9a-f]{16}$", s.Hash));
-            }
+            var hashes = Path.GetFileName(Path.GetDirectoryName(file)) == "polarity"
+                ? PolarityDocument.Read(file).SelectMany(d => d.Spans.Select(s => s.Hash))
+                : LabelFiles.Read(file).SelectMany(d => d.Spans.Select(s => s.Hash));
+            Assert.All(hashes, h => Assert.Matches("^[0-9a-f]{16}$", h));
 
             var text = File.ReadAllText(file);
             Assert.DoesNotContain("\"text\"", text, StringComparison.Ordinal);
             Assert.DoesNotContain("\"quote\"", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_polarity_set_is_half_findings_judged_by_two_labellers()
+    {
+        var set = PolarityDocument.Read(Path.Combine(LabelsDir, "polarity", "set.jsonl"));
+        var spans = set.SelectMany(d => d.Spans).ToArray();
+        Assert.True(spans.Length >= 200);
+        Assert.InRange(spans.Count(s => s.IsFinding) / (double)spans.Length, 0.45, 0.55);
+        Assert.All(spans, s => Assert.Contains(s.Polarity, new[] { "finding", "supports" }));
+        Assert.All(spans, s => Assert.True(s.First is not null && s.Second is not null));
+
+        // Every span of the set is a labelled evidence passage of the real training labels, with the same polarity.
+        var real = LabelFiles.Read(Path.Combine(LabelsDir, "real.jsonl")).ToDictionary(d => d.File);
+        foreach (var doc in set)
+        {
+            Assert.Equal(real[doc.File].Sha256, doc.Sha256);
+            foreach (var span in doc.Spans)
+            {
+                var label = real[doc.File].Spans.Single(s => s.Start == span.Start && s.Length == span.Length);
+                Assert.Equal(span.Hash, label.Hash);
+                Assert.NotEmpty(label.Controls);
+                Assert.Equal(span.IsFinding, label.Finding);
+            }
         }
     }
 
