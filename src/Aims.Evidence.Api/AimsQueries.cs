@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
@@ -66,6 +67,11 @@ public static class AimsQueries
             wanted = s;
         }
 
+        if (UnknownFilter(null, docType) is { } unknown)
+        {
+            return unknown;
+        }
+
         var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
         var items = report.Entries
             .Where(g => !g.Entry.Container)
@@ -125,6 +131,22 @@ public static class AimsQueries
         return ApiResults.Cached(context, detail);
     }
 
+    /// <summary>A 400 problem for a control id outside the catalog or an unknown document type, instead of an empty page.</summary>
+    private static IResult? UnknownFilter(string? control, string? docType)
+    {
+        if (!string.IsNullOrWhiteSpace(control) && !IsoCatalog.Default.Contains(control.Trim()))
+        {
+            return ApiResults.Problem(400, "Unknown control", "control must be an ISO/IEC 42001 clause or Annex A control id, e.g. \"A.6.2.2\" or \"6.1.2\".");
+        }
+
+        if (!string.IsNullOrWhiteSpace(docType) && !DocumentTypes.IsKnown(docType.Trim()))
+        {
+            return ApiResults.Problem(400, "Unknown document type", "docType must be one of " + string.Join(", ", DocumentTypes.All) + ".");
+        }
+
+        return null;
+    }
+
     public static async Task<IResult> Search(HttpContext context, IPassageIndex index, string? q, string? control, string? docType, int? limit, string? continuationToken, CancellationToken ct)
     {
         if (ApiResults.TryPaging(context, limit, continuationToken, out var offset, out var take) is { } bad)
@@ -140,6 +162,11 @@ public static class AimsQueries
         if (q.Length > 1000)
         {
             return ApiResults.Problem(400, "Query too long", "q is limited to 1000 characters.");
+        }
+
+        if (UnknownFilter(control, docType) is { } unknown)
+        {
+            return unknown;
         }
 
         var hits = await index.SearchAsync(new SearchQuery(q, control, docType, Math.Min(200, offset + take + 1)), ct).ConfigureAwait(false);

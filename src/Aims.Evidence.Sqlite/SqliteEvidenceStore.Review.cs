@@ -63,6 +63,17 @@ public sealed partial class SqliteEvidenceStore
                     return null;
                 }
 
+                // The same manual mapping again (passage, entry, polarity, not rejected) is the one already there.
+                await using (var same = Command(connection, $"SELECT {MappingColumns} FROM mappings m WHERE m.passage_id = $p0 AND m.control_id = $p1 AND m.method = $p2 AND m.polarity = $p3 AND m.review <> 'rejected' ORDER BY m.id LIMIT 1", passageId, controlId, MappingMethods.Manual, PolarityText(polarity)))
+                {
+                    same.Transaction = tx;
+                    await using var reader = await same.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return ReadMapping(reader, 0);
+                    }
+                }
+
                 var mapping = MappingRecord.Manual(Guid.CreateVersion7().ToString("N"), passageId, controlId, rationale, polarity);
                 await ExecuteAsync(
                     connection,

@@ -137,6 +137,7 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.All(a6["items"]!.AsArray(), i => Assert.StartsWith("A.6", i!["id"]!.GetValue<string>(), StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/gaps?docType=policy", Ct)).StatusCode);
         await AssertProblem(await client.GetAsync("/api/v1/gaps?status=bogus", Ct), HttpStatusCode.BadRequest);
+        await AssertProblem(await client.GetAsync("/api/v1/gaps?docType=spreadsheet", Ct), HttpStatusCode.BadRequest);
 
         var coverage = await Json(await client.GetAsync("/api/v1/coverage", Ct));
         Assert.Equal(70, coverage["overall"]!["total"]!.GetValue<int>());
@@ -191,6 +192,11 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         var filtered = await Json(await client.GetAsync("/api/v1/search?q=model&docType=model-card", Ct));
         Assert.All(filtered["items"]!.AsArray(), i => Assert.Equal("model-card", i!["docType"]!.GetValue<string>()));
         await AssertProblem(await client.GetAsync("/api/v1/search?q=", Ct), HttpStatusCode.BadRequest);
+
+        // Unknown filter values are problems, not empty pages.
+        await AssertProblem(await client.GetAsync("/api/v1/search?q=model&control=Z.9", Ct), HttpStatusCode.BadRequest);
+        await AssertProblem(await client.GetAsync("/api/v1/search?q=model&docType=memo", Ct), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/search?q=model&control=A.6.2.6", Ct)).StatusCode);
     }
 
     [Fact]

@@ -251,6 +251,10 @@ public sealed class TableEvidenceStoreTests(AzuriteFixture azurite)
         Assert.NotNull(manual);
         Assert.Equal("d1-p1", (await store.GetPassageAsync("d1-p1", ct))?.Id);
         Assert.Equal(manual, await store.GetMappingAsync(manual.Id, ct));
-        Assert.Equal(["document.effective-date", "mapping.add"], (await store.ListAuditAsync(0, 100, ct)).Select(e => e.Action));
+        Assert.Equal(manual.Id, (await store.AddManualMappingAsync("d1-p1", "6.1.2", "again", "tester", MappingPolarity.Supports, ct))?.Id); // no second row
+        var finding = await store.AddManualMappingAsync("d1-p1", "6.1.2", "not done", "tester", MappingPolarity.Finding, ct);
+        Assert.NotEqual(manual.Id, finding?.Id);
+        Assert.Equal(MappingPolarity.Finding, (await store.GetMappingAsync(finding!.Id, ct))?.Polarity);
+        Assert.Equal(["document.effective-date", "mapping.add", "mapping.add"], (await store.ListAuditAsync(0, 100, ct)).Select(e => e.Action));
     }
 }

@@ -228,10 +228,10 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         await hosts.AssertSameAsync($"passages/{passage.Id}9/mappings", reviewer.Key, Body("""{"controlId":"6.1.2"}"""), json, 404);
         await hosts.AssertSameAsync("passages/nodash/mappings", reviewer.Key, Body("""{"controlId":"6.1.2"}"""), json, 404);
 
-        // Created in both: the same 201 body but for the new id.
+        // Created in both (one per host, for two entries): the same 201 body but for the id and the entry.
         var request = Body("""{"controlId":" 6.1.2 ","rationale":"describes the risk assessment method"}""");
         var (apiStatus, apiType, apiBody) = await hosts.CallApiAsync(route, reviewer.Key, request, json);
-        var (fnStatus, fnType, fnBody) = await hosts.CallFunctionAsync(route, reviewer.Key, request, json);
+        var (fnStatus, fnType, fnBody) = await hosts.CallFunctionAsync(route, reviewer.Key, Body("""{"controlId":" 6.1.3 ","rationale":"describes the risk assessment method"}"""), json);
         Assert.Equal(201, apiStatus);
         Assert.Equal(201, fnStatus);
         Assert.Equal(apiType, fnType);
@@ -240,23 +240,36 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         var apiId = fromApi["id"]!.GetValue<string>();
         var fnId = fromFunction["id"]!.GetValue<string>();
         Assert.NotEqual(apiId, fnId);
-        fromApi.Remove("id");
-        fromFunction.Remove("id");
+        Assert.Equal("6.1.2", fromApi["controlId"]!.GetValue<string>());
+        Assert.Equal("6.1.3", fromFunction["controlId"]!.GetValue<string>());
+        foreach (var body in new[] { fromApi, fromFunction })
+        {
+            body.Remove("id");
+            body.Remove("controlId");
+        }
+
         Assert.True(JsonNode.DeepEquals(fromApi, fromFunction), $"bodies differ:\n{apiBody}\n{fnBody}");
-        Assert.Equal("6.1.2", fromFunction["controlId"]!.GetValue<string>());
         Assert.Equal("manual", fromFunction["method"]!.GetValue<string>());
         Assert.Equal("accepted", fromFunction["review"]!.GetValue<string>());
+        Assert.Equal("supports", fromFunction["polarity"]!.GetValue<string>());
 
-        // Both are evidence for 6.1.2 and in the passage's copy; the function's can be reviewed like any mapping.
+        // The same manual mapping again, through either host, is the one already there: no second row.
+        var (againStatus, _, againBody) = await hosts.CallFunctionAsync(route, reviewer.Key, request, json);
+        Assert.Equal(201, againStatus);
+        Assert.Equal(apiId, JsonNode.Parse(againBody)!["id"]!.GetValue<string>());
+        await hosts.AssertSameAsync(route, reviewer.Key, Body("""{"controlId":"6.1.2","polarity":"maybe"}"""), json, 400);
+
+        // Both are evidence and in the passage's copy; the function's can be reviewed like any mapping.
         var evidence = await store.GetEvidenceAsync("6.1.2", ct);
         Assert.Contains(evidence, l => l.Mapping.Id == apiId && l.Passage.Id == passage.Id);
-        Assert.Contains(evidence, l => l.Mapping.Id == fnId && l.Mapping.Method == "manual");
+        Assert.Single(evidence, l => l.Mapping.Method == "manual");
+        Assert.Contains(await store.GetEvidenceAsync("6.1.3", ct), l => l.Mapping.Id == fnId && l.Mapping.Method == "manual");
         var copies = (await store.GetPassagesAsync(document.Id, ct)).Single(p => p.Passage.Id == passage.Id).Mappings;
         Assert.Contains(copies, m => m.Id == apiId);
         Assert.Contains(copies, m => m.Id == fnId);
         Assert.Equal("describes the risk assessment method", (await store.GetMappingAsync(fnId, ct))?.Rationale);
         await hosts.AssertSameAsync($"mappings/{fnId}/review", reviewer.Key, Body("""{"decision":"reject"}"""), json, 200);
-        Assert.DoesNotContain(await store.GetEvidenceAsync("6.1.2", ct), l => l.Mapping.Id == fnId);
+        Assert.DoesNotContain(await store.GetEvidenceAsync("6.1.3", ct), l => l.Mapping.Id == fnId);
 
         var audit = (await store.ListAuditAsync(0, 1000, ct)).Where(a => a.Action == "mapping.add").ToList();
         Assert.Equal([apiId, fnId], audit.Select(a => a.Target));

@@ -129,6 +129,12 @@ public sealed partial class TableEvidenceStore
                 return null;
             }
 
+            // The same manual mapping again (passage, entry, polarity, not rejected) is the one already there.
+            if (ReadMappings(row).FirstOrDefault(m => m.Method == MappingMethods.Manual && m.ControlId == controlId && m.Polarity == polarity && m.Review != ReviewState.Rejected) is { } same)
+            {
+                return same;
+            }
+
             if (!evidenceWritten)
             {
                 await _mappings.UpsertEntityAsync(ToMappingEntity(documentId, documentKey, mapping), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
