@@ -194,7 +194,7 @@ public static class AimsQueries
                 foreach (var r in rows)
                 {
                     md.Append("| ").Append(r.ControlId).Append(" | ").Append(AimsEvidenceApi.Md(r.Title)).Append(" | ").Append(r.Applicable).Append(" | ").Append(AimsEvidenceApi.Md(r.Justification))
-                        .Append(" | ").Append(r.Status).Append(" | ").Append(r.Evidence.Count == 0 ? "-" : string.Join("<br>", r.Evidence.Select(AimsEvidenceApi.Md))).AppendLine(" |");
+                        .Append(" | ").Append(r.Status).Append(": ").Append(AimsEvidenceApi.Md(r.Reason)).Append(" | ").Append(r.Evidence.Count == 0 ? "-" : string.Join("<br>", r.Evidence.Select(AimsEvidenceApi.Md))).AppendLine(" |");
                 }
 
                 return ApiResults.CachedBytes(context, Encoding.UTF8.GetBytes(md.ToString()), "text/markdown; charset=utf-8");

@@ -43,7 +43,16 @@ public static partial class AimsEvidenceApi
         }).ToArray();
     }
 
-    internal static string Md(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>
+    /// Text as one Markdown table cell: HTML special characters become entities (a file name or heading never becomes
+    /// markup in a rendered SoA), pipes are escaped and line breaks become spaces.
+    /// </summary>
+    public static string Md(string s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
+            .Replace("|", "\\|", StringComparison.Ordinal).Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    }
 
     /// <summary>RFC 4180 quoting, and a leading quote on cells a spreadsheet would run as a formula.</summary>
     internal static string Csv(string s)

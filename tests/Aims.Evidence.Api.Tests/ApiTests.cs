@@ -310,6 +310,12 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public void Markdown_cells_escape_what_they_embed()
+    {
+        Assert.Equal("&lt;img src=x onerror=alert(1)&gt; a \\| b &amp;amp; c d", AimsEvidenceApi.Md("<img src=x onerror=alert(1)> a | b &amp; c\nd"));
+    }
+
+    [Fact]
     public async Task Soa_lists_all_38_annex_a_controls_in_every_format()
     {
         Assert.Equal(38, AnnexA.Length);
