@@ -68,7 +68,7 @@ public static partial class AimsCli
                         await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
                     }
 
-                    candidateK = ((aims.Mapper as PolarityMapper)?.Inner as LlmControlMapper ?? aims.Mapper as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
+                    candidateK = (Unwrapped(aims.Mapper) as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
                     produced = await BuildProducedAsync(aims, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
                 }
             }
@@ -155,13 +155,15 @@ public static partial class AimsCli
     }
 
     /// <summary>The engine that proposes candidates: the mapper itself, or the one an LLM judge reads from.</summary>
-    private static ICandidateProposer? ProposerOf(IControlMapper mapper) => mapper switch
+    private static ICandidateProposer? ProposerOf(IControlMapper mapper) => Unwrapped(mapper) switch
     {
-        PolarityMapper p => ProposerOf(p.Inner),
         ICandidateProposer c => c,
         LlmControlMapper l => l.Proposer,
         _ => null,
     };
+
+    /// <summary>The engine under the polarity qualifier that the composition root puts around every mapper.</summary>
+    private static IControlMapper Unwrapped(IControlMapper mapper) => mapper is PolarityMapper p ? p.Inner : mapper;
 
     /// <summary>Prompt tokens per page of the LLM mode at <paramref name="k"/> candidates (the estimator of <c>aims llm-cost</c>).</summary>
     private static async Task<double> PromptTokensPerPageAsync(string folder, int k, CancellationToken ct)

@@ -172,6 +172,18 @@ internal static class SparseLogistic
         return ([.. index], [.. index.Select(i => x[i])]);
     }
 
+    /// <summary>The binary model's probability for one sparse row (what <see cref="LinearModel.Probabilities"/> gives for the dense row).</summary>
+    public static double Probability(LinearModel model, (int[] Index, double[] Value) row)
+    {
+        var z = model.Bias[0];
+        for (var k = 0; k < row.Index.Length; k++)
+        {
+            z += model.Weights[0][row.Index[k]] * row.Value[k];
+        }
+
+        return LinearModel.Sigmoid(z);
+    }
+
     public static LinearModel Fit(IReadOnlyList<(int[] Index, double[] Value)> x, IReadOnlyList<bool> y, int dimensions, int seed, double l2, double positiveWeight, int epochs = 15, double rate = 0.3)
     {
         var w = new double[dimensions];

@@ -257,13 +257,12 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         metrics["candidate_floor"] = candidateFloor;
         metrics["null_passages_not_offered"] = Math.Round(Enumerable.Range(0, items.Count).Where(i => !items[i].Label.IsEvidence).Count(i => oofP[i].Max() < candidateFloor) / (double)Math.Max(1, items.Count(i => !i.Label.IsEvidence)), 4);
 
-        // Document type shown to users: the trained combiner, or the written classifier if it measured better here.
-        var writtenAccuracy = docs.Count(d => IsType(lexical[d.Index].Decision.DocType, d.Labels)) / (double)docs.Count;
-        metrics["doc_type_accuracy_written"] = Math.Round(writtenAccuracy, 4);
-        // The trained combiner replaces the written classifier only when it is right on significantly more documents
-        // (McNemar, 5%, on the documents where the two disagree in rightness): a few documents either way is noise.
-        var trainedRight = docs.Select(d => IsType(docTypes[Array.IndexOf(oofDocType[d.Index], oofDocType[d.Index].Max())], d.Labels)).ToArray();
+        // Document type shown to users: the written classifier, replaced by the trained combiner only when the combiner
+        // is right on significantly more documents (McNemar, 5%, on the documents where the two disagree in
+        // rightness): a few documents either way is noise.
         var writtenRight = docs.Select(d => IsType(lexical[d.Index].Decision.DocType, d.Labels)).ToArray();
+        var trainedRight = docs.Select(d => IsType(MostLikely(oofDocType[d.Index], docTypes), d.Labels)).ToArray();
+        metrics["doc_type_accuracy_written"] = Math.Round(writtenRight.Count(r => r) / (double)docs.Count, 4);
         int onlyTrained = docs.Count(d => trainedRight[d.Index] && !writtenRight[d.Index]), onlyWritten = docs.Count(d => writtenRight[d.Index] && !trainedRight[d.Index]);
         var significant = onlyTrained > onlyWritten && Math.Pow(onlyTrained - onlyWritten, 2) / (onlyTrained + onlyWritten) > 3.84;
         metrics["doc_type_only_trained_right"] = onlyTrained;
@@ -358,7 +357,7 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
             var model = SparseLogistic.Fit(fit.Select(i => x[i]).ToArray(), fit.Select(i => y[i]).ToArray(), PolarityModel.Dimensions, options.Seed, PolarityL2, PolarityPositiveWeight);
             foreach (var i in Enumerable.Range(0, items.Length).Where(i => fold[items[i].Doc] == k))
             {
-                oof[i] = ProbabilityOf(model, x[i]);
+                oof[i] = SparseLogistic.Probability(model, x[i]);
             }
         }
 
@@ -411,17 +410,6 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         }
 
         return new PolarityModel { Linear = SparseLogistic.Fit(x, y, PolarityModel.Dimensions, options.Seed, PolarityL2, PolarityPositiveWeight), Threshold = threshold };
-
-        static double ProbabilityOf(LinearModel model, (int[] Index, double[] Value) row)
-        {
-            var z = model.Bias[0];
-            for (var k = 0; k < row.Index.Length; k++)
-            {
-                z += model.Weights[0][row.Index[k]] * row.Value[k];
-            }
-
-            return LinearModel.Sigmoid(z);
-        }
     }
 
     /// <summary>Per-example L2 on the touched weights, and findings (about 6% of evidence passages) weighted up.</summary>
@@ -433,6 +421,8 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
 
     private static bool Right(string id, PassageLabel label) =>
         label.Controls.Any(c => IsoCatalog.Equivalent(c, id)) || label.Also.Any(c => IsoCatalog.Equivalent(c, id));
+
+    private static string MostLikely(double[] probabilities, string[] docTypes) => docTypes[Array.IndexOf(probabilities, probabilities.Max())];
 
     private static bool IsType(string predicted, DocumentLabels labels) => predicted == labels.DocType || labels.DocTypeAlt.Contains(predicted);
 
@@ -729,8 +719,8 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         double must = 0, mustHit = 0, predicted = 0, predictedRight = 0, typeRight = 0;
         foreach (var d in docs)
         {
-            var predictedType = docTypes[Array.IndexOf(oofDocType[d.Index], oofDocType[d.Index].Max())];
-            typeRight += predictedType == d.Labels.DocType || d.Labels.DocTypeAlt.Contains(predictedType) ? 1 : 0;
+            var predictedType = MostLikely(oofDocType[d.Index], docTypes);
+            typeRight += IsType(predictedType, d.Labels) ? 1 : 0;
             if (!d.Labels.AiRelevant)
             {
                 continue;

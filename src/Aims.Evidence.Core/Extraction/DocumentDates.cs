@@ -123,7 +123,7 @@ public static partial class DocumentDates
             return null;
         }
 
-        var i = Array.FindIndex(Months, m => m.StartsWith(w, StringComparison.Ordinal) && (w.Length >= 3));
+        var i = Array.FindIndex(Months, m => m.StartsWith(w, StringComparison.Ordinal));
         return i < 0 ? null : i + 1;
     }
 

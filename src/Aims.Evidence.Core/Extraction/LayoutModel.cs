@@ -68,19 +68,10 @@ public sealed class LayoutBuilder
         Add(BlockKind.TableRow, text, page, 0, header);
 
     /// <summary>A table row of a spreadsheet or CSV file, with its row number and identifying value.</summary>
-    public LayoutBuilder TableRow(string text, IReadOnlyList<string>? header, int page, int row, string? rowKey)
-    {
-        var count = _blocks.Count;
-        Add(BlockKind.TableRow, text, page, 0, header);
-        if (_blocks.Count > count)
-        {
-            _blocks[^1] = _blocks[^1] with { Row = row, RowKey = string.IsNullOrWhiteSpace(rowKey) ? null : rowKey };
-        }
+    public LayoutBuilder TableRow(string text, IReadOnlyList<string>? header, int page, int row, string? rowKey) =>
+        Add(BlockKind.TableRow, text, page, 0, header, row, rowKey);
 
-        return this;
-    }
-
-    public LayoutBuilder Add(BlockKind kind, string text, int page, int headingLevel = 0, IReadOnlyList<string>? header = null)
+    public LayoutBuilder Add(BlockKind kind, string text, int page, int headingLevel = 0, IReadOnlyList<string>? header = null, int row = 0, string? rowKey = null)
     {
         var clean = TextNormalizer.CollapseWhitespace(text);
         if (clean.Length == 0)
@@ -95,7 +86,11 @@ public sealed class LayoutBuilder
 
         var start = _text.Length;
         _text.Append(clean);
-        _blocks.Add(new LayoutBlock(kind, clean, Math.Max(1, page), start, clean.Length, headingLevel, header));
+        _blocks.Add(new LayoutBlock(kind, clean, Math.Max(1, page), start, clean.Length, headingLevel, header)
+        {
+            Row = row,
+            RowKey = string.IsNullOrWhiteSpace(rowKey) ? null : rowKey,
+        });
         MaxPage = Math.Max(MaxPage, Math.Max(1, page));
         return this;
     }

@@ -126,11 +126,11 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
                 AnyAccepted: own.Any(l => l.Mapping.Review == ReviewState.Accepted),
                 AnyStrong: strong.Length > 0,
                 AnyStrongFromExpected: strong.Any(l => expected.Count == 0 || (l.Document.DocType is { } t && expected.Contains(t))),
-                Newest: own.Max(l => EvidenceDate(l.Document)),
+                Newest: own.Max(l => l.Document.EvidenceDate),
                 Best: best)
             {
-                NewestDated = own.Max(l => KnownDate(l.Document)),
-                NewestUndatedIngest = own.Where(l => KnownDate(l.Document) is null).Select(l => (DateOnly?)Day(l.Document.IngestedAt)).Max(),
+                NewestDated = own.Max(l => l.Document.KnownDate),
+                NewestUndatedIngest = own.Where(l => l.Document.KnownDate is null).Select(l => (DateOnly?)Day(l.Document.IngestedAt)).Max(),
             };
         });
     }
@@ -166,11 +166,11 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
                 AnyAccepted: rows.Any(r => r.AnyAccepted),
                 AnyStrong: strong.Length > 0,
                 AnyStrongFromExpected: strong.Any(r => expected.Count == 0 || (docs[r.DocumentId].DocType is { } t && expected.Contains(t))),
-                Newest: rows.Max(r => EvidenceDate(docs[r.DocumentId])),
+                Newest: rows.Max(r => docs[r.DocumentId].EvidenceDate),
                 Best: best)
             {
-                NewestDated = rows.Max(r => KnownDate(docs[r.DocumentId])),
-                NewestUndatedIngest = rows.Where(r => KnownDate(docs[r.DocumentId]) is null).Select(r => (DateOnly?)Day(docs[r.DocumentId].IngestedAt)).Max(),
+                NewestDated = rows.Max(r => docs[r.DocumentId].KnownDate),
+                NewestUndatedIngest = rows.Where(r => docs[r.DocumentId].KnownDate is null).Select(r => (DateOnly?)Day(docs[r.DocumentId].IngestedAt)).Max(),
             };
         });
     }
@@ -215,7 +215,7 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
     /// </summary>
     private static EvidenceLink? OpenFinding(IEnumerable<EvidenceLink> findings, EntryEvidence? support)
     {
-        var newest = findings.OrderByDescending(f => Day(EvidenceDate(f.Document))).ThenByDescending(f => f.Mapping.Review == ReviewState.Accepted)
+        var newest = findings.OrderByDescending(f => Day(f.Document.EvidenceDate)).ThenByDescending(f => f.Mapping.Review == ReviewState.Accepted)
             .ThenByDescending(f => f.Mapping.Score).ThenBy(f => f.Mapping.Id, StringComparer.Ordinal).FirstOrDefault();
         if (newest is null)
         {
@@ -227,7 +227,7 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
             return newest;
         }
 
-        var closed = KnownDate(newest.Document) is { } dated
+        var closed = newest.Document.KnownDate is { } dated
             ? support.NewestDated > dated
             : support.NewestDated > Day(newest.Document.IngestedAt) || support.NewestUndatedIngest > Day(newest.Document.IngestedAt);
         return closed ? null : newest;
@@ -235,12 +235,12 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
 
     private static ControlGap Nonconformity(CatalogEntry entry, EvidenceLink finding, EntryEvidence? support, int findings)
     {
-        var day = Day(EvidenceDate(finding.Document));
+        var day = Day(finding.Document.EvidenceDate);
         var reason = string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
             $"open finding in {CitationText.Of(finding.Document, finding.Passage)} ({day:yyyy-MM-dd}, probability {Truncate(finding.Mapping.Score):0.000}): no supporting evidence of the entry is dated after it");
         var citation = CitationOf(finding);
-        return new ControlGap(entry, GapStatus.Nonconformity, reason, support?.BestScore ?? 0, support?.Passages ?? 0, support?.Documents ?? 0, citation, [], support?.Newest ?? EvidenceDate(finding.Document))
+        return new ControlGap(entry, GapStatus.Nonconformity, reason, support?.BestScore ?? 0, support?.Passages ?? 0, support?.Documents ?? 0, citation, [], support?.Newest ?? finding.Document.EvidenceDate)
         {
             Findings = findings,
         };
@@ -255,9 +255,6 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         };
 
     private static DateOnly Day(DateTimeOffset t) => DateOnly.FromDateTime(t.UtcDateTime);
-
-    /// <summary>The date a document is known to carry: the reviewer's effective date, else its own stated date.</summary>
-    private static DateOnly? KnownDate(DocumentRecord doc) => doc.EffectiveDate ?? doc.StatedDate;
 
     /// <summary>Probabilities in reasons are truncated to three decimals, never rounded up past a threshold they missed.</summary>
     private static double Truncate(double p) => Math.Floor(p * 1000) / 1000;
@@ -320,8 +317,6 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         /// <summary>The latest ingestion day among supporting documents without a known date.</summary>
         public DateOnly? NewestUndatedIngest { get; init; }
     }
-
-    private static DateTimeOffset EvidenceDate(DocumentRecord doc) => doc.EvidenceDate;
 
     private static CoverageGroup Summarize(IGrouping<string, ControlGap> group) => new(
         group.Key,

@@ -51,11 +51,12 @@ public sealed record DocumentRecord
     /// <summary>Where <see cref="StatedDate"/> was found, e.g. "\"Last updated\" in the text" or "PDF modification date".</summary>
     public string? StatedDateSource { get; init; }
 
-    /// <summary>The date evidence from this document counts from: the reviewer's effective date, else the stated date, else the ingestion time.</summary>
+    /// <summary>The date the document is known to carry: the reviewer's effective date, else its own stated date; null when undated.</summary>
+    public DateOnly? KnownDate => EffectiveDate ?? StatedDate;
+
+    /// <summary>The date evidence from this document counts from: <see cref="KnownDate"/>, else the ingestion time.</summary>
     public DateTimeOffset EvidenceDate =>
-        EffectiveDate is { } e ? new DateTimeOffset(e.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
-        : StatedDate is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
-        : IngestedAt;
+        KnownDate is { } d ? new DateTimeOffset(d.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : IngestedAt;
 
     public string? RunId { get; init; }
 }
