@@ -27,6 +27,9 @@ public sealed class AimsApiOptions
     public string[] CorsOrigins { get; set; } = [];
 
     public ApiRateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>Whether review decisions re-score the unreviewed suggestions in the background (reviews teach the mapper; default on).</summary>
+    public bool LearnFromReviews { get; set; } = true;
 }
 
 /// <summary>

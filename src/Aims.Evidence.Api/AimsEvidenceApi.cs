@@ -45,6 +45,8 @@ public static partial class AimsEvidenceApi
             .AddPolicy(ApiPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Admin));
         services.AddAimsSecurity();
         services.AddHostedService<InboxIngestionService>();
+        services.AddSingleton<ReviewLearningService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReviewLearningService>());
         return services;
     }
 
@@ -242,8 +244,20 @@ public static partial class AimsEvidenceApi
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
     }
 
-    private static Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>
-        ReviewMappingAsync(id, body, Actor(context.User), reviews.ReviewMappingAsync, ct);
+    private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>
+        LearnFrom(context, await ReviewMappingAsync(id, body, Actor(context.User), reviews.ReviewMappingAsync, ct).ConfigureAwait(false), StatusCodes.Status200OK);
+
+    /// <summary>After a successful decision, the background re-scoring of similar passages (see <see cref="ReviewLearningService"/>).</summary>
+    private static IResult LearnFrom(HttpContext context, IResult result, int success)
+    {
+        if (result is IStatusCodeHttpResult { StatusCode: var status } && status == success
+            && context.RequestServices.GetService<IOptions<AimsApiOptions>>()?.Value.LearnFromReviews != false)
+        {
+            context.RequestServices.GetService<ReviewLearningService>()?.Request();
+        }
+
+        return result;
+    }
 
     /// <summary>
     /// <c>POST /mappings/{id}/review</c> in any host: checks the decision and comment, applies the review through
@@ -277,8 +291,8 @@ public static partial class AimsEvidenceApi
         return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
     }
 
-    private static Task<IResult> AddManualMapping(HttpContext context, IReviewStore reviews, EvidenceService evidence, string id, ManualMappingRequest? body, CancellationToken ct) =>
-        AddManualMappingAsync(reviews, evidence.Catalog, id, body, Actor(context.User), ct);
+    private static async Task<IResult> AddManualMapping(HttpContext context, IReviewStore reviews, EvidenceService evidence, string id, ManualMappingRequest? body, CancellationToken ct) =>
+        LearnFrom(context, await AddManualMappingAsync(reviews, evidence.Catalog, id, body, Actor(context.User), ct).ConfigureAwait(false), StatusCodes.Status201Created);
 
     /// <summary>
     /// <c>POST /passages/{id}/mappings</c> in any host: checks the control (a mappable catalog entry) and the rationale,

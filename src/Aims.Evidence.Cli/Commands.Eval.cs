@@ -6,6 +6,7 @@ using Aims.Evidence.Core.Evaluation;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
@@ -26,8 +27,14 @@ public static partial class AimsCli
         var goldOption = new Option<string>("--gold") { Description = "Gold labels (JSONL, one object per document).", Required = true };
         var filesOption = new Option<string>("--files") { Description = "Folder of the labelled documents (names relative to it).", Required = true };
         var top = new Option<int>("--confusions") { Description = "How many of the most frequent confusions to print.", DefaultValueFactory = _ => 15 };
+        var reviewFraction = new Option<double>("--review-fraction")
+        {
+            Description = "Treat the labels of this share of the documents (0-1, e.g. 0.2) as review decisions, re-score with them, and measure the other documents before and after.",
+        };
+        var seed = new Option<int>("--seed") { Description = "Seed of the first draw of reviewed documents.", DefaultValueFactory = _ => 1 };
+        var repeat = new Option<int>("--repeat") { Description = "How many draws (seeds seed, seed+1, ...); the figures are per draw and their mean.", DefaultValueFactory = _ => 1 };
         var json = JsonOption();
-        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, json };
+        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, json };
         command.SetAction(async (parse, ct) =>
         {
             var goldPath = parse.GetValue(goldOption)!;
@@ -56,7 +63,14 @@ public static partial class AimsCli
             var db = keepDb ? parse.GetValue(DbOption)! : Path.Combine(Path.GetTempPath(), $"aims-eval-{Guid.NewGuid():N}.db");
             DeleteDatabase(db);
             var asJson = parse.GetValue(json);
+            var fraction = parse.GetValue(reviewFraction);
+            if (fraction is < 0 or >= 1 || parse.GetValue(repeat) < 1)
+            {
+                throw new UsageException("--review-fraction must be in [0, 1) and --repeat at least 1");
+            }
+
             Dictionary<string, ProducedDocument> produced;
+            IReadOnlyList<ReviewDraw> draws = [];
             var candidateK = 0;
             try
             {
@@ -69,7 +83,12 @@ public static partial class AimsCli
                     }
 
                     candidateK = (Unwrapped(aims.Mapper) as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
-                    produced = await BuildProducedAsync(aims, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
+                    produced = await BuildProducedAsync(aims.Store, aims.Catalog, aims.Mapper, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
+                }
+
+                if (fraction > 0)
+                {
+                    draws = await ReviewDrawsAsync(db, gold, produced, fraction, parse.GetValue(seed), parse.GetValue(repeat), ct).ConfigureAwait(false);
                 }
             }
             finally
@@ -87,7 +106,8 @@ public static partial class AimsCli
             var tokensPerPage = candidateK > 0 ? await PromptTokensPerPageAsync(folder, candidateK, ct).ConfigureAwait(false) : 0;
             if (asJson)
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(EvalReportJson(report, recall, curve, tokensPerPage), EvalJson)).ConfigureAwait(false);
+                var body = EvalReportJson(report, recall, curve, tokensPerPage);
+                await output.WriteLineAsync(JsonSerializer.Serialize(draws.Count == 0 ? body : new { report = body, review = ReviewJson(fraction, draws) }, EvalJson)).ConfigureAwait(false);
             }
             else
             {
@@ -96,6 +116,11 @@ public static partial class AimsCli
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"candidate_recall@{recall.K}: {recall.Recall:0.000} ({recall.Hits}/{recall.Passages}; the candidates the LLM judge is offered), LLM prompt tokens per page at k={recall.K}: {tokensPerPage:0}")).ConfigureAwait(false);
                     await output.WriteLineAsync("candidate_recall@k: " + string.Join(", ", curve.Select(c => string.Create(CultureInfo.InvariantCulture, $"@{c.K} {c.Recall:0.000}")))).ConfigureAwait(false);
+                }
+
+                if (draws.Count > 0)
+                {
+                    await PrintReviewDrawsAsync(output, fraction, draws).ConfigureAwait(false);
                 }
             }
 
@@ -117,12 +142,107 @@ public static partial class AimsCli
         }
     }
 
-    /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
-    internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(LocalAims aims, CancellationToken ct, int candidates = 0)
+    /// <summary>One draw of reviewed documents: who was reviewed, what the reviews changed, the other documents before and after.</summary>
+    private sealed record ReviewDraw(int Seed, IReadOnlyList<string> Reviewed, int Decisions, int Added, RescoreResult Rescore, EvaluationMetrics Before, EvaluationMetrics After);
+
+    /// <summary>
+    /// Per draw: a copy of the evaluation database, the labels of the drawn documents recorded as review decisions,
+    /// one re-scoring (<see cref="ReviewLearner"/>, as after a review in <c>aims serve</c>), and the other documents
+    /// measured before (the first ingestion) and after.
+    /// </summary>
+    private static async Task<IReadOnlyList<ReviewDraw>> ReviewDrawsAsync(
+        string db, IReadOnlyList<GoldDocument> gold, Dictionary<string, ProducedDocument> before, double fraction, int seed, int repeat, CancellationToken ct)
     {
-        var proposer = ProposerOf(aims.Mapper);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var draws = new List<ReviewDraw>();
+        for (var k = 0; k < repeat; k++)
+        {
+            var s = seed + k;
+            var copy = $"{db}.review-{s}.db";
+            DeleteDatabase(copy);
+            foreach (var suffix in new[] { string.Empty, "-wal" })
+            {
+                if (File.Exists(db + suffix))
+                {
+                    File.Copy(db + suffix, copy + suffix, overwrite: true);
+                }
+            }
+
+            try
+            {
+                using var store = new Sqlite.SqliteEvidenceStore(copy);
+                await store.InitializeAsync(ct).ConfigureAwait(false);
+                var catalog = Core.Catalog.IsoCatalog.Default;
+                var reviewed = ReviewSimulation.Pick(gold, fraction, s);
+                var current = (await store.ListDocumentsAsync(false, ct).ConfigureAwait(false)).ToDictionary(d => d.Name, StringComparer.Ordinal);
+                int decisions = 0, added = 0;
+                foreach (var doc in reviewed)
+                {
+                    if (!current.TryGetValue(doc.File, out var record))
+                    {
+                        continue;
+                    }
+
+                    var review = ReviewSimulation.FromGold(doc, await store.GetPassagesAsync(record.Id, ct).ConfigureAwait(false));
+                    await ReviewSimulation.ApplyAsync(store, review, ct).ConfigureAwait(false);
+                    decisions += review.Reviews.Count;
+                    added += review.Added.Count;
+                }
+
+                var rescore = await new ReviewLearner(store, store, catalog).RescoreAsync(ct).ConfigureAwait(false);
+                var after = await BuildProducedAsync(store, catalog, null, ct).ConfigureAwait(false);
+                var names = reviewed.Select(d => d.File).ToHashSet(StringComparer.Ordinal);
+                var rest = gold.Where(d => !names.Contains(d.File)).ToArray();
+                draws.Add(new ReviewDraw(s, [.. names], decisions, added, rescore, Evaluator.Evaluate(rest, before, 0).Metrics, Evaluator.Evaluate(rest, after, 0).Metrics));
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                DeleteDatabase(copy);
+            }
+        }
+
+        return draws;
+    }
+
+    private static async Task PrintReviewDrawsAsync(TextWriter output, double fraction, IReadOnlyList<ReviewDraw> draws)
+    {
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reviews teach the mapper: the labels of {fraction:0.##} of the documents as review decisions; the other documents before -> after")).ConfigureAwait(false);
+        foreach (var d in draws)
+        {
+            await output.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  seed {d.Seed}: {d.Reviewed.Count} documents reviewed ({d.Decisions} decisions, {d.Added} added by hand), {d.Rescore.PassagesChanged} of {d.Rescore.PassagesScored} passages re-scored; passage_f1 {d.Before.PassageF1:0.000} -> {d.After.PassageF1:0.000} ({d.After.PassageF1 - d.Before.PassageF1:+0.000;-0.000}), precision@3 {d.Before.PassagePrecisionAt3:0.000} -> {d.After.PassagePrecisionAt3:0.000}, recall@3 {d.Before.PassageRecallAt3:0.000} -> {d.After.PassageRecallAt3:0.000}, null_fpr {d.Before.NullFpr:0.000} -> {d.After.NullFpr:0.000}")).ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync(string.Create(
+            CultureInfo.InvariantCulture,
+            $"  mean over {draws.Count} draws: passage_f1 {draws.Average(d => d.Before.PassageF1):0.000} -> {draws.Average(d => d.After.PassageF1):0.000} ({draws.Average(d => d.After.PassageF1 - d.Before.PassageF1):+0.000;-0.000})")).ConfigureAwait(false);
+    }
+
+    private static object ReviewJson(double fraction, IReadOnlyList<ReviewDraw> draws) => new
+    {
+        fraction,
+        meanF1Before = Math.Round(draws.Average(d => d.Before.PassageF1), 4),
+        meanF1After = Math.Round(draws.Average(d => d.After.PassageF1), 4),
+        draws = draws.Select(d => new
+        {
+            seed = d.Seed,
+            reviewed = d.Reviewed,
+            decisions = d.Decisions,
+            added = d.Added,
+            passagesChanged = d.Rescore.PassagesChanged,
+            before = d.Before.Named.Where(kv => kv.Key != "unmatched_quotes").ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal),
+            after = d.After.Named.Where(kv => kv.Key != "unmatched_quotes").ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal),
+        }),
+    };
+
+    /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
+    internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(IEvidenceStore store, Core.Catalog.IsoCatalog catalog, IControlMapper? mapper, CancellationToken ct, int candidates = 0)
+    {
+        var proposer = mapper is null ? null : ProposerOf(mapper);
         var passages = new Dictionary<string, List<(int Ordinal, ProducedPassage Passage)>>(StringComparer.Ordinal);
-        await foreach (var line in aims.Evidence.ExportPassagesAsync(ct).ConfigureAwait(false))
+        await foreach (var line in new Core.Services.EvidenceService(store, catalog).ExportPassagesAsync(ct).ConfigureAwait(false))
         {
             if (!passages.TryGetValue(line.Document.Name, out var list))
             {
@@ -134,13 +254,13 @@ public static partial class AimsCli
         }
 
         var result = new Dictionary<string, ProducedDocument>(StringComparer.Ordinal);
-        foreach (var doc in await aims.Store.ListDocumentsAsync(false, ct).ConfigureAwait(false))
+        foreach (var doc in await store.ListDocumentsAsync(false, ct).ConfigureAwait(false))
         {
             var list = (passages.GetValueOrDefault(doc.Name) ?? []).OrderBy(p => p.Ordinal).Select(p => p.Passage).ToArray();
             if (candidates > 0 && proposer is not null && doc.Status == DocumentStatus.Processed && list.Length > 0)
             {
                 // The candidates a judge would be offered: the proposer re-run over the stored passages.
-                var stored = await aims.Store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
+                var stored = await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
                 var segments = stored.Select(s => s.Passage).OrderBy(p => p.Ordinal).Select(p => new Passage(
                     p.Ordinal, p.Text, p.Page, p.Headings, p.Start, p.Length, Enum.TryParse<BlockKind>(p.Kind, true, out var kind) ? kind : BlockKind.Paragraph)).ToArray();
                 var docType = doc.DocType ?? DocumentTypes.Reference;

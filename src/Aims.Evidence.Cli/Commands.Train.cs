@@ -8,6 +8,8 @@ using Aims.Evidence.Core.Mapping.Trained;
 using Aims.Evidence.Onnx;
 using Aims.Evidence.Training;
 
+using Aims.Evidence.Core.Mapping.Feedback;
+
 namespace Aims.Evidence.Cli;
 
 public static partial class AimsCli
@@ -27,9 +29,11 @@ public static partial class AimsCli
         learner.AcceptOnlyFromAmong("auto", "trees", "linear");
         var polaritySet = new Option<string?>("--polarity-set") { Description = "Polarity evaluation set (JSONL) measured out of fold; default: the one shipped with aims." };
         var curve = new Option<bool>("--learning-curve") { Description = "Also cross-validate on 25% and 50% of the documents." };
+        var reviews = new Option<double>("--review-fraction") { Description = "Also measure, out of fold, what the labels of this share of the documents teach as review decisions (e.g. 0.2)." };
+        var sweep = new Option<bool>("--review-sweep") { Description = "With --review-fraction: also measure a grid of review-memory settings (how the shipped default was chosen)." };
         var command = new Command("train", "Train the mapper on a labelled corpus: the same corpus and labels give the same model, byte for byte.")
         {
-            corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet,
+            corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet, reviews, sweep,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -74,6 +78,8 @@ public static partial class AimsCli
                 Learner = parse.GetValue(learner)!,
                 LearningCurve = parse.GetValue(curve) ? [0.25, 0.5] : [],
                 PolaritySet = File.Exists(polarityPath) ? PolarityDocument.Read(polarityPath) : [],
+                ReviewFraction = parse.GetValue(reviews),
+                ReviewSettings = parse.GetValue(sweep) ? ReviewSweep() : [ReviewMemoryOptions.Default],
                 Log = m => error.WriteLine(m),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -242,4 +248,15 @@ public static partial class AimsCli
             return result;
         }
     }
+
+    /// <summary>The shipped review-memory default first, then a grid around it.</summary>
+    private static ReviewMemoryOptions[] ReviewSweep() =>
+    [
+        ReviewMemoryOptions.Default,
+        .. from similarity in new[] { 0.25, 0.4, 0.55 }
+           from neighbour in new[] { 1.0, 3.0 }
+           from entry in new[] { 0.0, 0.5, 1.0 }
+           from manual in new[] { false, true }
+           select new ReviewMemoryOptions { MinSimilarity = similarity, NeighbourWeight = neighbour, EntryWeight = entry, ManualInEntryTerm = manual },
+    ];
 }

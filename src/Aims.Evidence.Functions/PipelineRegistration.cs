@@ -57,7 +57,8 @@ public static class PipelineRegistration
             sp.GetRequiredService<IEvidenceStore>(),
             sp.GetRequiredService<IsoCatalog>(),
             new PipelineOptions { Limits = sp.GetRequiredService<AimsSettings>().Limits },
-            sp.GetService<ILogger<IngestionPipeline>>()));
+            sp.GetService<ILogger<IngestionPipeline>>(),
+            sp.GetService<IReviewStore>()));
         services.AddSingleton(sp => new EvidenceService(sp.GetRequiredService<IEvidenceStore>(), sp.GetRequiredService<IsoCatalog>()));
         return services;
     }

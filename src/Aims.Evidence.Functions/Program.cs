@@ -57,6 +57,12 @@ namespace Aims.Evidence.Functions
                 sp.GetRequiredService<TableEvidenceStore>(), sp.GetRequiredService<TableApiKeyStore>()));
             services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<TableReviewStore>());
 
+            // Reviews teach the mapper: each decision re-scores the unreviewed suggestions in the background (the
+            // same service as aims serve); the search index follows the changed passages.
+            services.AddSingleton<ReviewLearningService>();
+            services.AddHostedService(sp => sp.GetRequiredService<ReviewLearningService>());
+            services.AddSingleton<IRescoreObserver, SearchIndexRescoreObserver>();
+
             // The REST API routes (ReadApiFunctions, WriteApiFunctions): the API's options (page sizes, MaxUploadBytes from
             // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();
@@ -86,6 +92,26 @@ namespace Aims.Evidence.Functions
             }
 
             return services;
+        }
+    }
+}
+
+/// <summary>Keeps the search index's copies of re-scored passages in step (nothing to do without a search service).</summary>
+internal sealed class SearchIndexRescoreObserver(SearchIndexer? indexer = null) : IRescoreObserver
+{
+    public async Task OnRescoredAsync(Aims.Evidence.Core.Mapping.Feedback.RescoreResult result, CancellationToken cancellationToken)
+    {
+        if (indexer is null)
+        {
+            return;
+        }
+
+        foreach (var passageId in result.Changed)
+        {
+            if (TableEvidenceStore.TrySplitPassageId(passageId, out var documentId))
+            {
+                await indexer.RefreshPassageAsync(documentId, passageId, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }

@@ -41,7 +41,8 @@ public sealed class WriteApiFunctions(
     AimsAzureOptions options,
     IOptions<AimsApiOptions> apiOptions,
     IOptions<JsonOptions> json,
-    SearchIndexer? indexer = null)
+    SearchIndexer? indexer = null,
+    ReviewLearningService? learning = null)
 {
     [Function("UploadDocument")]
     public async Task<IResult> UploadDocument(
@@ -97,6 +98,7 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
             var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+            LearnFrom(result, StatusCodes.Status200OK);
 
             // The index carries the passage's control ids and mappings: keep it in step with the review.
             return await RefreshIndexAfterAsync(result, StatusCodes.Status200OK, TableEvidenceStore.TrySplitMappingId(id, out var passageId, out var documentId)
@@ -143,6 +145,7 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<ManualMappingRequest>(request, cancellationToken).ConfigureAwait(false);
             var result = await AimsEvidenceApi.AddManualMappingAsync(reviews, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
+            LearnFrom(result, StatusCodes.Status201Created);
 
             // The index carries the passage's control ids and mappings: add the new one.
             return await RefreshIndexAfterAsync(result, StatusCodes.Status201Created, TableEvidenceStore.TrySplitPassageId(id, out var documentId)
@@ -177,6 +180,15 @@ public sealed class WriteApiFunctions(
     /// After a write route: when it answered <paramref name="success"/> and an Azure AI Search index is configured,
     /// <paramref name="refresh"/> brings the index in step (null when the id does not name an indexed item).
     /// </summary>
+    /// <summary>After a successful decision, the background re-scoring of similar passages (as in <c>aims serve</c>).</summary>
+    private void LearnFrom(IResult result, int success)
+    {
+        if (result is IStatusCodeHttpResult { StatusCode: var status } && status == success && apiOptions.Value.LearnFromReviews)
+        {
+            learning?.Request();
+        }
+    }
+
     private async Task<IResult> RefreshIndexAfterAsync(IResult result, int success, Func<SearchIndexer, Task>? refresh)
     {
         if (indexer is not null && refresh is not null && result is IStatusCodeHttpResult { StatusCode: var status } && status == success)

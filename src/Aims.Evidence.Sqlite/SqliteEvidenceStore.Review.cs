@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -85,6 +86,98 @@ public sealed partial class SqliteEvidenceStore
                 return mapping;
             },
             cancellationToken);
+
+    public async Task<IReadOnlyList<ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(
+            connection,
+            "SELECT p.id, d.name, p.page, p.headings, p.text, m.control_id, m.review, m.method FROM mappings m " +
+            "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id " +
+            "WHERE (m.review <> 'unreviewed' OR m.method = 'manual') ORDER BY m.rowid");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<ReviewDecision>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new ReviewDecision(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetInt32(2),
+                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
+                reader.GetString(4),
+                reader.GetString(5),
+                reader.GetString(6) != ReviewText(ReviewState.Rejected))
+            {
+                Manual = reader.GetString(7) == MappingMethods.Manual,
+            });
+        }
+
+        return result;
+    }
+
+    public async Task<int> ReplaceSuggestionsAsync(IReadOnlyList<(string PassageId, IReadOnlyList<MappingSuggestion> Suggestions)> suggestions, string profileVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(suggestions);
+        var changed = await WriteAsync<object>(
+            async (connection, tx) =>
+            {
+                var count = 0;
+                foreach (var (passageId, list) in suggestions)
+                {
+                    // Open = unreviewed pipeline suggestions (replaced); decided = reviewed or manual (kept, and their entries not suggested again).
+                    var open = new Dictionary<string, string>(StringComparer.Ordinal);
+                    var decided = new HashSet<string>(StringComparer.Ordinal);
+                    await using (var cmd = Command(connection, "SELECT id, control_id, review = 'unreviewed' AND method <> 'manual' FROM mappings WHERE passage_id = $p0", passageId))
+                    {
+                        cmd.Transaction = tx;
+                        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            if (reader.GetBoolean(2))
+                            {
+                                open.TryAdd(reader.GetString(1), reader.GetString(0));
+                            }
+                            else
+                            {
+                                decided.Add(reader.GetString(1));
+                            }
+                        }
+                    }
+
+                    if (open.Count == 0 && decided.Count == 0 && await ScalarAsync(connection, "SELECT COUNT(*) FROM passages WHERE id = $p0", cancellationToken, tx, passageId).ConfigureAwait(false) is 0L)
+                    {
+                        continue; // the passage is gone
+                    }
+
+                    foreach (var s in list.Where(s => !decided.Contains(s.ControlId)))
+                    {
+                        // A suggestion that stays keeps its id (a reviewer may be looking at it); a new one gets a new id.
+                        var exists = open.Remove(s.ControlId, out var id);
+                        var m = MappingRecord.From(id ?? Guid.CreateVersion7().ToString("N"), passageId, s, profileVersion);
+                        await ExecuteAsync(
+                            connection,
+                            exists
+                                ? "UPDATE mappings SET score = $p3, method = $p4, rationale = $p5, model = $p6, prompt_version = $p7, profile_version = $p8, polarity = $p9 WHERE id = $p0 AND passage_id = $p1 AND control_id = $p2"
+                                : "INSERT INTO mappings (id, passage_id, control_id, score, method, rationale, model, prompt_version, profile_version, review, polarity) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, 'unreviewed', $p9)",
+                            cancellationToken,
+                            tx,
+                            m.Id, passageId, m.ControlId, m.Score, m.Method, m.Rationale, m.Model, m.PromptVersion, m.ProfileVersion, PolarityText(m.Polarity)).ConfigureAwait(false);
+                    }
+
+                    foreach (var id in open.Values)
+                    {
+                        await ExecuteAsync(connection, "DELETE FROM mappings WHERE id = $p0", cancellationToken, tx, id).ConfigureAwait(false);
+                    }
+
+                    count++;
+                }
+
+                return count;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return (int)changed!;
+    }
 
     public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
     {

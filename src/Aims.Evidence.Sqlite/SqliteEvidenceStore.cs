@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -167,8 +168,8 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
             await using (var insertMapping = connection.CreateCommand())
             {
                 insertPassage.Transaction = tx;
-                insertPassage.CommandText = "INSERT INTO passages (id, document_id, ordinal, page, headings, text, start, length, kind, row_start, row_end) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10) RETURNING seq";
-                var pp = AddParameters(insertPassage, 11);
+                insertPassage.CommandText = "INSERT INTO passages (id, document_id, ordinal, page, headings, text, start, length, kind, row_start, row_end, candidates) VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10, $p11) RETURNING seq";
+                var pp = AddParameters(insertPassage, 12);
                 insertFts.Transaction = tx;
                 insertFts.CommandText = "INSERT INTO passages_fts (rowid, text, headings) VALUES ($p0, $p1, $p2)";
                 var fp = AddParameters(insertFts, 3);
@@ -179,7 +180,7 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
                 foreach (var (passage, mappings) in write.Passages)
                 {
                     var headings = JsonSerializer.Serialize(passage.Headings);
-                    Set(pp, passage.Id, doc.Id, passage.Ordinal, passage.Page, headings, passage.Text, passage.Start, passage.Length, passage.Kind, passage.RowStart, passage.RowEnd);
+                    Set(pp, passage.Id, doc.Id, passage.Ordinal, passage.Page, headings, passage.Text, passage.Start, passage.Length, passage.Kind, passage.RowStart, passage.RowEnd, passage.Candidates?.Serialize());
                     var seq = (long)(await insertPassage.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
                     Set(fp, seq, passage.Text, string.Join(" / ", passage.Headings));
                     await insertFts.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -205,12 +206,12 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var passages = new List<PassageRecord>();
-        await using (var cmd = Command(connection, $"SELECT {PassageColumns} FROM passages p WHERE p.document_id = $p0 ORDER BY p.ordinal", documentId))
+        await using (var cmd = Command(connection, $"SELECT {PassageColumns}, p.candidates FROM passages p WHERE p.document_id = $p0 ORDER BY p.ordinal", documentId))
         await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                passages.Add(ReadPassage(reader, 0));
+                passages.Add(ReadPassage(reader, 0) with { Candidates = reader.IsDBNull(PassageColumnCount) ? null : PassageCandidates.Parse(reader.GetString(PassageColumnCount)) });
             }
         }
 

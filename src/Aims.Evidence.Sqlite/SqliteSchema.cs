@@ -198,6 +198,13 @@ internal static class SqliteSchema
             .. GapTriggers(7),
             "CREATE INDEX ix_mappings_findings ON mappings(polarity) WHERE polarity <> 'supports'",
         ],
+
+        // v8: each passage keeps its mapper's best entries (JSON, see PassageCandidates) so reviews can re-rank it;
+        // reviewed mappings are found by review state for the review memory.
+        [
+            "ALTER TABLE passages ADD COLUMN candidates TEXT",
+            "CREATE INDEX ix_mappings_reviewed ON mappings(review) WHERE review <> 'unreviewed' OR method = 'manual'",
+        ],
     ];
 
     /// <summary>The columns of gap_evidence, in insert order.</summary>

@@ -41,6 +41,15 @@ public sealed record TrainOptions
     /// <summary>The polarity evaluation set, measured out of fold (by document) when given.</summary>
     public IReadOnlyList<PolarityDocument> PolaritySet { get; init; } = [];
 
+    /// <summary>
+    /// When above 0: out of fold, the labels of this share of the documents become review decisions and the other
+    /// documents are re-scored with them (<see cref="Core.Mapping.Feedback.ReviewMemory"/>), for each of
+    /// <see cref="ReviewSettings"/> (the first is the shipped default).
+    /// </summary>
+    public double ReviewFraction { get; init; }
+
+    public IReadOnlyList<Core.Mapping.Feedback.ReviewMemoryOptions> ReviewSettings { get; init; } = [Core.Mapping.Feedback.ReviewMemoryOptions.Default];
+
     public Action<string>? Log { get; init; }
 }
 
@@ -95,7 +104,7 @@ public delegate Task<float[][]> EmbedTexts(IReadOnlyList<string> texts, Cancella
 /// trees or logistic regression, chosen by grouped cross-validation), isotonic calibration on out-of-fold scores, the
 /// decision threshold and the LLM candidate count.
 /// </summary>
-public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? catalog = null)
+public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? catalog = null)
 {
     private readonly IsoCatalog _catalog = catalog ?? IsoCatalog.Default;
 
@@ -243,6 +252,13 @@ public sealed class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCatalog? ca
         var oofP = CrossFitCalibration(oofRaw, labels, items, fold, options.Folds);
         var (threshold, _) = BestThreshold(oofP, items, entryIds, options.MaxSuggestions, options.MaxNullFpr);
         var metrics = Metrics(oofP, items, docs, oofDocType, docTypes, entryIds, threshold, options.MaxSuggestions);
+        if (options.ReviewFraction > 0)
+        {
+            foreach (var (name, value) in SimulateReviews(oofP, items, docs, entryIds, threshold, options, log))
+            {
+                metrics[name] = value;
+            }
+        }
         var reliability = ReliabilityTable(oofP, labels, out var ece);
         metrics["expected_calibration_error"] = ece;
         metrics["expected_calibration_error_p_ge_0.05"] = CalibrationErrorAbove(oofP, labels, 0.05);

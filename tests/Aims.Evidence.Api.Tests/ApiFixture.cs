@@ -95,7 +95,8 @@ public sealed class ApiFixture : IAsyncLifetime
 }
 
 /// <summary>The `aims serve` composition (AimsServer) on a TestServer.</summary>
-public sealed class AimsApiFactory(LocalAims aims, string inbox) : WebApplicationFactory<AimsHost>
+/// <remarks>Reviews do not re-score other passages here (tests sharing the fixture see fixed suggestions) unless <paramref name="learnFromReviews"/>.</remarks>
+public sealed class AimsApiFactory(LocalAims aims, string inbox, bool learnFromReviews = false) : WebApplicationFactory<AimsHost>
 {
     protected override IHostBuilder CreateHostBuilder() =>
         Host.CreateDefaultBuilder()
@@ -105,6 +106,7 @@ public sealed class AimsApiFactory(LocalAims aims, string inbox) : WebApplicatio
                     o.InboxPath = inbox;
                     o.MaxUploadBytes = ApiFixture.MaxUpload;
                     o.WatchInbox = false;
+                    o.LearnFromReviews = learnFromReviews;
                 }))
                 .Configure(AimsServer.ConfigureApp));
 }

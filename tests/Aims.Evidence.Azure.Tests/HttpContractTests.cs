@@ -219,6 +219,10 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
 
         public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<Core.Mapping.Feedback.ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<int> ReplaceSuggestionsAsync(IReadOnlyList<(string PassageId, IReadOnlyList<Core.Mapping.MappingSuggestion> Suggestions)> suggestions, string profileVersion, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) => throw new NotSupportedException();

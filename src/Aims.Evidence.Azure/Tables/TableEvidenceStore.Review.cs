@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -159,6 +160,100 @@ public sealed partial class TableEvidenceStore
     }
 
     /// <summary>Sets (or clears) a document version's effective date, then audits it; null when the document does not exist.</summary>
+    /// <summary>
+    /// Every reviewer decision (accepted, rejected, manual) from the evidence rows, with its passage's text and its
+    /// document's name read from their rows.
+    /// </summary>
+    public async Task<IReadOnlyList<ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"Review ne {"unreviewed"} or Method eq {MappingMethods.Manual}");
+        var passages = new Dictionary<string, PassageRecord?>(StringComparer.Ordinal);
+        var names = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var result = new List<ReviewDecision>();
+        await foreach (var entity in _mappings.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var mapping = ToMapping(entity);
+            var documentId = entity.GetString("DocumentId")!;
+            if (!passages.TryGetValue(mapping.PassageId, out var passage))
+            {
+                passages[mapping.PassageId] = passage = await GetPassageAsync(mapping.PassageId, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!names.TryGetValue(documentId, out var name))
+            {
+                names[documentId] = name = (await GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false))?.Name;
+            }
+
+            if (passage is not null && name is not null)
+            {
+                result.Add(new ReviewDecision(passage.Id, name, passage.Page, passage.Headings, passage.Text, mapping.ControlId, mapping.Review != ReviewState.Rejected) { Manual = mapping.Method == MappingMethods.Manual });
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Per passage: drops its unreviewed pipeline mappings (evidence rows and the passage's copy) and adds the new
+    /// suggestions (ids <c>{passageId}-r{32 hex}</c>), skipping entries already decided on the passage; the passage row
+    /// is replaced under its ETag (a concurrent review makes it read again).
+    /// </summary>
+    public async Task<int> ReplaceSuggestionsAsync(IReadOnlyList<(string PassageId, IReadOnlyList<MappingSuggestion> Suggestions)> suggestions, string profileVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(suggestions);
+        var changed = 0;
+        foreach (var (passageId, list) in suggestions)
+        {
+            if (!TrySplitPassageId(passageId, out var documentId))
+            {
+                continue;
+            }
+
+            var documentKey = TableKeys.Key(documentId);
+            for (var attempt = 1; ; attempt++)
+            {
+                var row = await GetEntityOrNullAsync(_passages, documentKey, TableKeys.Key(passageId), cancellationToken).ConfigureAwait(false);
+                if (row is null)
+                {
+                    break;
+                }
+
+                var mappings = ReadMappings(row);
+                var open = mappings.Where(m => m.Review == ReviewState.Unreviewed && m.Method != MappingMethods.Manual).ToArray();
+                var kept = mappings.Except(open).ToList();
+
+                // A suggestion that stays keeps its id (a reviewer may be looking at it); a new one gets a new id.
+                var added = list.Where(s => !kept.Any(k => k.ControlId == s.ControlId))
+                    .Select(s => MappingRecord.From(open.FirstOrDefault(o => o.ControlId == s.ControlId)?.Id ?? passageId + "-r" + Guid.CreateVersion7().ToString("N"), passageId, s, profileVersion)).ToArray();
+                var dropped = open.Where(o => !added.Any(a => a.Id == o.Id)).ToArray();
+                TableKeys.SetText(row, "MappingsJson", JsonSerializer.Serialize(kept.Concat(added).ToList(), Json));
+                try
+                {
+                    await _passages.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 412 && attempt < MaxCommitAttempts)
+                {
+                    continue; // reviewed meanwhile: read again
+                }
+
+                foreach (var m in added)
+                {
+                    await _mappings.UpsertEntityAsync(ToMappingEntity(documentId, documentKey, m), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var m in dropped)
+                {
+                    await _mappings.DeleteEntityAsync(TableKeys.Key(m.ControlId), documentKey + "|" + TableKeys.Key(m.Id), ETag.All, cancellationToken).ConfigureAwait(false);
+                }
+
+                changed++;
+                break;
+            }
+        }
+
+        return changed;
+    }
+
     public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actor);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -390,6 +391,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
             ["Kind"] = p.Kind,
             ["RowStart"] = p.RowStart,
             ["RowEnd"] = p.RowEnd,
+            ["CandidatesJson"] = Truncate(p.Candidates?.Serialize()),
         };
         TableKeys.SetText(entity, "Text", p.Text);
         TableKeys.SetText(entity, "MappingsJson", JsonSerializer.Serialize(item.Mappings, Json));
@@ -409,6 +411,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         Kind = e.GetString("Kind") ?? "paragraph",
         RowStart = e.GetInt32("RowStart"),
         RowEnd = e.GetInt32("RowEnd"),
+        Candidates = PassageCandidates.Parse(e.GetString("CandidatesJson")),
     };
 
     private static TableEntity ToMappingEntity(string documentId, string documentKey, MappingRecord m) =>

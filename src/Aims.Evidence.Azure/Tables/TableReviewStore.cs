@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Azure.Tables;
@@ -19,6 +20,11 @@ public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore 
 
     public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) =>
         store.AddManualMappingAsync(passageId, controlId, rationale, actor, polarity, cancellationToken);
+
+    public Task<IReadOnlyList<ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default) => store.ListReviewDecisionsAsync(cancellationToken);
+
+    public Task<int> ReplaceSuggestionsAsync(IReadOnlyList<(string PassageId, IReadOnlyList<MappingSuggestion> Suggestions)> suggestions, string profileVersion, CancellationToken cancellationToken = default) =>
+        store.ReplaceSuggestionsAsync(suggestions, profileVersion, cancellationToken);
 
     public Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default) =>
         store.SetEffectiveDateAsync(documentId, effectiveDate, actor, cancellationToken);

@@ -1,3 +1,4 @@
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
 
 namespace Aims.Evidence.Core.Mapping;
@@ -10,6 +11,12 @@ public sealed record MappingContext(string DocumentName, string DocType, double 
 
     /// <summary>The ingestion run, when there is one (token budgets and usage are per run).</summary>
     public string? RunId { get; init; }
+
+    /// <summary>
+    /// Where a mapper that scores every entry leaves each passage's best entries (also those under its threshold), so
+    /// reviews can re-rank the passage later; null when the caller does not keep them.
+    /// </summary>
+    public CandidateSink? Candidates { get; init; }
 }
 
 /// <summary>Maps passages to ISO/IEC 42001 entries. Returns, per passage and in order, the suggestions it stands behind (score-descending).</summary>

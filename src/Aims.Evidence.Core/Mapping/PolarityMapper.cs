@@ -26,6 +26,11 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         for (var i = 0; i < mapped.Count; i++)
         {
             result[i] = mapped[i].Count == 0 ? mapped[i] : Qualify(passages[i], context.DocType, mapped[i]);
+            if (context.Candidates is { } sink && sink[i] is not null)
+            {
+                // Reviews may later raise an entry of a passage without suggestions: its polarity is decided now.
+                sink.RecordFinding(i, model.Probability(passages[i].Headings, passages[i].Text, context.DocType), model.Threshold);
+            }
         }
 
         return result;

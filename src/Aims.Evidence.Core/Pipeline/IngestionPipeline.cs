@@ -4,6 +4,7 @@ using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -53,8 +54,10 @@ public sealed class IngestionPipeline(
     IEvidenceStore store,
     IsoCatalog catalog,
     PipelineOptions? options = null,
-    ILogger<IngestionPipeline>? logger = null) : IDocumentIngestor
+    ILogger<IngestionPipeline>? logger = null,
+    IReviewStore? reviews = null) : IDocumentIngestor
 {
+    private readonly IReviewStore? _reviews = reviews ?? store as IReviewStore;
     private readonly PipelineOptions _options = options ?? new PipelineOptions();
     private readonly ILogger _logger = logger ?? NullLogger<IngestionPipeline>.Instance;
 
@@ -201,8 +204,10 @@ public sealed class IngestionPipeline(
         {
             DocumentId = baseRecord.Id,
             RunId = _options.RunId,
+            Candidates = new CandidateSink(passages.Count),
         };
         var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
+        suggestions = await ApplyReviewsAsync(passages, context.Candidates, suggestions, cancellationToken).ConfigureAwait(false);
 
         var stated = DocumentDates.Find(extracted, baseRecord.IngestedAt);
         var document = baseRecord with
@@ -234,6 +239,7 @@ public sealed class IngestionPipeline(
                 Kind = p.Kind.ToString().ToLowerInvariant(),
                 RowStart = p.RowStart,
                 RowEnd = p.RowEnd,
+                Candidates = context.Candidates[i],
             };
             var mappings = suggestions[i]
                 .Where(s => catalog.Contains(s.ControlId))
@@ -257,6 +263,27 @@ public sealed class IngestionPipeline(
         }
 
         return new IngestOutcome(name, IngestStatus.Processed, saved, null) { Elapsed = clock.Elapsed };
+    }
+
+    /// <summary>
+    /// The reviews stage: the decisions reviewers made in this store move the mapper's candidates of every passage
+    /// (see <see cref="ReviewMemory"/>). A store that keeps no reviews, or none yet, leaves the suggestions as they are.
+    /// </summary>
+    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ApplyReviewsAsync(
+        IReadOnlyList<Passage> passages, CandidateSink sink, IReadOnlyList<IReadOnlyList<MappingSuggestion>> suggestions, CancellationToken cancellationToken)
+    {
+        if (_reviews is null || Enumerable.Range(0, sink.Count).All(i => sink[i] is null))
+        {
+            return suggestions;
+        }
+
+        var memory = ReviewMemory.Build(await _reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false));
+        if (memory.IsEmpty)
+        {
+            return suggestions;
+        }
+
+        return [.. suggestions.Select((s, i) => sink[i] is { } c ? memory.Apply(passages[i].Headings, passages[i].Text, c, s, catalog) : s)];
     }
 
     /// <summary>The one wording of the size-cap reason, whether the file was streamed or already in memory.</summary>

@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 
 namespace Aims.Evidence.Core.Storage;
 
@@ -17,6 +18,18 @@ public interface IReviewStore
 
     /// <summary>Adds a reviewer's mapping (method "manual", score 1, accepted) of a passage to a control; null when the passage does not exist.</summary>
     Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every reviewer decision: accepted and rejected mappings and manual mappings (accepted), with their passage's text,
+    /// of current and superseded document versions (a decision keeps teaching after its document is replaced).
+    /// </summary>
+    Task<IReadOnlyList<ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the unreviewed, non-manual mappings of each passage with <paramref name="suggestions"/> (re-scoring
+    /// after reviews); reviewed and manual mappings stay. One transaction; returns how many passages changed.
+    /// </summary>
+    Task<int> ReplaceSuggestionsAsync(IReadOnlyList<(string PassageId, IReadOnlyList<MappingSuggestion> Suggestions)> suggestions, string profileVersion, CancellationToken cancellationToken = default);
 
     /// <summary>Sets (or clears) a document version's effective date; null when the document does not exist.</summary>
     Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default);

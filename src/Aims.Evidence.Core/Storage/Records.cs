@@ -86,6 +86,9 @@ public sealed record PassageRecord
     public int? RowStart { get; init; }
 
     public int? RowEnd { get; init; }
+
+    /// <summary>The mapper's best entries for this passage (also under its threshold), kept so reviews can re-rank it; null when the mapper keeps none.</summary>
+    public Mapping.Feedback.PassageCandidates? Candidates { get; init; }
 }
 
 /// <summary>Review state of a mapping. Rejected mappings never count as evidence.</summary>

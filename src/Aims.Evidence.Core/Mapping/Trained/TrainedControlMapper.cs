@@ -1,6 +1,7 @@
 using System.Globalization;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
 
 namespace Aims.Evidence.Core.Mapping.Trained;
@@ -71,11 +72,20 @@ public sealed class TrainedControlMapper : ICandidateProposer
             var passageSignals = signals[i] with { DocumentEntry = document, NeighbourEntry = neighbours[i] };
             var explain = new PairExplanation(_model.EntryIds.Length);
             var rows = _features.Compute(passageSignals, explain);
-            var scored = rows.Select((row, e) => (Entry: e, P: _model.Probability(row)))
-                .Where(x => x.P >= threshold && x.P > 0)
-                .OrderByDescending(x => x.P).ThenBy(x => x.Entry)
-                .Take(take)
-                .ToArray();
+            var all = rows.Select((row, e) => (Entry: e, P: _model.Probability(row))).OrderByDescending(x => x.P).ThenBy(x => x.Entry).ToArray();
+            if (!forJudge && context.Candidates is { } sink)
+            {
+                sink.Record(i, new PassageCandidates
+                {
+                    Threshold = _model.Threshold,
+                    MaxSuggestions = _model.MaxSuggestions,
+                    Method = MappingMethods.Trained,
+                    Model = "aims-mapper@" + _model.Version,
+                    Entries = [.. all.Where(x => x.P >= PassageCandidates.Floor).Take(PassageCandidates.Kept).Select(x => new EntryScore(_features.Entry(x.Entry).Id, Math.Round(x.P, 4)))],
+                });
+            }
+
+            var scored = all.Where(x => x.P >= threshold && x.P > 0).Take(take).ToArray();
             if (forJudge && scored.Length > 0 && (scored[0].P < _model.CandidateFloor || EvidenceGate.Reject(passages[i]) is not null))
             {
                 continue; // clearly no evidence (or boilerplate the evidence gate rejects): nothing to offer a judge

@@ -1,0 +1,68 @@
+using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Storage;
+
+namespace Aims.Evidence.Core.Mapping.Feedback;
+
+/// <summary>What one re-scoring did.</summary>
+public sealed record RescoreResult(int Decisions, int PassagesScored, int PassagesChanged)
+{
+    /// <summary>Ids of the passages whose suggestions changed.</summary>
+    public IReadOnlyList<string> Changed { get; init; } = [];
+}
+
+/// <summary>
+/// Re-scores the unreviewed suggestions of every current passage that kept its candidates, with every review decision
+/// of the store (<see cref="ReviewMemory"/>): what reviewers accept, reject or add by hand moves the suggestions of
+/// similar passages, and of the same entry everywhere. Reviewed and manual mappings are never touched; an entry
+/// already decided on a passage is not suggested there again. Idempotent: running it twice changes nothing more.
+/// </summary>
+public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, IsoCatalog catalog)
+{
+    public async Task<RescoreResult> RescoreAsync(CancellationToken cancellationToken = default)
+    {
+        var decisions = await reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false);
+        var memory = ReviewMemory.Build(decisions);
+        var changes = new List<(string, IReadOnlyList<MappingSuggestion>)>();
+        var scored = 0;
+        foreach (var document in await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false))
+        {
+            if (document.Status != DocumentStatus.Processed)
+            {
+                continue;
+            }
+
+            foreach (var row in await store.GetPassagesAsync(document.Id, cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (row.Passage.Candidates is not { } candidates)
+                {
+                    continue;
+                }
+
+                scored++;
+                var open = row.Mappings.Where(m => m.Review == ReviewState.Unreviewed && m.Method != MappingMethods.Manual).ToArray();
+                var decided = row.Mappings.Where(m => m.Review != ReviewState.Unreviewed || m.Method == MappingMethods.Manual)
+                    .Select(m => m.ControlId).ToHashSet(StringComparer.Ordinal);
+                var current = open.Select(m => new MappingSuggestion(m.ControlId, m.Score, m.Method, m.Rationale)
+                {
+                    Model = m.Model,
+                    PromptVersion = m.PromptVersion,
+                    Polarity = m.Polarity,
+                }).ToArray();
+                var next = memory.Apply(row.Passage.Headings, row.Passage.Text, candidates, current, catalog)
+                    .Where(s => !decided.Contains(s.ControlId)).ToArray();
+                if (!Same(current, next))
+                {
+                    changes.Add((row.Passage.Id, next));
+                }
+            }
+        }
+
+        var changed = changes.Count == 0 ? 0 : await reviews.ReplaceSuggestionsAsync(changes, catalog.Version, cancellationToken).ConfigureAwait(false);
+        return new RescoreResult(decisions.Count, scored, changed) { Changed = [.. changes.Select(c => c.Item1)] };
+    }
+
+    private static bool Same(MappingSuggestion[] a, MappingSuggestion[] b) =>
+        a.Length == b.Length && a.OrderBy(x => x.ControlId, StringComparer.Ordinal).Zip(b.OrderBy(x => x.ControlId, StringComparer.Ordinal))
+            .All(p => p.First.ControlId == p.Second.ControlId && Math.Abs(p.First.Score - p.Second.Score) < 1e-4 && p.First.Polarity == p.Second.Polarity);
+}
