@@ -213,6 +213,173 @@ public sealed class HostileInputTests
         await IngestThenGoodAsync("sloppy.html", Encoding.UTF8.GetBytes(sb.ToString()), IngestStatus.Processed, string.Empty, maxElapsed: TimeSpan.FromSeconds(20));
     }
 
+    private const string WordNs = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+    /// <summary><paramref name="open"/> repeated <paramref name="depth"/> times, then <paramref name="inner"/>, then the closes.</summary>
+    private static string Nest(string open, string close, int depth, string inner = "")
+    {
+        var sb = new StringBuilder((open.Length + close.Length) * depth + inner.Length);
+        sb.Insert(0, open, depth).Append(inner).Insert(sb.Length, close, depth);
+        return sb.ToString();
+    }
+
+    /// <summary>The package with one entry replaced or added.</summary>
+    private static byte[] WithEntry(byte[] zip, string entryName, string content)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(zip);
+        using (var archive = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            archive.GetEntry(entryName)?.Delete();
+            using var writer = new StreamWriter(archive.CreateEntry(entryName).Open(), new UTF8Encoding(false));
+            writer.Write(content);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static string EntryLike(byte[] zip, string part)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        return archive.Entries.First(e => e.FullName.Contains(part, StringComparison.Ordinal)).FullName;
+    }
+
+    private static string WordPart(string root, string body) =>
+        $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:{root} xmlns:w=\"{WordNs}\">{body}</w:{root}>";
+
+    /// <summary>A DOCX with one XML part nesting far deeper than any real document (each a 2-10 KB file).</summary>
+    public static TheoryData<string, string> DeepDocxParts => new()
+    {
+        // 15,000 nested tables: the Open XML SDK's recursive loader overflowed the stack (exit 134, uncatchable).
+        { "tables", "word/document.xml" },
+        { "content-controls", "word/document.xml" },
+        { "unknown-elements", "word/document.xml" },
+        { "styles", "word/styles.xml" },
+        { "header", "word/header1.xml" },
+        { "xml-under-another-name", "word/media/image1.png" },
+    };
+
+    private static byte[] DeepDocx(string variant) => variant switch
+    {
+        "tables" => TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 15_000, "<w:p/>") + "</w:body>")),
+        "content-controls" => TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:sdt><w:sdtContent>", "</w:sdtContent></w:sdt>", 20_000, "<w:p/>") + "</w:body>")),
+        "unknown-elements" => TestDocuments.Docx(WordPart("document", "<w:body xmlns:x=\"urn:x\"><w:p>" + Nest("<x:e>", "</x:e>", 40_000) + "</w:p></w:body>")),
+        "styles" => WithEntry(TestDocuments.Docx(), "word/styles.xml", WordPart("styles", Nest("<w:style><w:pPr>", "</w:pPr></w:style>", 20_000))),
+        "header" => WithEntry(TestDocuments.Docx(), "word/header1.xml", WordPart("hdr", Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 15_000, "<w:p/>"))),
+        "xml-under-another-name" => WithEntry(TestDocuments.Docx(), "word/media/image1.png", WordPart("document", Nest("<w:smartTag>", "</w:smartTag>", 30_000))),
+        _ => throw new ArgumentOutOfRangeException(nameof(variant)),
+    };
+
+    [Theory]
+    [MemberData(nameof(DeepDocxParts))]
+    public async Task Deeply_nested_xml_in_any_docx_part_fails_before_the_sdk_parses_it(string variant, string part)
+    {
+        var bytes = DeepDocx(variant);
+        Assert.True(bytes.Length < 16 * 1024, $"{variant}: {bytes.Length} bytes");
+        var outcome = await IngestThenGoodAsync($"deep-{variant}.docx", bytes, IngestStatus.Failed, $"levels deep in {part} (limit 256)");
+        Assert.Contains("XML nested at least 257 levels", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("worksheets/")]
+    [InlineData("sharedStrings")]
+    public async Task Deeply_nested_xml_in_an_xlsx_fails_before_the_sdk_parses_it(string part)
+    {
+        const string ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        var xlsx = TestDocuments.Xlsx();
+        var entry = EntryLike(xlsx, part);
+        var xml = part == "sharedStrings"
+            ? $"<?xml version=\"1.0\"?><sst xmlns=\"{ns}\"><si>{Nest("<r>", "</r>", 40_000)}</si></sst>"
+            : $"<?xml version=\"1.0\"?><worksheet xmlns=\"{ns}\"><sheetData>{Nest("<row>", "</row>", 40_000)}</sheetData></worksheet>";
+        await IngestThenGoodAsync("deep.xlsx", WithEntry(xlsx, entry, xml), IngestStatus.Failed, $"levels deep in {entry} (limit 256)");
+    }
+
+    [Fact]
+    public async Task Deeply_nested_group_shapes_in_a_pptx_slide_fail_before_the_sdk_parses_them()
+    {
+        var pptx = TestDocuments.Pptx();
+        var slide = EntryLike(pptx, "slides/slide");
+        var xml = "<?xml version=\"1.0\"?><p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\"><p:cSld><p:spTree>" +
+                  Nest("<p:grpSp>", "</p:grpSp>", 40_000) + "</p:spTree></p:cSld></p:sld>";
+        await IngestThenGoodAsync("deep.pptx", WithEntry(pptx, slide, xml), IngestStatus.Failed, $"levels deep in {slide} (limit 256)");
+    }
+
+    [Fact]
+    public async Task Office_documents_nested_within_the_limit_are_still_read()
+    {
+        // 80 nested tables (240 levels with rows and cells) and 100 nested group shapes: below the 256-level cap.
+        var docx = TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 80, "<w:p><w:r><w:t>" + GoodText + "</w:t></w:r></w:p>") + "</w:body>"));
+        var docxOutcome = await IngestThenGoodAsync("nested-ok.docx", docx, IngestStatus.Processed, string.Empty);
+        Assert.True(docxOutcome.Document!.PassageCount > 0);
+
+        var pptx = TestDocuments.Pptx();
+        var slide = EntryLike(pptx, "slides/slide");
+        var shape = "<p:sp><p:nvSpPr><p:cNvPr id=\"9\" name=\"Note\"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>" + GoodText + "</a:t></a:r></a:p></p:txBody></p:sp>";
+        var xml = "<?xml version=\"1.0\"?><p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\" xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\"><p:cSld><p:spTree>" +
+                  Nest("<p:grpSp>", "</p:grpSp>", 100, shape) + "</p:spTree></p:cSld></p:sld>";
+        var pptxOutcome = await IngestThenGoodAsync("nested-ok.pptx", WithEntry(pptx, slide, xml), IngestStatus.Processed, string.Empty);
+        Assert.True(pptxOutcome.Document!.PassageCount > 0);
+    }
+
+    private static string? AimsDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
+        return File.Exists(dll) ? dll : null;
+    }
+
+    [Fact]
+    public async Task Deep_docx_through_the_cli_process_exits_with_the_failure_code_instead_of_crashing()
+    {
+        var dll = AimsDll();
+        if (dll is null)
+        {
+            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
+        }
+
+        using var tmp = new TempDir();
+        var file = tmp.File("deep.docx", DeepDocx("tables"));
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "ingest", file, "--db", tmp.Db, "--mapper", "lexical", "--json" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(120));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail("aims ingest did not finish in 120 s");
+            }
+        }
+
+        var error = await stderr;
+        TestContext.Current.TestOutputHelper?.WriteLine($"exit {process.ExitCode}; stderr: {error}; stdout: {await stdout}");
+        Assert.DoesNotContain("Stack overflow", error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(ExitCodes.DocumentsFailed, process.ExitCode); // 134 (SIGABRT after the stack overflow) before
+        Assert.Contains("levels deep in word/document.xml", error, StringComparison.Ordinal);
+
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
+        var stored = await store.GetCurrentByNameAsync("deep.docx", Ct);
+        Assert.NotNull(stored);
+        Assert.Equal(DocumentStatus.Failed, stored.Status);
+        Assert.Contains("levels deep in word/document.xml (limit 256)", stored.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public Task Text_over_a_lowered_size_cap_fails_with_the_limit()
     {
