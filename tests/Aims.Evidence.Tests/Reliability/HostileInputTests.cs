@@ -508,6 +508,85 @@ public sealed class HostileInputTests
         Assert.Equal(DocumentStatus.Processed, (await store.GetCurrentByNameAsync("good.md", Ct))!.Status);
     }
 
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo") { ArgumentList = { path }, UseShellExecute = false })!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    /// <summary>Opens a FIFO for writing in the background: releases a reader blocked in open(), if there is one.</summary>
+    private static void Release(string fifo) =>
+        _ = Task.Run(() =>
+        {
+            using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+        });
+
+    [Fact]
+    public async Task Special_files_in_a_folder_are_skipped_by_the_cli_without_being_opened()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "FIFOs and Unix sockets are POSIX file types.");
+        using var tmp = new TempDir();
+        var folder = Path.Combine(tmp.Path, "in");
+        var outside = Path.Combine(tmp.Path, "outside");
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(outside);
+        const string secret = "root:x:0:0 SECRET-OUTSIDE-THE-FOLDER";
+        var secretFile = Path.Combine(outside, "passwd");
+        await File.WriteAllTextAsync(secretFile, GoodText + " " + secret, Ct);
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret.md"), GoodText + " " + secret + " in a linked folder", Ct);
+
+        var fifo = Path.Combine(folder, "pipe.md");
+        MakeFifo(fifo);
+        File.CreateSymbolicLink(Path.Combine(folder, "link.md"), secretFile);
+        Directory.CreateSymbolicLink(Path.Combine(folder, "linked-folder"), outside);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(folder, "socket.md")));
+        await File.WriteAllTextAsync(Path.Combine(folder, "good.md"), GoodText, Ct);
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var clock = Stopwatch.StartNew();
+        int code;
+        try
+        {
+            // Before: the run hung in open() on the FIFO until someone wrote to it.
+            code = await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], output, error).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        }
+        catch (TimeoutException)
+        {
+            Release(fifo);
+            throw;
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"exit {code} in {clock.ElapsedMilliseconds} ms\n{output}\n{error}");
+        Assert.Equal(ExitCodes.Ok, code);
+
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
+        var docs = (await store.ListDocumentsAsync(cancellationToken: Ct)).ToDictionary(d => d.Name);
+        Assert.Equal(["good.md", "link.md", "linked-folder", "pipe.md", "socket.md"], docs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(DocumentStatus.Processed, docs["good.md"].Status);
+        foreach (var (name, kind) in new[] { ("pipe.md", "FIFO"), ("link.md", "symbolic link"), ("linked-folder", "symbolic link"), ("socket.md", "socket") })
+        {
+            Assert.Equal(DocumentStatus.Skipped, docs[name].Status);
+            Assert.Equal($"not a regular file ({kind}); not read", docs[name].Reason);
+        }
+
+        foreach (var doc in docs.Values)
+        {
+            Assert.DoesNotContain(await store.GetPassagesAsync(doc.Id, Ct), p => p.Passage.Text.Contains("SECRET-OUTSIDE", StringComparison.Ordinal));
+        }
+
+        // Found again: unchanged, no new version; a link named on the command line is the user's choice and is followed.
+        using var again = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], again, error).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Single(await store.GetVersionsAsync("pipe.md", Ct));
+        var explicitDb = Path.Combine(tmp.Path, "explicit.db");
+        Assert.Equal(ExitCodes.Ok, await AimsCli.RunAsync(["ingest", Path.Combine(folder, "link.md"), "--db", explicitDb, "--mapper", "lexical"], again, error));
+        using var explicitStore = new Aims.Evidence.Sqlite.SqliteEvidenceStore(explicitDb);
+        Assert.Equal(DocumentStatus.Processed, (await explicitStore.GetCurrentByNameAsync("link.md", Ct))!.Status);
+    }
+
     [Fact]
     public Task Binary_named_md_is_skipped()
     {
