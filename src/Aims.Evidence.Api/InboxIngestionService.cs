@@ -55,7 +55,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         _watcher.Renamed += (_, e) => Enqueue(e.FullPath);
         _watcher.Error += (_, _) => Rescan(inbox);
         _watcher.EnableRaisingEvents = true;
-        foreach (var file in Directory.EnumerateFiles(inbox, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
         {
             Enqueue(file);
         }
@@ -93,26 +93,41 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         {
             var maxBytes = (ingestor as IngestionPipeline)?.Limits.MaxFileBytes ?? long.MaxValue;
             var stamp = Stamp(path);
-            var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
-            if (bytes is null)
-            {
-                return;
-            }
-
             var name = Path.GetRelativePath(inbox, path).Replace('\\', '/');
             IngestOutcome outcome;
-            if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
+            if (SpecialFiles.Kind(path) is { } kind)
             {
-                // Over the size cap: hashed as a stream and recorded as failed, never loaded into memory.
-                var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-                await using (stream.ConfigureAwait(false))
+                // Never opened: a FIFO would hold this worker in open() until someone writes to it, and a link may
+                // point anywhere (/etc/passwd). Recorded as skipped with its kind.
+                if (ingestor is not IngestionPipeline recorder)
                 {
-                    outcome = await pipeline.RecordOversizedAsync(name, stream, stoppingToken).ConfigureAwait(false);
+                    LogNotRegular(logger, name, kind);
+                    return;
                 }
+
+                outcome = await recorder.RecordNotRegularAsync(name, kind, stoppingToken).ConfigureAwait(false);
             }
             else
             {
-                outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+                var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
+                if (bytes is null)
+                {
+                    return;
+                }
+
+                if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
+                {
+                    // Over the size cap: hashed as a stream and recorded as failed, never loaded into memory.
+                    var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        outcome = await pipeline.RecordOversizedAsync(name, stream, stoppingToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    outcome = await ingestor.IngestAsync(name, bytes, stoppingToken).ConfigureAwait(false);
+                }
             }
 
             lock (_pendingLock)
@@ -163,7 +178,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
     private void Rescan(string inbox)
     {
         LogRescan(logger, inbox);
-        foreach (var file in Directory.EnumerateFiles(inbox, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
         {
             var current = Stamp(file);
             bool known;
@@ -239,9 +254,9 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
     private void Enqueue(string path)
     {
-        if (Ignored(path) || Directory.Exists(path))
+        if (Ignored(path) || (Directory.Exists(path) && SpecialFiles.Kind(path) == "directory"))
         {
-            return;
+            return; // a folder (its files are watched); a link to a folder is handled, to be recorded as skipped
         }
 
         lock (_pendingLock)
@@ -260,6 +275,9 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Name}: {Status} {Reason}")]
     private static partial void LogIngested(ILogger logger, string name, IngestStatus status, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Name}: not a regular file ({Kind}); not read")]
+    private static partial void LogNotRegular(ILogger logger, string name, string kind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox watcher lost events; rescanning {Inbox}")]
     private static partial void LogRescan(ILogger logger, string inbox);

@@ -57,7 +57,12 @@ public static partial class AimsCli
         return command;
     }
 
-    /// <summary>Expands files and folders into (name, path) pairs. A folder's files are named by their path relative to it.</summary>
+    /// <summary>
+    /// Expands files and folders into (name, path) pairs. A folder's files are named by their path relative to it; its
+    /// symbolic links, FIFOs, sockets and devices are listed too (ingestion records them as skipped without opening
+    /// them) and links to folders are not followed. A file named on the command line is the user's choice: a symbolic
+    /// link there is followed to its target, as cp and tar do.
+    /// </summary>
     internal static IReadOnlyList<(string Name, string Path)> EnumerateInputs(IEnumerable<string> inputs)
     {
         var result = new List<(string, string)>();
@@ -65,13 +70,13 @@ public static partial class AimsCli
         {
             if (File.Exists(input))
             {
-                result.Add((System.IO.Path.GetFileName(input), System.IO.Path.GetFullPath(input)));
+                var full = System.IO.Path.GetFullPath(input);
+                result.Add((System.IO.Path.GetFileName(input), File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full));
             }
             else if (Directory.Exists(input))
             {
                 var root = System.IO.Path.GetFullPath(input);
-                foreach (var file in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden | FileAttributes.System })
-                    .Order(StringComparer.Ordinal))
+                foreach (var file in SpecialFiles.EnumerateFolder(root, skipHidden: true).Order(StringComparer.Ordinal))
                 {
                     result.Add((System.IO.Path.GetRelativePath(root, file).Replace('\\', '/'), file));
                 }

@@ -191,6 +191,99 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
         }
     }
 
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo") { ArgumentList = { path }, UseShellExecute = false })!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    [Fact]
+    public async Task Special_files_in_the_inbox_are_skipped_without_blocking_and_links_are_not_followed()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "FIFOs and Unix sockets are POSIX file types.");
+        var outside = Path.Combine(_dir, "outside");
+        Directory.CreateDirectory(outside);
+        const string secret = "root:x:0:0 SECRET-OUTSIDE-THE-INBOX";
+        var secretFile = Path.Combine(outside, "passwd");
+        await File.WriteAllTextAsync(secretFile, Doc(1) + secret, Ct);
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret.md"), Doc(2) + secret, Ct);
+
+        // Found by the startup scan.
+        var fifos = new[] { "pipe-1.md", "pipe-2.md", "pipe-3.md" }.Select(n => Path.Combine(Inbox, n)).ToArray();
+        MakeFifo(fifos[0]);
+        File.CreateSymbolicLink(Path.Combine(Inbox, "link.md"), secretFile);
+        var (aims, app, client) = await StartInProcessAsync();
+        var stopped = false;
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            // Found by the watcher: two more FIFOs (three in all, more than the workers, which all blocked in open()
+            // before), a socket, a link to a folder outside the inbox, then a good file.
+            MakeFifo(fifos[1]);
+            MakeFifo(fifos[2]);
+            socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(Inbox, "socket.md")));
+            Directory.CreateSymbolicLink(Path.Combine(Inbox, "linked-folder"), outside);
+            await File.WriteAllTextAsync(Path.Combine(Inbox, "good.md"), Doc(3), Ct);
+
+            var expected = new Dictionary<string, string>
+            {
+                ["pipe-1.md"] = "FIFO", ["pipe-2.md"] = "FIFO", ["pipe-3.md"] = "FIFO", ["socket.md"] = "socket",
+                ["link.md"] = "symbolic link", ["linked-folder"] = "symbolic link",
+            };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            Dictionary<string, DocumentRecord> docs = [];
+            while (DateTime.UtcNow < deadline && !(docs.Count == expected.Count + 1 && docs.Values.All(d => d.Status != DocumentStatus.Failed)))
+            {
+                await Task.Delay(200, Ct);
+                docs = (await aims.Store.ListDocumentsAsync(cancellationToken: Ct)).ToDictionary(d => d.Name);
+            }
+
+            Assert.True(docs.TryGetValue("good.md", out var good), "good.md was not ingested in 30 s: " + string.Join(", ", docs.Keys));
+            Assert.Equal(DocumentStatus.Processed, good.Status);
+            Assert.Equal(expected.Keys.Append("good.md").Order(StringComparer.Ordinal), docs.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, kind) in expected)
+            {
+                Assert.Equal(DocumentStatus.Skipped, docs[name].Status);
+                Assert.Equal($"not a regular file ({kind}); not read", docs[name].Reason);
+            }
+
+            foreach (var doc in docs.Values)
+            {
+                Assert.DoesNotContain(await aims.Store.GetPassagesAsync(doc.Id, Ct), p => p.Passage.Text.Contains("SECRET-OUTSIDE", StringComparison.Ordinal));
+            }
+
+            using var health = await client.GetAsync("/api/v1/health", Ct);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+            // No worker is held in open(): shutdown is prompt (32 s with three FIFOs before).
+            var clock = Stopwatch.StartNew();
+            await app.StopAsync(CancellationToken.None);
+            stopped = true;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"shutdown took {clock.Elapsed}");
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                foreach (var fifo in fifos)
+                {
+                    // Release any worker blocked in open() so the host can stop.
+                    _ = Task.Run(() =>
+                    {
+                        using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+                    }, CancellationToken.None);
+                }
+
+                await app.StopAsync(CancellationToken.None);
+            }
+
+            client.Dispose();
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Parallel_ingestion_while_a_client_hammers_the_api_gives_no_5xx_and_no_locked_database()
     {

@@ -79,29 +79,41 @@ public sealed class DocxExtractor : IDocumentExtractor
         }
     }
 
+    /// <summary>Paragraphs and tables in document order, through block content controls and custom XML, without recursion.</summary>
     private static IEnumerable<OpenXmlElement> BlockElements(OpenXmlElement container)
     {
-        foreach (var child in container.ChildElements)
+        var stack = new Stack<IEnumerator<OpenXmlElement>>();
+        stack.Push(container.ChildElements.GetEnumerator());
+        try
         {
-            switch (child)
+            while (stack.Count > 0)
             {
-                case Paragraph or Table:
-                    yield return child;
-                    break;
-                case SdtBlock sdt when sdt.SdtContentBlock is not null:
-                    foreach (var inner in BlockElements(sdt.SdtContentBlock))
-                    {
-                        yield return inner;
-                    }
+                var children = stack.Peek();
+                if (!children.MoveNext())
+                {
+                    stack.Pop().Dispose();
+                    continue;
+                }
 
-                    break;
-                case CustomXmlBlock custom:
-                    foreach (var inner in BlockElements(custom))
-                    {
-                        yield return inner;
-                    }
-
-                    break;
+                switch (children.Current)
+                {
+                    case Paragraph or Table:
+                        yield return children.Current;
+                        break;
+                    case SdtBlock sdt when sdt.SdtContentBlock is not null:
+                        stack.Push(sdt.SdtContentBlock.ChildElements.GetEnumerator());
+                        break;
+                    case CustomXmlBlock custom:
+                        stack.Push(custom.ChildElements.GetEnumerator());
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            while (stack.Count > 0)
+            {
+                stack.Pop().Dispose();
             }
         }
     }

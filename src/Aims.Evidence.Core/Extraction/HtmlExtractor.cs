@@ -1,6 +1,8 @@
 using System.Text;
 using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
+using AngleSharp.Text;
 
 namespace Aims.Evidence.Core.Extraction;
 
@@ -32,35 +34,81 @@ public sealed class HtmlExtractor : IDocumentExtractor
     /// <summary>Adds the visible blocks of an HTML document or fragment; returns its title if it has one.</summary>
     internal static string? AddHtml(string html, LayoutBuilder builder, int headingOffset, CancellationToken ct)
     {
-        // The HTML5 tree builder scans the stack of open elements for every tag: pathological nesting (100k divs)
-        // makes parsing quadratic (72 s of CPU for 100k). Measure the depth with a linear scan first; past the cap
-        // the text is read without the DOM (one paragraph per block), so nothing is lost and nothing hangs.
+        // The HTML5 tree builder scans the stack of open elements for many tags: pathological nesting (100k divs,
+        // 100k "<div></x>" or "<div/>") makes parsing quadratic (72 s of CPU for 100k divs). Two guards bound the work:
+        // a linear scan estimates the depth first, and past the cap the text is read without the DOM (one paragraph
+        // per block), so nothing is lost and nothing hangs; while parsing, the depth of every inserted element is
+        // checked, which stops any other way of nesting (misnested formatting elements, foreign content) at the cap.
         if (NestingDepth(html, MaxNestingDepth + 1) > MaxNestingDepth)
         {
             AddFlatText(html, builder, ct);
             return null;
         }
 
-        var parser = new HtmlParser();
-        var document = parser.ParseDocument(html);
-        var title = TextNormalizer.CollapseWhitespace(document.Title ?? string.Empty);
-        var walker = new Walker(builder, headingOffset, ct);
-        if (document.Body is not null)
+        IHtmlDocument document;
+        try
         {
-            walker.Visit(document.Body);
-            walker.Flush();
+            document = new HtmlParser(new HtmlParserOptions { OnCreated = new DepthGuard().OnCreated }).ParseDocument(html);
+        }
+        catch (NestingTooDeepException)
+        {
+            AddFlatText(html, builder, ct);
+            return null;
         }
 
-        if (title.Length == 0)
+        using (document)
         {
-            title = document.QuerySelector("h1")?.TextContent is { } h1 ? TextNormalizer.CollapseWhitespace(h1) : string.Empty;
-        }
+            var title = TextNormalizer.CollapseWhitespace(document.Title ?? string.Empty);
+            var walker = new Walker(builder, headingOffset, ct);
+            if (document.Body is not null)
+            {
+                walker.Visit(document.Body);
+                walker.Flush();
+            }
 
-        return title.Length > 0 ? title : null;
+            if (title.Length == 0)
+            {
+                title = document.QuerySelector("h1")?.TextContent is { } h1 ? TextNormalizer.CollapseWhitespace(h1) : string.Empty;
+            }
+
+            return title.Length > 0 ? title : null;
+        }
     }
 
-    /// <summary>Deepest element nesting an HTML document may have.</summary>
-    public const int MaxNestingDepth = 1000;
+    /// <summary>
+    /// Deepest element nesting an HTML document may have before it is read without a DOM (below AngleSharp's own
+    /// tree depth cap of 512, so the parse-time check sees it).
+    /// </summary>
+    public const int MaxNestingDepth = 400;
+
+    /// <summary>
+    /// Stops the parser once an element sits deeper than <see cref="MaxNestingDepth"/>. When an element is created the
+    /// one created before it has been inserted, so its depth is the depth the tree builder works at; the cost is at
+    /// most the cap per element, the same order as the parser's own scope checks.
+    /// </summary>
+    private sealed class DepthGuard
+    {
+        private IElement? _last;
+
+        public void OnCreated(IElement element, TextPosition position)
+        {
+            var depth = 0;
+            for (var parent = _last?.ParentElement; parent is not null; parent = parent.ParentElement)
+            {
+                if (++depth > MaxNestingDepth)
+                {
+                    throw new NestingTooDeepException();
+                }
+            }
+
+            _last = element;
+        }
+    }
+
+    /// <summary>Raised inside the parser by <see cref="DepthGuard"/>; never leaves <see cref="AddHtml"/>.</summary>
+    private sealed class NestingTooDeepException : Exception
+    {
+    }
 
     private static readonly HashSet<string> NoEndTag = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -119,12 +167,16 @@ public sealed class HtmlExtractor : IDocumentExtractor
     }
 
     /// <summary>
-    /// An upper estimate of the element nesting depth in one linear pass (open tags minus close tags of elements
-    /// that need an end tag); stops early once <paramref name="stopAt"/> is reached.
+    /// An estimate of the element nesting depth in one linear pass, counting elements the way the tree builder keeps
+    /// them open: an end tag closes the innermost open element of its name and everything opened inside it, an end
+    /// tag that matches no open element closes nothing ("&lt;div&gt;&lt;/x&gt;"), and "&lt;div/&gt;" opens a div (the slash
+    /// only closes void elements and SVG or MathML content). Elements whose end tag may be omitted are not counted.
+    /// Stops early once <paramref name="stopAt"/> is reached.
     /// </summary>
     internal static int NestingDepth(string html, int stopAt)
     {
-        var depth = 0;
+        var open = new List<string>();
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         var max = 0;
         var i = 0;
         while (i < html.Length && max < stopAt)
@@ -171,26 +223,36 @@ public sealed class HtmlExtractor : IDocumentExtractor
 
             if (closing)
             {
-                depth = Math.Max(0, depth - 1);
-                continue;
+                if (counts.GetValueOrDefault(name) > 0)
+                {
+                    // Close the innermost open element of this name and everything opened inside it.
+                    string popped;
+                    do
+                    {
+                        popped = open[^1];
+                        open.RemoveAt(open.Count - 1);
+                        counts[popped]--;
+                    }
+                    while (!popped.Equals(name, StringComparison.OrdinalIgnoreCase));
+                }
+
+                continue; // an end tag that matches no open element closes nothing
             }
 
-            if (html[gt - 1] == '/')
+            var foreign = counts.GetValueOrDefault("svg") > 0 || counts.GetValueOrDefault("math") > 0;
+            if (html[gt - 1] == '/' && (foreign || name.Equals("svg", StringComparison.OrdinalIgnoreCase) || name.Equals("math", StringComparison.OrdinalIgnoreCase)))
             {
-                continue; // self-closing (foreign content)
+                continue; // self-closing SVG or MathML element; on an HTML element the slash is ignored and it opens
             }
 
+            open.Add(name);
+            counts[name] = counts.GetValueOrDefault(name) + 1;
+            max = Math.Max(max, open.Count);
             if (Array.Exists(RawText, r => r.Equals(name, StringComparison.OrdinalIgnoreCase)))
             {
                 var end = html.IndexOf("</" + name, gt, StringComparison.OrdinalIgnoreCase);
                 i = end < 0 ? html.Length : end;
-                depth++;
-                max = Math.Max(max, depth);
-                continue;
             }
-
-            depth++;
-            max = Math.Max(max, depth);
         }
 
         return max;

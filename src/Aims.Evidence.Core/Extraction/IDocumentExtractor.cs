@@ -36,6 +36,12 @@ public sealed record ExtractionLimits
     public double MaxCompressionRatio { get; init; } = 200;
 
     public int MaxBlocks { get; init; } = 200_000;
+
+    /// <summary>
+    /// Deepest element nesting of any XML part of a DOCX, XLSX or PPTX package (checked by a streaming pass before the
+    /// Open XML SDK builds its tree, which recurses once per level and overflows the stack on pathological nesting).
+    /// </summary>
+    public int MaxXmlDepth { get; init; } = 256;
 }
 
 /// <summary>Turns the bytes of one format into the layout model.</summary>

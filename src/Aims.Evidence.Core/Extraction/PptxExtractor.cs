@@ -62,12 +62,22 @@ public sealed class PptxExtractor : IDocumentExtractor
         }
     }
 
+    /// <summary>Adds the shapes of a shape tree in order, through group shapes without recursion; returns the first title.</summary>
     private static string? AddShapes(OpenXmlElement container, LayoutBuilder builder, int page)
     {
         string? title = null;
-        foreach (var child in container.ChildElements)
+        var stack = new Stack<IEnumerator<OpenXmlElement>>();
+        stack.Push(container.ChildElements.GetEnumerator());
+        while (stack.Count > 0)
         {
-            switch (child)
+            var children = stack.Peek();
+            if (!children.MoveNext())
+            {
+                stack.Pop().Dispose();
+                continue;
+            }
+
+            switch (children.Current)
             {
                 case P.Shape shape when shape.TextBody is not null:
                     var placeholder = shape.NonVisualShapeProperties?.ApplicationNonVisualDrawingProperties?.GetFirstChild<P.PlaceholderShape>();
@@ -109,7 +119,7 @@ public sealed class PptxExtractor : IDocumentExtractor
 
                     break;
                 case P.GroupShape group:
-                    title ??= AddShapes(group, builder, page);
+                    stack.Push(group.ChildElements.GetEnumerator());
                     break;
                 case P.GraphicFrame frame:
                     foreach (var table in frame.Descendants<A.Table>())

@@ -68,11 +68,17 @@ public sealed class IngestionPipeline(
 
     /// <summary>
     /// Ingests a file from disk. A file over <see cref="ExtractionLimits.MaxFileBytes"/> is never loaded into memory:
-    /// it is hashed as a stream and recorded as failed with the reason.
+    /// it is hashed as a stream and recorded as failed with the reason. A path that is not a regular file (symbolic
+    /// link, FIFO, socket, device) is recorded as skipped and never opened.
     /// </summary>
     public async Task<IngestOutcome> IngestFileAsync(string name, string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (SpecialFiles.Kind(path) is { } kind)
+        {
+            return await RecordNotRegularAsync(name, kind, cancellationToken).ConfigureAwait(false);
+        }
+
         var size = new FileInfo(path).Length;
         if (size <= _options.Limits.MaxFileBytes)
         {
@@ -125,6 +131,39 @@ public sealed class IngestionPipeline(
         };
         var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
         return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+    }
+
+    /// <summary>
+    /// Records a path that is not a regular file (<see cref="SpecialFiles.Kind"/>) as skipped with its kind, without
+    /// opening it. Its hash stands for the kind (no content was read), so finding it again reports it unchanged.
+    /// </summary>
+    public async Task<IngestOutcome> RecordNotRegularAsync(string name, string kind, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        name = CleanName(name);
+        var clock = Stopwatch.StartNew();
+        var reason = SpecialFiles.SkipReason(kind);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("aims:not-a-regular-file:" + kind)));
+        var current = await store.GetCurrentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.Sha256 == sha)
+        {
+            return new IngestOutcome(name, IngestStatus.Unchanged, current, "already recorded: " + reason) { Elapsed = clock.Elapsed };
+        }
+
+        _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Skipped, reason);
+        var record = new DocumentRecord
+        {
+            Id = NewId(),
+            Name = name,
+            Sha256 = sha,
+            Size = 0,
+            IngestedAt = DateTimeOffset.UtcNow,
+            RunId = _options.RunId,
+            Status = DocumentStatus.Skipped,
+            Reason = reason,
+        };
+        var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
+        return new IngestOutcome(name, IngestStatus.Skipped, stored, reason) { Elapsed = clock.Elapsed };
     }
 
     /// <summary>

@@ -213,6 +213,257 @@ public sealed class HostileInputTests
         await IngestThenGoodAsync("sloppy.html", Encoding.UTF8.GetBytes(sb.ToString()), IngestStatus.Processed, string.Empty, maxElapsed: TimeSpan.FromSeconds(20));
     }
 
+    private const string WordNs = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+    /// <summary><paramref name="open"/> repeated <paramref name="depth"/> times, then <paramref name="inner"/>, then the closes.</summary>
+    private static string Nest(string open, string close, int depth, string inner = "")
+    {
+        var sb = new StringBuilder((open.Length + close.Length) * depth + inner.Length);
+        sb.Insert(0, open, depth).Append(inner).Insert(sb.Length, close, depth);
+        return sb.ToString();
+    }
+
+    /// <summary>The package with one entry replaced or added.</summary>
+    private static byte[] WithEntry(byte[] zip, string entryName, string content)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(zip);
+        using (var archive = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            archive.GetEntry(entryName)?.Delete();
+            using var writer = new StreamWriter(archive.CreateEntry(entryName).Open(), new UTF8Encoding(false));
+            writer.Write(content);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static string EntryLike(byte[] zip, string part)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        return archive.Entries.First(e => e.FullName.Contains(part, StringComparison.Ordinal)).FullName;
+    }
+
+    private static string WordPart(string root, string body) =>
+        $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:{root} xmlns:w=\"{WordNs}\">{body}</w:{root}>";
+
+    /// <summary>A DOCX with one XML part nesting far deeper than any real document (each a 2-10 KB file).</summary>
+    public static TheoryData<string, string> DeepDocxParts => new()
+    {
+        // 15,000 nested tables: the Open XML SDK's recursive loader overflowed the stack (exit 134, uncatchable).
+        { "tables", "word/document.xml" },
+        { "content-controls", "word/document.xml" },
+        { "unknown-elements", "word/document.xml" },
+        { "styles", "word/styles.xml" },
+        { "header", "word/header1.xml" },
+        { "xml-under-another-name", "word/media/image1.png" },
+    };
+
+    private static byte[] DeepDocx(string variant) => variant switch
+    {
+        "tables" => TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 15_000, "<w:p/>") + "</w:body>")),
+        "content-controls" => TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:sdt><w:sdtContent>", "</w:sdtContent></w:sdt>", 20_000, "<w:p/>") + "</w:body>")),
+        "unknown-elements" => TestDocuments.Docx(WordPart("document", "<w:body xmlns:x=\"urn:x\"><w:p>" + Nest("<x:e>", "</x:e>", 40_000) + "</w:p></w:body>")),
+        "styles" => WithEntry(TestDocuments.Docx(), "word/styles.xml", WordPart("styles", Nest("<w:style><w:pPr>", "</w:pPr></w:style>", 20_000))),
+        "header" => WithEntry(TestDocuments.Docx(), "word/header1.xml", WordPart("hdr", Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 15_000, "<w:p/>"))),
+        "xml-under-another-name" => WithEntry(TestDocuments.Docx(), "word/media/image1.png", WordPart("document", Nest("<w:smartTag>", "</w:smartTag>", 30_000))),
+        _ => throw new ArgumentOutOfRangeException(nameof(variant)),
+    };
+
+    [Theory]
+    [MemberData(nameof(DeepDocxParts))]
+    public async Task Deeply_nested_xml_in_any_docx_part_fails_before_the_sdk_parses_it(string variant, string part)
+    {
+        var bytes = DeepDocx(variant);
+        Assert.True(bytes.Length < 16 * 1024, $"{variant}: {bytes.Length} bytes");
+        var outcome = await IngestThenGoodAsync($"deep-{variant}.docx", bytes, IngestStatus.Failed, $"levels deep in {part} (limit 256)");
+        Assert.Contains("XML nested at least 257 levels", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("worksheets/")]
+    [InlineData("sharedStrings")]
+    public async Task Deeply_nested_xml_in_an_xlsx_fails_before_the_sdk_parses_it(string part)
+    {
+        const string ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        var xlsx = TestDocuments.Xlsx();
+        var entry = EntryLike(xlsx, part);
+        var xml = part == "sharedStrings"
+            ? $"<?xml version=\"1.0\"?><sst xmlns=\"{ns}\"><si>{Nest("<r>", "</r>", 40_000)}</si></sst>"
+            : $"<?xml version=\"1.0\"?><worksheet xmlns=\"{ns}\"><sheetData>{Nest("<row>", "</row>", 40_000)}</sheetData></worksheet>";
+        await IngestThenGoodAsync("deep.xlsx", WithEntry(xlsx, entry, xml), IngestStatus.Failed, $"levels deep in {entry} (limit 256)");
+    }
+
+    [Fact]
+    public async Task Deeply_nested_group_shapes_in_a_pptx_slide_fail_before_the_sdk_parses_them()
+    {
+        var pptx = TestDocuments.Pptx();
+        var slide = EntryLike(pptx, "slides/slide");
+        var xml = "<?xml version=\"1.0\"?><p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\"><p:cSld><p:spTree>" +
+                  Nest("<p:grpSp>", "</p:grpSp>", 40_000) + "</p:spTree></p:cSld></p:sld>";
+        await IngestThenGoodAsync("deep.pptx", WithEntry(pptx, slide, xml), IngestStatus.Failed, $"levels deep in {slide} (limit 256)");
+    }
+
+    [Fact]
+    public async Task Office_documents_nested_within_the_limit_are_still_read()
+    {
+        // 80 nested tables (240 levels with rows and cells) and 100 nested group shapes: below the 256-level cap.
+        var docx = TestDocuments.Docx(WordPart("document", "<w:body>" + Nest("<w:tbl><w:tr><w:tc>", "</w:tc></w:tr></w:tbl>", 80, "<w:p><w:r><w:t>" + GoodText + "</w:t></w:r></w:p>") + "</w:body>"));
+        var docxOutcome = await IngestThenGoodAsync("nested-ok.docx", docx, IngestStatus.Processed, string.Empty);
+        Assert.True(docxOutcome.Document!.PassageCount > 0);
+
+        var pptx = TestDocuments.Pptx();
+        var slide = EntryLike(pptx, "slides/slide");
+        var shape = "<p:sp><p:nvSpPr><p:cNvPr id=\"9\" name=\"Note\"/><p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>" + GoodText + "</a:t></a:r></a:p></p:txBody></p:sp>";
+        var xml = "<?xml version=\"1.0\"?><p:sld xmlns:p=\"http://schemas.openxmlformats.org/presentationml/2006/main\" xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\"><p:cSld><p:spTree>" +
+                  Nest("<p:grpSp>", "</p:grpSp>", 100, shape) + "</p:spTree></p:cSld></p:sld>";
+        var pptxOutcome = await IngestThenGoodAsync("nested-ok.pptx", WithEntry(pptx, slide, xml), IngestStatus.Processed, string.Empty);
+        Assert.True(pptxOutcome.Document!.PassageCount > 0);
+    }
+
+    private static string? AimsDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
+        return File.Exists(dll) ? dll : null;
+    }
+
+    [Fact]
+    public async Task Deep_docx_through_the_cli_process_exits_with_the_failure_code_instead_of_crashing()
+    {
+        var dll = AimsDll();
+        if (dll is null)
+        {
+            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
+        }
+
+        using var tmp = new TempDir();
+        var file = tmp.File("deep.docx", DeepDocx("tables"));
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { dll, "ingest", file, "--db", tmp.Db, "--mapper", "lexical", "--json" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(120));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail("aims ingest did not finish in 120 s");
+            }
+        }
+
+        var error = await stderr;
+        TestContext.Current.TestOutputHelper?.WriteLine($"exit {process.ExitCode}; stderr: {error}; stdout: {await stdout}");
+        Assert.DoesNotContain("Stack overflow", error, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(ExitCodes.DocumentsFailed, process.ExitCode); // 134 (SIGABRT after the stack overflow) before
+        Assert.Contains("levels deep in word/document.xml", error, StringComparison.Ordinal);
+
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
+        var stored = await store.GetCurrentByNameAsync("deep.docx", Ct);
+        Assert.NotNull(stored);
+        Assert.Equal(DocumentStatus.Failed, stored.Status);
+        Assert.Contains("levels deep in word/document.xml (limit 256)", stored.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary>Markup that the old depth scan did not count: 100,000 repetitions each (26-35 s of CPU before).</summary>
+    public static TheoryData<string> UncountedNesting => new()
+    {
+        "<div></x>",
+        "<div/>",
+        "<span></b>",
+        "<section/>",
+        "<article></i>",
+        "<custom-element/>",
+        "<em></div>",
+    };
+
+    /// <summary>Ingests markup that must be processed within <paramref name="bound"/>, then a good document; returns the stored text.</summary>
+    private static async Task<string> IngestedTextAsync(string name, string content, TimeSpan bound)
+    {
+        using var tmp = new TempDir();
+        using var aims = await OpenAsync(tmp);
+        var pipeline = aims.CreatePipeline("run-hostile");
+        var clock = Stopwatch.StartNew();
+        var outcome = await pipeline.IngestAsync(name, Encoding.UTF8.GetBytes(content), Ct);
+        clock.Stop();
+        TestContext.Current.TestOutputHelper?.WriteLine($"OBSERVED {name} ({content.Length} characters): {outcome.Status} in {clock.ElapsedMilliseconds} ms: {outcome.Reason}");
+        AssertOutcome(outcome, IngestStatus.Processed, string.Empty);
+        Assert.True(clock.Elapsed < bound, $"{name} took {clock.Elapsed}");
+        var passages = await aims.Store.GetPassagesAsync(outcome.Document!.Id, Ct);
+        Assert.Equal(IngestStatus.Processed, (await pipeline.IngestAsync("good-after.md", Encoding.UTF8.GetBytes(GoodText), Ct)).Status);
+        return string.Join('\n', passages.Select(p => p.Passage.Text));
+    }
+
+    [Theory]
+    [MemberData(nameof(UncountedNesting))]
+    public async Task Html_nesting_through_unmatched_end_tags_or_self_closing_tags_is_read_in_linear_time(string unit)
+    {
+        var html = "<!doctype html><html><body><h1>Hostile markup</h1><p>" + GoodText + "</p>" + string.Concat(Enumerable.Repeat(unit, 100_000)) +
+                   "<p>Closing paragraph about the annual management review is kept.</p></body></html>";
+        var text = await IngestedTextAsync("markup.html", html, TimeSpan.FromSeconds(10));
+        Assert.Contains("risk register", text, StringComparison.Ordinal);
+        Assert.Contains("annual management review is kept", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(UncountedNesting))]
+    public async Task The_same_markup_inside_markdown_is_read_in_linear_time(string unit)
+    {
+        var md = "# Hostile markup\n\n" + GoodText + "\n\n" + string.Concat(Enumerable.Repeat(unit, 100_000)) +
+                 "\n\nClosing paragraph about the annual management review is kept.\n";
+        var text = await IngestedTextAsync("markup.md", md, TimeSpan.FromSeconds(10));
+        Assert.Contains("risk register", text, StringComparison.Ordinal);
+        Assert.Contains("annual management review is kept", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("<div></x>", 1000)] // an end tag that matches nothing closes nothing
+    [InlineData("<div/>", 1000)] // the slash does not close an HTML element
+    [InlineData("<span></b>", 1000)]
+    [InlineData("<div></div>", 1)]
+    [InlineData("<div><span><i></div>", 3)] // the end tag closes what was opened inside it
+    [InlineData("<p>text <br/><img src=x><li>item", 0)] // void elements and omitted end tags
+    [InlineData("<svg><path/><circle/></svg>", 1)] // self-closing SVG content
+    public void The_depth_scan_counts_what_the_parser_keeps_open(string unit, int expected) =>
+        Assert.Equal(expected, HtmlExtractor.NestingDepth(string.Concat(Enumerable.Repeat(unit, 1000)), 10_000));
+
+    /// <summary>
+    /// Nesting the linear scan does not model, stopped by the depth check while parsing: formatting elements closed by
+    /// another end tag are reopened by the parser before every later element (5,000 units: 12.5 million elements and
+    /// 40 s), and elements inside SVG whose unmatched end tags are matched against the whole foreign stack (5 s+).
+    /// </summary>
+    [Theory]
+    [InlineData("html", "reopened-formatting")]
+    [InlineData("md", "reopened-formatting")]
+    [InlineData("html", "foreign-content")]
+    public async Task Nesting_built_by_the_parser_itself_is_stopped_at_the_depth_cap(string format, string variant)
+    {
+        var markup = variant == "reopened-formatting"
+            ? string.Concat(Enumerable.Range(0, 5_000).Select(i => $"<div><b id=\"b{i}\"></div>"))
+            : "<div><svg>" + string.Concat(Enumerable.Repeat("<td>", 6_000)) + string.Concat(Enumerable.Repeat("</x>", 400_000)) + "</svg></div>";
+        var content = format == "html"
+            ? "<!doctype html><html><body><h1>Hostile markup</h1><p>" + GoodText + "</p>" + markup + "<p>Closing paragraph about the annual management review is kept.</p></body></html>"
+            : "# Hostile markup\n\n" + GoodText + "\n\n" + markup + "\n\nClosing paragraph about the annual management review is kept.\n";
+        var text = await IngestedTextAsync("built." + format, content, TimeSpan.FromSeconds(10));
+        Assert.Contains("risk register", text, StringComparison.Ordinal);
+        Assert.Contains("annual management review is kept", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public Task Text_over_a_lowered_size_cap_fails_with_the_limit()
     {
@@ -255,6 +506,85 @@ public sealed class HostileInputTests
         using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
         Assert.Equal(DocumentStatus.Failed, (await store.GetCurrentByNameAsync("sparse.txt", Ct))!.Status);
         Assert.Equal(DocumentStatus.Processed, (await store.GetCurrentByNameAsync("good.md", Ct))!.Status);
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo") { ArgumentList = { path }, UseShellExecute = false })!;
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    /// <summary>Opens a FIFO for writing in the background: releases a reader blocked in open(), if there is one.</summary>
+    private static void Release(string fifo) =>
+        _ = Task.Run(() =>
+        {
+            using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+        });
+
+    [Fact]
+    public async Task Special_files_in_a_folder_are_skipped_by_the_cli_without_being_opened()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "FIFOs and Unix sockets are POSIX file types.");
+        using var tmp = new TempDir();
+        var folder = Path.Combine(tmp.Path, "in");
+        var outside = Path.Combine(tmp.Path, "outside");
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(outside);
+        const string secret = "root:x:0:0 SECRET-OUTSIDE-THE-FOLDER";
+        var secretFile = Path.Combine(outside, "passwd");
+        await File.WriteAllTextAsync(secretFile, GoodText + " " + secret, Ct);
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret.md"), GoodText + " " + secret + " in a linked folder", Ct);
+
+        var fifo = Path.Combine(folder, "pipe.md");
+        MakeFifo(fifo);
+        File.CreateSymbolicLink(Path.Combine(folder, "link.md"), secretFile);
+        Directory.CreateSymbolicLink(Path.Combine(folder, "linked-folder"), outside);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(folder, "socket.md")));
+        await File.WriteAllTextAsync(Path.Combine(folder, "good.md"), GoodText, Ct);
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var clock = Stopwatch.StartNew();
+        int code;
+        try
+        {
+            // Before: the run hung in open() on the FIFO until someone wrote to it.
+            code = await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], output, error).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        }
+        catch (TimeoutException)
+        {
+            Release(fifo);
+            throw;
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"exit {code} in {clock.ElapsedMilliseconds} ms\n{output}\n{error}");
+        Assert.Equal(ExitCodes.Ok, code);
+
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
+        var docs = (await store.ListDocumentsAsync(cancellationToken: Ct)).ToDictionary(d => d.Name);
+        Assert.Equal(["good.md", "link.md", "linked-folder", "pipe.md", "socket.md"], docs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(DocumentStatus.Processed, docs["good.md"].Status);
+        foreach (var (name, kind) in new[] { ("pipe.md", "FIFO"), ("link.md", "symbolic link"), ("linked-folder", "symbolic link"), ("socket.md", "socket") })
+        {
+            Assert.Equal(DocumentStatus.Skipped, docs[name].Status);
+            Assert.Equal($"not a regular file ({kind}); not read", docs[name].Reason);
+        }
+
+        foreach (var doc in docs.Values)
+        {
+            Assert.DoesNotContain(await store.GetPassagesAsync(doc.Id, Ct), p => p.Passage.Text.Contains("SECRET-OUTSIDE", StringComparison.Ordinal));
+        }
+
+        // Found again: unchanged, no new version; a link named on the command line is the user's choice and is followed.
+        using var again = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], again, error).WaitAsync(TimeSpan.FromSeconds(60), Ct));
+        Assert.Single(await store.GetVersionsAsync("pipe.md", Ct));
+        var explicitDb = Path.Combine(tmp.Path, "explicit.db");
+        Assert.Equal(ExitCodes.Ok, await AimsCli.RunAsync(["ingest", Path.Combine(folder, "link.md"), "--db", explicitDb, "--mapper", "lexical"], again, error));
+        using var explicitStore = new Aims.Evidence.Sqlite.SqliteEvidenceStore(explicitDb);
+        Assert.Equal(DocumentStatus.Processed, (await explicitStore.GetCurrentByNameAsync("link.md", Ct))!.Status);
     }
 
     [Fact]
