@@ -213,4 +213,71 @@ public sealed class AzureAiSearchPassageIndexTests
         Assert.Contains("Document is too large", ex.Message, StringComparison.Ordinal);
         Assert.Contains("1 of 1 passages", ex.Message, StringComparison.Ordinal);
     }
+
+    private static ServerReply AllIndexed(RecordedRequest request)
+    {
+        var docs = JsonNode.Parse(request.Body)!["value"]!.AsArray();
+        var results = new JsonArray(docs.Select(d => (JsonNode)new JsonObject { ["key"] = d!["id"]!.GetValue<string>(), ["status"] = true, ["statusCode"] = 201 }).ToArray());
+        return ServerReply.Json(200, new JsonObject { ["value"] = results }.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Batches_are_bounded_by_their_serialized_size_also_for_text_the_sdk_escapes()
+    {
+        // Cyrillic text: the SDK writes each character as a six-byte \uXXXX escape, three times what a 2-bytes-per-char
+        // estimate counts. 300 passages of 1,000 characters are about 1.8 MB on the wire; the bound is 256 KB.
+        await using var server = new LocalHttpServer(AllIndexed);
+        const long Bound = 256 * 1024;
+        var index = Index(server, new AzureAiSearchOptions { IndexName = "aims-passages", VectorDimensions = 4, MaxBatchBytes = Bound });
+        var cyrillic = string.Concat(Enumerable.Repeat("Политика ИИ ", 84));
+        var passages = Enumerable.Range(0, 300).Select(i => new PassageWithMappings(
+            new PassageRecord { Id = $"doc-1/p{i}", DocumentId = "doc-1", Ordinal = i, Page = 1, Headings = ["Политика"], Text = cyrillic }, [])).ToArray();
+
+        Assert.Equal(300, await index.IndexDocumentAsync(Document, passages, cancellationToken: TestContext.Current.CancellationToken));
+
+        var bodies = server.Requests.Select(r => System.Text.Encoding.UTF8.GetByteCount(r.Body)).ToArray();
+        Assert.True(bodies.Length > 1, "split into several requests");
+        Assert.All(bodies, b => Assert.InRange(b, 1, Bound));
+        Assert.Equal(300, server.Requests.Sum(r => JsonNode.Parse(r.Body)!["value"]!.AsArray().Count));
+        Assert.Contains("\\u", server.Requests.First().Body, StringComparison.Ordinal); // escaped on the wire, as measured
+    }
+
+    [Fact]
+    public async Task Semantic_ranking_is_asked_for_when_configured_and_not_otherwise()
+    {
+        await using var server = new LocalHttpServer(_ => ServerReply.Json(200, """{"value":[]}"""));
+        await Index(server, new AzureAiSearchOptions { IndexName = "aims-passages", VectorDimensions = 4, UseSemanticRanker = true })
+            .SearchAsync(new SearchQuery("impact assessment"), new float[] { 1, 0, 0, 0 }, TestContext.Current.CancellationToken);
+        var body = JsonNode.Parse(server.Requests.Single().Body)!;
+        Assert.Equal("semantic", body["queryType"]!.GetValue<string>());
+        Assert.Equal(AzureAiSearchPassageIndex.SemanticConfigurationName, body["semanticConfiguration"]!.GetValue<string>());
+
+        await using var plain = new LocalHttpServer(_ => ServerReply.Json(200, """{"value":[]}"""));
+        await Index(plain).SearchAsync(new SearchQuery("impact assessment"), TestContext.Current.CancellationToken);
+        Assert.Null(JsonNode.Parse(plain.Requests.Single().Body)!["queryType"]);
+    }
+
+    [Fact]
+    public async Task Mappings_are_stored_with_enums_by_name_and_numbers_written_earlier_still_read()
+    {
+        var passage = new PassageWithMappings(
+            new PassageRecord { Id = "doc-1/p0", DocumentId = "doc-1", Ordinal = 0, Page = 1, Headings = ["Audit"], Text = "No management review took place." },
+            [new MappingRecord { Id = "m0", PassageId = "doc-1/p0", ControlId = "9.3.1", Score = 0.8, Method = "trained", Review = ReviewState.Accepted, Polarity = Core.Mapping.MappingPolarity.Finding }]);
+        var stored = JsonNode.Parse(AzureAiSearchPassageIndex.ToSearchDocument(Document, passage).MappingsJson)!.AsArray()[0]!;
+        Assert.Equal("accepted", stored["review"]!.GetValue<string>());
+        Assert.Equal("finding", stored["polarity"]!.GetValue<string>());
+
+        // A hit stored by an earlier version (enums as numbers) reads the same.
+        await using var server = new LocalHttpServer(_ =>
+        {
+            var node = JsonNode.Parse(JsonSerializer.Serialize(AzureAiSearchPassageIndex.ToSearchDocument(Document, passage)))!.AsObject();
+            node["mappingsJson"] = """[{"id":"m0","passageId":"doc-1/p0","controlId":"9.3.1","score":0.8,"method":"trained","rationale":"","review":1,"polarity":1}]""";
+            node["@search.score"] = 1.0;
+            return ServerReply.Json(200, new JsonObject { ["value"] = new JsonArray(node) }.ToJsonString());
+        });
+        var hit = Assert.Single(await Index(server).SearchAsync(new SearchQuery("review"), TestContext.Current.CancellationToken));
+        var mapping = Assert.Single(hit.Mappings);
+        Assert.Equal(ReviewState.Accepted, mapping.Review);
+        Assert.Equal(Core.Mapping.MappingPolarity.Finding, mapping.Polarity);
+    }
 }

@@ -17,13 +17,16 @@ public sealed record AzureAiSearchOptions
     /// <summary>Dimensions of the passage vectors; all-MiniLM-L6-v2 gives 384.</summary>
     public int VectorDimensions { get; init; } = 384;
 
-    /// <summary>Adds a semantic configuration (title: document name, content: text, keywords: headings).</summary>
+    /// <summary>
+    /// Adds a semantic configuration (title: document name, content: text, keywords: headings) and asks for semantic
+    /// ranking in every text query (the service's semantic ranker must be enabled on the search service).
+    /// </summary>
     public bool UseSemanticRanker { get; init; }
 
     /// <summary>Documents per indexing request (the service accepts at most 1000).</summary>
     public int BatchSize { get; init; } = 1000;
 
-    /// <summary>Payload bound per indexing request (the service accepts at most 16 MB).</summary>
+    /// <summary>Bound of an indexing request's serialized body, in bytes (the service accepts at most 16 MB).</summary>
     public long MaxBatchBytes { get; init; } = 12L * 1024 * 1024;
 }
 
@@ -39,7 +42,20 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
     public const string VectorAlgorithmName = "aims-hnsw";
     public const string SemanticConfigurationName = "aims-semantic";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Mappings are stored in the index as JSON with enums by name, so reordering an enum never changes stored hits
+    // (numbers written by earlier versions are still read).
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    // What the SDK writes for a typed document (its default serializer: default options, so every non-ASCII character
+    // becomes a six-byte \uXXXX escape); used to measure a batch before sending it.
+    private static readonly JsonSerializerOptions SdkJson = new();
+
+    /// <summary>Bytes of the request envelope and of each action's "@search.action" member and separators.</summary>
+    private const int EnvelopeBytes = 16;
+    private const int ActionBytes = 40;
 
     private static readonly string[] SelectFields =
     [
@@ -155,8 +171,8 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
         long bytes = 0;
         foreach (var doc in documents)
         {
-            var size = 1024L + (doc.Text.Length * 2L) + (doc.MappingsJson.Length * 2L) + ((doc.Vector?.Length ?? 0) * 12L);
-            if (batch.Count >= Math.Clamp(_options.BatchSize, 1, 1000) || (batch.Count > 0 && bytes + size > _options.MaxBatchBytes))
+            var size = SerializedBytes(doc);
+            if (batch.Count >= Math.Clamp(_options.BatchSize, 1, 1000) || (batch.Count > 0 && EnvelopeBytes + bytes + size > _options.MaxBatchBytes))
             {
                 count += await SendBatchAsync(batch, cancellationToken).ConfigureAwait(false);
                 batch = [];
@@ -174,6 +190,9 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
 
         return count;
     }
+
+    /// <summary>The bytes one document adds to an indexing request, measured by serializing it as the SDK does.</summary>
+    public static long SerializedBytes(PassageSearchDocument document) => JsonSerializer.SerializeToUtf8Bytes(document, SdkJson).LongLength + ActionBytes;
 
     /// <summary>
     /// Marks a superseded version's passages as not current (they stay for history but leave results). A passage the
@@ -238,6 +257,12 @@ public sealed class AzureAiSearchPassageIndex : IPassageIndex
             vectorQuery.Fields.Add("vector");
             options.VectorSearch = new VectorSearchOptions();
             options.VectorSearch.Queries.Add(vectorQuery);
+        }
+
+        if (_options.UseSemanticRanker && !string.IsNullOrWhiteSpace(query.Text))
+        {
+            options.QueryType = SearchQueryType.Semantic;
+            options.SemanticSearch = new SemanticSearchOptions { SemanticConfigurationName = SemanticConfigurationName };
         }
 
         var text = string.IsNullOrWhiteSpace(query.Text) ? "*" : query.Text;
