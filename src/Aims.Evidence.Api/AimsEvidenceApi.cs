@@ -93,6 +93,8 @@ public static partial class AimsEvidenceApi
             .Accepts<IFormFile>("multipart/form-data").Produces<UploadResult>(202).ProducesProblem(413).ProducesProblem(400).DisableAntiforgery().WithMetadata(LargeBodyMetadata.Instance);
         api.MapPut("/documents/{id}/effective-date", SetEffectiveDate).WithName("setEffectiveDate").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<DocumentSummary>().ProducesProblem(400).ProducesProblem(404);
+        api.MapPut("/controls/{id}/applicability", SetApplicability).WithName("setApplicability").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<ApplicabilityView>().ProducesProblem(400).ProducesProblem(404);
         api.MapGet("/search", AimsQueries.Search).WithName("search").Produces<Page<SearchResult>>();
         api.MapPost("/mappings/{id}/review", ReviewMapping).WithName("reviewMapping").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<MappingView>().ProducesProblem(400).ProducesProblem(404);
@@ -242,6 +244,47 @@ public static partial class AimsEvidenceApi
 
         var doc = await reviews.SetEffectiveDateAsync(id, date, actor, ct).ConfigureAwait(false);
         return doc is null ? ApiResults.NotFound("document", id) : Results.Ok(DocumentSummary.From(doc));
+    }
+
+    private static Task<IResult> SetApplicability(HttpContext context, EvidenceService evidence, string id, ApplicabilityRequest? body, CancellationToken ct) =>
+        SetApplicabilityAsync(context.RequestServices.GetService<IApplicabilityStore>() ?? evidence.Store as IApplicabilityStore, evidence.Catalog, id, body, Actor(context.User), ct);
+
+    /// <summary>
+    /// <c>PUT /controls/{id}/applicability</c> in any host: checks the entry (a clause or Annex A control, not a
+    /// container), the decision and the justification (required to exclude), records it (audited) and answers with it.
+    /// An excluded entry is "notApplicable" in the gap report and leaves its counts; the SoA shows every decision.
+    /// </summary>
+    public static async Task<IResult> SetApplicabilityAsync(IApplicabilityStore? store, IsoCatalog catalog, string id, ApplicabilityRequest? body, string actor, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (!catalog.TryGet(id, out var entry) || entry is null || entry.Container)
+        {
+            return ApiResults.NotFound("control", id);
+        }
+
+        if (body?.Applicable is not { } applicable)
+        {
+            return ApiResults.Problem(400, "Invalid applicability", "applicable must be true or false.");
+        }
+
+        var justification = body.Justification?.Trim() ?? string.Empty;
+        if (!applicable && justification.Length == 0)
+        {
+            return ApiResults.Problem(400, "Justification required", "excluding an entry needs a justification (ISO/IEC 42001 6.1.3).");
+        }
+
+        if (justification.Length > 2000)
+        {
+            return ApiResults.Problem(400, "Justification too long", "justification is limited to 2000 characters.");
+        }
+
+        if (store is null)
+        {
+            return ApiResults.Problem(501, "Not supported", "this host's store keeps no applicability decisions.");
+        }
+
+        var decision = await store.SetApplicabilityAsync(entry.Id, applicable, justification, actor, ct).ConfigureAwait(false);
+        return Results.Ok(ApplicabilityView.From(decision));
     }
 
     private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>

@@ -61,7 +61,7 @@ public static class AimsQueries
         {
             if (!Enum.TryParse<GapStatus>(status, ignoreCase: true, out var s) || int.TryParse(status, out _))
             {
-                return ApiResults.Problem(400, "Invalid status", "status must be one of nonconformity, missing, stale, weak, suggested, covered.");
+                return ApiResults.Problem(400, "Invalid status", "status must be one of nonconformity, missing, stale, weak, suggested, covered, notApplicable.");
             }
 
             wanted = s;
@@ -75,7 +75,7 @@ public static class AimsQueries
         var report = await evidence.GetGapReportAsync(ct).ConfigureAwait(false);
         var items = report.Entries
             .Where(g => !g.Entry.Container)
-            .Where(g => wanted is null ? g.Status != GapStatus.Covered : g.Status == wanted)
+            .Where(g => wanted is null ? g.Status is not (GapStatus.Covered or GapStatus.NotApplicable) : g.Status == wanted)
             .Where(g => string.IsNullOrWhiteSpace(group) || InGroup(g.Entry, group))
             .Where(g => string.IsNullOrWhiteSpace(docType) || ExpectedDocuments.For(g.Entry).Contains(docType, StringComparer.OrdinalIgnoreCase))
             .OrderBy(g => g.Status)

@@ -23,10 +23,18 @@ public sealed record ControlSummary(string Id, string Kind, string Title, string
         g.NewestEvidence)
     {
         Findings = g.Findings,
+        Applicable = g.Applicability?.Applicable ?? true,
+        ApplicabilityJustification = g.Applicability?.Justification,
     };
 
     /// <summary>Findings against the entry in current documents (an open one makes the status "nonconformity").</summary>
     public int Findings { get; init; }
+
+    /// <summary>False when a reviewer excluded the entry (status "notApplicable"); true otherwise (by default or by decision).</summary>
+    public bool Applicable { get; init; } = true;
+
+    /// <summary>The reviewer's justification of the inclusion or exclusion, when one was recorded.</summary>
+    public string? ApplicabilityJustification { get; init; }
 }
 
 public sealed record EvidenceCitation(string MappingId, string ControlId, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, double Score, string Method, string Rationale, string Review, string Display)
@@ -152,6 +160,15 @@ public sealed record ReviewRequest(string? Decision, string? Comment);
 public sealed record ManualMappingRequest(string? ControlId, string? Rationale, string? Polarity = null);
 
 public sealed record EffectiveDateRequest(string? EffectiveDate);
+
+/// <param name="Applicable">Whether the entry applies to the organisation (required).</param>
+/// <param name="Justification">Why it is included or excluded (required for an exclusion; at most 2000 characters).</param>
+public sealed record ApplicabilityRequest(bool? Applicable, string? Justification);
+
+public sealed record ApplicabilityView(string ControlId, bool Applicable, string Justification, string Actor, DateTimeOffset At)
+{
+    public static ApplicabilityView From(ApplicabilityDecision d) => new(d.ControlId, d.Applicable, d.Justification, d.Actor, d.At);
+}
 
 public sealed record CreateKeyRequest(string? Role);
 

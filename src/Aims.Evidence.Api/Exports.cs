@@ -32,6 +32,11 @@ public static partial class AimsEvidenceApi
                 .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
                 .Take(5).Select(l => (l.Mapping.Polarity == MappingPolarity.Finding ? "FINDING: " : string.Empty) + EvidenceCitation.From(l).Display + $" (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, {EvidenceCitation.ReviewText(l.Mapping.Review)})")
                 .ToArray();
+            if (g.Applicability is { } decision)
+            {
+                return new SoaRow(g.Entry.Id, g.Entry.Title, g.Entry.Group, decision.Applicable ? "yes" : "no", decision.Justification.Length > 0 ? decision.Justification : "Included by a reviewer.", GapAnalyzer.StatusText(g.Status), g.Reason, cites);
+            }
+
             var justification = g.Status switch
             {
                 GapStatus.Nonconformity => "Draft: applicable; a cited finding states the control is absent, failed or nonconforming. Correct it (10.2) or provide newer evidence.",
@@ -128,7 +133,7 @@ public static partial class AimsEvidenceApi
                     ["status"] = new JsonObject
                     {
                         ["state"] = g.Status == GapStatus.Covered ? "satisfied" : "not-satisfied",
-                        ["reason"] = g.Status == GapStatus.Covered ? "pass" : "fail",
+                        ["reason"] = g.Status switch { GapStatus.Covered => "pass", GapStatus.NotApplicable => "other", _ => "fail" },
                     },
                 },
             };

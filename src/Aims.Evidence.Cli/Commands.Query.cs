@@ -240,7 +240,7 @@ public static partial class AimsCli
         {
             if (!Enum.TryParse<GapStatus>(v, ignoreCase: true, out var s) || int.TryParse(v, out _))
             {
-                throw new UsageException($"unknown status '{v}' (use nonconformity, missing, stale, weak, suggested, covered)");
+                throw new UsageException($"unknown status '{v}' (use nonconformity, missing, stale, weak, suggested, covered, notApplicable)");
             }
 
             set.Add(s);
@@ -403,6 +403,7 @@ public static partial class AimsCli
         GapStatus.Weak => "[yellow]weak[/]",
         GapStatus.Stale => "[purple]stale[/]",
         GapStatus.Nonconformity => "[bold white on red]nonconformity[/]",
+        GapStatus.NotApplicable => "[grey]notApplicable[/]",
         _ => "[red]missing[/]",
     };
 }

@@ -56,6 +56,7 @@ namespace Aims.Evidence.Functions
             services.AddSingleton(sp => new TableReviewStore(
                 sp.GetRequiredService<TableEvidenceStore>(), sp.GetRequiredService<TableApiKeyStore>()));
             services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<TableReviewStore>());
+            services.AddSingleton<IApplicabilityStore>(sp => sp.GetRequiredService<TableEvidenceStore>());
 
             // Reviews teach the mapper: each decision re-scores the unreviewed suggestions in the background (the
             // same service as aims serve); the search index follows the changed passages.

@@ -42,7 +42,8 @@ public sealed class WriteApiFunctions(
     IOptions<AimsApiOptions> apiOptions,
     IOptions<JsonOptions> json,
     SearchIndexer? indexer = null,
-    ReviewLearningService? learning = null)
+    ReviewLearningService? learning = null,
+    IApplicabilityStore? applicability = null)
 {
     [Function("UploadDocument")]
     public async Task<IResult> UploadDocument(
@@ -132,6 +133,19 @@ public sealed class WriteApiFunctions(
 
             // Every indexed passage carries the document's effective date.
             return await RefreshIndexAfterAsync(result, StatusCodes.Status200OK, ix => ix.RefreshDocumentAsync(id, cancellationToken)).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("SetApplicability")]
+    public async Task<IResult> SetApplicability(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "v1/controls/{id}/applicability")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
+        {
+            var body = await ReadJsonAsync<ApplicabilityRequest>(request, cancellationToken).ConfigureAwait(false);
+            return await AimsEvidenceApi.SetApplicabilityAsync(applicability, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
     }
 

@@ -179,6 +179,53 @@ public sealed partial class SqliteEvidenceStore
         return (int)changed!;
     }
 
+    public async Task<IReadOnlyList<ApplicabilityDecision>> ListApplicabilityAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(connection, "SELECT control_id, applicable, justification, actor, at FROM applicability ORDER BY control_id");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<ApplicabilityDecision>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new ApplicabilityDecision(reader.GetString(0), reader.GetBoolean(1), reader.GetString(2), reader.GetString(3), DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture)));
+        }
+
+        return result;
+    }
+
+    public async Task<ApplicabilityDecision> SetApplicabilityAsync(string controlId, bool applicable, string justification, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(controlId);
+        ArgumentNullException.ThrowIfNull(justification);
+        var decision = new ApplicabilityDecision(controlId, applicable, justification, actor, DateTimeOffset.UtcNow);
+        return (await WriteAsync<ApplicabilityDecision>(
+            async (connection, tx) =>
+            {
+                ApplicabilityDecision? before = null;
+                await using (var cmd = Command(connection, "SELECT control_id, applicable, justification, actor, at FROM applicability WHERE control_id = $p0", controlId))
+                {
+                    cmd.Transaction = tx;
+                    await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        before = new ApplicabilityDecision(reader.GetString(0), reader.GetBoolean(1), reader.GetString(2), reader.GetString(3), DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture));
+                    }
+                }
+
+                await ExecuteAsync(
+                    connection,
+                    "INSERT INTO applicability (control_id, applicable, justification, actor, at) VALUES ($p0, $p1, $p2, $p3, $p4) " +
+                    "ON CONFLICT (control_id) DO UPDATE SET applicable = excluded.applicable, justification = excluded.justification, actor = excluded.actor, at = excluded.at",
+                    cancellationToken,
+                    tx,
+                    controlId, applicable, justification, actor, decision.At.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "control.applicability", controlId, before is null ? null : new { before.Applicable, before.Justification }, new { applicable, justification }, cancellationToken).ConfigureAwait(false);
+                return decision;
+            },
+            cancellationToken).ConfigureAwait(false))!;
+    }
+
     public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
     {
         var before = await GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);

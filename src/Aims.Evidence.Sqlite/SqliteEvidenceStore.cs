@@ -12,7 +12,7 @@ namespace Aims.Evidence.Sqlite;
 /// The embedded store: one SQLite file in WAL mode, versioned migrations, one writer at a time within the process
 /// (SQLite's busy timeout covers other processes), FTS5 for lexical passage search.
 /// </summary>
-public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IReviewStore, IStoreVersion, IDisposable
+public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex, IReviewStore, IApplicabilityStore, IStoreVersion, IDisposable
 {
     private const string DocumentColumns = "d.id, d.name, d.sha256, d.size, d.media_type, d.doc_type, d.doc_type_confidence, d.status, d.reason, d.version, d.is_current, d.page_count, d.passage_count, d.ingested_at, d.effective_date, d.run_id, d.stated_date, d.stated_date_source";
     private const string PassageColumns = "p.id, p.document_id, p.ordinal, p.page, p.headings, p.text, p.start, p.length, p.kind, p.row_start, p.row_end";

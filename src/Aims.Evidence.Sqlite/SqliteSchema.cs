@@ -200,10 +200,15 @@ internal static class SqliteSchema
         ],
 
         // v8: each passage keeps its mapper's best entries (JSON, see PassageCandidates) so reviews can re-rank it;
-        // reviewed mappings are found by review state for the review memory.
+        // reviewed mappings are found by review state for the review memory; applicability decisions.
         [
             "ALTER TABLE passages ADD COLUMN candidates TEXT",
             "CREATE INDEX ix_mappings_reviewed ON mappings(review) WHERE review <> 'unreviewed' OR method = 'manual'",
+
+            // Applicability decisions (one row per entry, the latest); a change is a write for the read side's caches.
+            "CREATE TABLE applicability (control_id TEXT PRIMARY KEY, applicable INTEGER NOT NULL, justification TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE TRIGGER store_version_applicability_insert AFTER INSERT ON applicability BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_applicability_update AFTER UPDATE ON applicability BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
         ],
     ];
 

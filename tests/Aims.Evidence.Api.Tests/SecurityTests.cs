@@ -45,6 +45,7 @@ public sealed class SecurityMatrixTests(ApiFixture fx) : IClassFixture<ApiFixtur
         ["GET /api/v1/documents/{id}"] = (Access.Reader, "/api/v1/documents/no-such-document"),
         ["POST /api/v1/documents"] = (Access.Reviewer, "/api/v1/documents"),
         ["PUT /api/v1/documents/{id}/effective-date"] = (Access.Reviewer, "/api/v1/documents/no-such-document/effective-date"),
+        ["PUT /api/v1/controls/{id}/applicability"] = (Access.Reviewer, "/api/v1/controls/no-such-control/applicability"),
         ["GET /api/v1/search"] = (Access.Reader, "/api/v1/search?q=risk"),
         ["POST /api/v1/mappings/{id}/review"] = (Access.Reviewer, "/api/v1/mappings/no-such-mapping/review"),
         ["POST /api/v1/passages/{id}/mappings"] = (Access.Reviewer, "/api/v1/passages/no-such-passage/mappings"),

@@ -17,7 +17,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["AddManualMapping", "AuditLog", "CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "ReviewMapping", "Search", "SetEffectiveDate", "UploadDocument"], names);
+        Assert.Equal(["AddManualMapping", "AuditLog", "CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "ReviewMapping", "Search", "SetApplicability", "SetEffectiveDate", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -55,6 +55,7 @@ public sealed class FunctionsMetadataTests
         { "ReviewMapping", "post", "v1/mappings/{id}/review" },
         { "AddManualMapping", "post", "v1/passages/{id}/mappings" },
         { "SetEffectiveDate", "put", "v1/documents/{id}/effective-date" },
+        { "SetApplicability", "put", "v1/controls/{id}/applicability" },
         { "AuditLog", "get", "v1/audit-log" },
     };
 

@@ -207,6 +207,51 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
     }
 
     [Fact]
+    public async Task Applicability_answers_the_same_in_both_hosts_is_audited_and_takes_the_entry_out_of_the_gaps()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+        const string Route = "controls/A.10.4/applicability";
+        const string Exclude = """{"applicable":false,"justification":"We sell no AI system to customers."}""";
+
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, null, Body(Exclude), json, 401);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reader, Body(Exclude), json, 403);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"justification":"no decision"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"applicable":false}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, "controls/Z.9/applicability", reviewer.Key, Body(Exclude), json, 404);
+        await hosts.AssertSameAsync(HttpMethods.Put, "controls/9.2/applicability", reviewer.Key, Body(Exclude), json, 404); // a container
+
+        var (apiStatus, _, apiBody) = await hosts.CallApiAsync(HttpMethods.Put, Route, reviewer.Key, Body(Exclude), json);
+        var (fnStatus, _, fnBody) = await hosts.CallFunctionAsync(HttpMethods.Put, Route, reviewer.Key, Body(Exclude), json);
+        Assert.Equal(200, apiStatus);
+        Assert.Equal(200, fnStatus);
+        foreach (var body in new[] { apiBody, fnBody })
+        {
+            var view = JsonNode.Parse(body)!;
+            Assert.Equal("A.10.4", view["controlId"]!.GetValue<string>());
+            Assert.False(view["applicable"]!.GetValue<bool>());
+            Assert.Equal(reviewer.Record.Id, view["actor"]!.GetValue<string>());
+        }
+
+        // The gap report (read through the API host over the same tables) shows it excluded, out of the default gap list.
+        var (status, _, control) = await hosts.CallApiAsync(HttpMethods.Get, "controls/A.10.4", reader, null, null);
+        Assert.Equal(200, status);
+        Assert.Equal("notApplicable", JsonNode.Parse(control)!["control"]!["status"]!.GetValue<string>());
+        var (_, _, gaps) = await hosts.CallApiAsync(HttpMethods.Get, "gaps?limit=500", reader, null, null);
+        Assert.DoesNotContain(JsonNode.Parse(gaps)!["items"]!.AsArray(), i => i!["id"]!.GetValue<string>() == "A.10.4");
+
+        var audit = (await hosts.Both.Functions.GetRequiredService<IReviewStore>().ListAuditAsync(0, 1000, ct)).Where(a => a.Target == "A.10.4").ToList();
+        Assert.Equal(2, audit.Count);
+        Assert.All(audit, a => Assert.Equal("control.applicability", a.Action));
+        Assert.Contains("We sell no AI system", audit[1].After, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Manual_mapping_answers_the_same_in_both_hosts_and_becomes_evidence()
     {
         azurite.Require();
@@ -419,6 +464,7 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
                 ("POST", ["mappings", var id, "review"]) => await Write.ReviewMapping(request, id, ct),
                 ("POST", ["passages", var id, "mappings"]) => await Write.AddManualMapping(request, id, ct),
                 ("PUT", ["documents", var id, "effective-date"]) => await Write.SetEffectiveDate(request, id, ct),
+                ("PUT", ["controls", var id, "applicability"]) => await Write.SetApplicability(request, id, ct),
                 ("GET", ["audit-log"]) => await Write.AuditLog(request, ct),
                 _ => throw new ArgumentException($"no function for {method} {route}", nameof(route)),
             });

@@ -1,14 +1,15 @@
 'use strict';
 (() => {
   const API = 'api/v1';
-  const STATUSES = ['nonconformity', 'covered', 'suggested', 'weak', 'stale', 'missing'];
+  const STATUSES = ['nonconformity', 'covered', 'suggested', 'weak', 'stale', 'missing', 'notApplicable'];
   const HELP = {
     nonconformity: 'an open finding: a passage states the control is absent or failed, nothing later corrects it',
     covered: 'accepted by a reviewer, or strong support from expected documents',
     suggested: 'strong machine suggestions that need review',
     weak: 'low score or a single passage',
     stale: 'newest evidence older than the review period',
-    missing: 'no evidence'
+    missing: 'no evidence',
+    notApplicable: 'excluded by a reviewer, with a justification (not counted)'
   };
   const $ = (id) => document.getElementById(id);
   const el = (tag, props, ...children) => {

@@ -254,6 +254,39 @@ public sealed partial class TableEvidenceStore
         return changed;
     }
 
+    /// <summary>Applicability decisions: <c>{prefix}Applicability</c>, PartitionKey <c>entry</c>, RowKey the entry id.</summary>
+    public async Task<IReadOnlyList<ApplicabilityDecision>> ListApplicabilityAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<ApplicabilityDecision>();
+        await foreach (var e in _applicability.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"entry"}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new ApplicabilityDecision(e.GetString("ControlId")!, e.GetBoolean("Applicable") ?? true, e.GetString("Justification") ?? string.Empty, e.GetString("Actor") ?? string.Empty, e.GetDateTimeOffset("At") ?? default));
+        }
+
+        return result.OrderBy(d => d.ControlId, StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task<ApplicabilityDecision> SetApplicabilityAsync(string controlId, bool applicable, string justification, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(controlId);
+        ArgumentNullException.ThrowIfNull(justification);
+        var decision = new ApplicabilityDecision(controlId, applicable, justification, actor, DateTimeOffset.UtcNow);
+        var before = await GetEntityOrNullAsync(_applicability, "entry", TableKeys.Key(controlId), cancellationToken).ConfigureAwait(false);
+        await _applicability.UpsertEntityAsync(
+            new TableEntity("entry", TableKeys.Key(controlId))
+            {
+                ["ControlId"] = controlId,
+                ["Applicable"] = applicable,
+                ["Justification"] = Truncate(justification),
+                ["Actor"] = actor,
+                ["At"] = decision.At,
+            },
+            TableUpdateMode.Replace,
+            cancellationToken).ConfigureAwait(false);
+        await AppendAuditAsync(actor, "control.applicability", controlId, before is null ? null : new { Applicable = before.GetBoolean("Applicable"), Justification = before.GetString("Justification") }, new { applicable, justification }, cancellationToken).ConfigureAwait(false);
+        return decision;
+    }
+
     public async Task<DocumentRecord?> SetEffectiveDateAsync(string documentId, DateOnly? effectiveDate, string actor, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actor);

@@ -24,7 +24,7 @@ namespace Aims.Evidence.Azure.Tables;
 /// new rows are unreachable, so a version is either fully visible or not at all. Text over 30,000 characters
 /// is split across properties (Table Storage allows 64 KiB per property).
 /// </summary>
-public sealed partial class TableEvidenceStore : IEvidenceStore
+public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityStore
 {
     private const string DocPartition = "doc";
     private const string NamePrefix = "~name~";
@@ -40,6 +40,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
     private readonly TableClient _mappings;
     private readonly TableClient _runs;
     private readonly TableClient _audit;
+    private readonly TableClient _applicability;
 
     public TableEvidenceStore(TableServiceClient service, string tablePrefix = "aims")
     {
@@ -50,11 +51,12 @@ public sealed partial class TableEvidenceStore : IEvidenceStore
         _mappings = service.GetTableClient(tablePrefix + "Mappings");
         _runs = service.GetTableClient(tablePrefix + "Runs");
         _audit = service.GetTableClient(tablePrefix + "Audit");
+        _applicability = service.GetTableClient(tablePrefix + "Applicability");
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit })
+        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit, _applicability })
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -17,7 +17,8 @@ namespace Aims.Evidence.Core.Gaps;
 /// <item><c>weak</c>: the best score is below StrongScore, or a single passage is the only support;</item>
 /// <item><c>suggested</c>: otherwise: only unreviewed machine suggestions, strong but not yet from an expected document type.</item>
 /// </list>
-/// Rejected suggestions never count; findings never count as coverage.
+/// An entry a reviewer excluded (<see cref="GapOptions.Applicability"/>) is <c>notApplicable</c>, with the justification, and
+/// leaves every count. Rejected suggestions never count; findings never count as coverage.
 /// </summary>
 public enum GapStatus
 {
@@ -27,6 +28,7 @@ public enum GapStatus
     Weak,
     Suggested,
     Covered,
+    NotApplicable,
 }
 
 public sealed record GapOptions
@@ -40,6 +42,9 @@ public sealed record GapOptions
     public TimeSpan ReviewPeriod { get; init; } = TimeSpan.FromDays(365);
 
     public DateTimeOffset? Now { get; init; }
+
+    /// <summary>Reviewers' applicability decisions by entry id; an entry decided not applicable is <c>notApplicable</c>.</summary>
+    public IReadOnlyDictionary<string, ApplicabilityDecision> Applicability { get; init; } = new Dictionary<string, ApplicabilityDecision>(StringComparer.Ordinal);
 }
 
 /// <summary>Where a piece of evidence is: document, page, heading path and the passage itself.</summary>
@@ -69,6 +74,9 @@ public sealed record ControlGap(
 {
     /// <summary>Findings against the entry in current documents (open or closed).</summary>
     public int Findings { get; init; }
+
+    /// <summary>The reviewer's applicability decision, when one was made (else applicable by default).</summary>
+    public ApplicabilityDecision? Applicability { get; init; }
 }
 
 public sealed record CoverageGroup(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing, int Nonconformity = 0)
@@ -175,7 +183,8 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         });
     }
 
-    public static string StatusText(GapStatus status) => status.ToString().ToLowerInvariant();
+    /// <summary>The status as every output writes it (camelCase, as the API's enums): "missing", "notApplicable".</summary>
+    public static string StatusText(GapStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
     private GapReport Build(IReadOnlyCollection<string> presentDocTypes, IReadOnlyList<EvidenceLink> findings, Func<CatalogEntry, EntryEvidence?> evidenceOf)
     {
@@ -187,12 +196,24 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         {
             var open = OpenFinding(findingsOf[entry.Id], evidence[entry.Id]);
             var count = findingsOf[entry.Id].Count();
-            gaps.Add(open is not null
+            var decision = _options.Applicability.GetValueOrDefault(entry.Id);
+            if (decision is { Applicable: false })
+            {
+                var e = evidence[entry.Id];
+                gaps.Add(new ControlGap(entry, GapStatus.NotApplicable, $"excluded by a reviewer: {decision.Justification}", e?.BestScore ?? 0, e?.Passages ?? 0, e?.Documents ?? 0, e is null ? null : CitationOf(e.Best), [], e?.Newest)
+                {
+                    Findings = count,
+                    Applicability = decision,
+                });
+                continue;
+            }
+
+            gaps.Add((open is not null
                 ? Nonconformity(entry, open, evidence[entry.Id], count)
-                : Evaluate(entry, evidence[entry.Id], presentDocTypes, now) with { Findings = count });
+                : Evaluate(entry, evidence[entry.Id], presentDocTypes, now) with { Findings = count }) with { Applicability = decision });
         }
 
-        var leaves = gaps.Where(g => !g.Entry.Container).ToArray();
+        var leaves = gaps.Where(g => !g.Entry.Container && g.Status != GapStatus.NotApplicable).ToArray();
         var clauses = leaves.Where(g => g.Entry.Kind == EntryKind.Clause).GroupBy(g => g.Entry.Group).Select(Summarize).ToArray();
         var objectives = leaves.Where(g => g.Entry.Kind == EntryKind.Control).GroupBy(g => g.Entry.Group).Select(Summarize).ToArray();
         var overall = Summarize(leaves.GroupBy(_ => "Overall").Single());

@@ -7,7 +7,11 @@ namespace Aims.Evidence.Core.Services;
 /// <summary>
 /// The read-side queries every host shares (CLI, REST API, Functions): one implementation of each, over the store abstraction.
 /// </summary>
-public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, GapOptions? gapOptions = null)
+/// <remarks>
+/// Applicability decisions come from <paramref name="applicability"/>, else from the store when it keeps them; the gap
+/// report cache is keyed by the store version, so a store that caches must count applicability writes as writes.
+/// </remarks>
+public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, GapOptions? gapOptions = null, IApplicabilityStore? applicability = null)
 {
     public IsoCatalog Catalog => catalog;
 
@@ -133,18 +137,27 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
     /// <summary>The gap report, and the links when the analysis had to read them anyway (stores without the read model).</summary>
     private async Task<(GapReport Report, IReadOnlyList<EvidenceLink>? Links)> AnalyzeAsync(CancellationToken cancellationToken)
     {
+        var options = gapOptions ?? new GapOptions();
+        if ((applicability ?? store as IApplicabilityStore) is { } decisions)
+        {
+            options = options with
+            {
+                Applicability = (await decisions.ListApplicabilityAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(d => d.ControlId, StringComparer.Ordinal),
+            };
+        }
+
         if (store is IGapEvidenceSource aggregates)
         {
             // Aggregates the store keeps up to date at write time: a few rows per entry and document, not every mapping.
             var evidence = await aggregates.GetGapEvidenceAsync(GapAnalyzer.ContainerMap(catalog), cancellationToken).ConfigureAwait(false);
-            return (new GapAnalyzer(catalog, gapOptions).Analyze(evidence), null);
+            return (new GapAnalyzer(catalog, options).Analyze(evidence), null);
         }
 
         var links = await store.GetEvidenceAsync(null, cancellationToken).ConfigureAwait(false);
         var documents = await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false);
         var present = documents.Where(d => d.Status == DocumentStatus.Processed && d.DocType is not null)
             .Select(d => d.DocType!).ToHashSet(StringComparer.Ordinal);
-        return (new GapAnalyzer(catalog, gapOptions).Analyze(links, present), links);
+        return (new GapAnalyzer(catalog, options).Analyze(links, present), links);
     }
 
     private sealed record CachedGapReport(long Version, GapReport Report, Lazy<Task<IReadOnlyList<EvidenceLink>>> Links, DateTimeOffset ValidUntil);
