@@ -55,7 +55,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         _watcher.Renamed += (_, e) => Enqueue(e.FullPath);
         _watcher.Error += (_, _) => Rescan(inbox);
         _watcher.EnableRaisingEvents = true;
-        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false, (folder, reason) => LogUnreadableFolder(logger, folder, reason)).Order(StringComparer.Ordinal))
         {
             Enqueue(file);
         }
@@ -178,7 +178,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
     private void Rescan(string inbox)
     {
         LogRescan(logger, inbox);
-        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false, (folder, reason) => LogUnreadableFolder(logger, folder, reason)).Order(StringComparer.Ordinal))
         {
             var current = Stamp(file);
             bool known;
@@ -278,6 +278,9 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Name}: not a regular file ({Kind}); not read")]
     private static partial void LogNotRegular(ILogger logger, string name, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the inbox folder {Folder}: {Reason}")]
+    private static partial void LogUnreadableFolder(ILogger logger, string folder, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox watcher lost events; rescanning {Inbox}")]
     private static partial void LogRescan(ILogger logger, string inbox);
