@@ -60,11 +60,11 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
         Records of change {i} are retained for five years and are available to internal audit on request.
         """);
 
-    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null)
+    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null, Action<AimsApiOptions>? configure = null)
     {
         var aims = await LocalAims.OpenAsync(Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical }, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
         var key = (await aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct)).Key;
-        var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0");
+        var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0", configure: configure);
         await app.StartAsync(Ct);
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First().TrimEnd('/')) };
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
@@ -181,6 +181,57 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
             Assert.Equal(DocumentStatus.Processed, good?.Status);
             using var health = await client.GetAsync("/api/v1/health", Ct);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_file_appended_for_three_seconds_becomes_one_version_of_its_final_bytes()
+    {
+        // Settle 1 s; the writer appends every 300 ms for 3 s, opening and closing the file each time (as `>>` in a
+        // shell does: no lock held between writes). Before: one version per write that happened to pause.
+        var (aims, app, client) = await StartInProcessAsync(configure: o => o.InboxSettleMilliseconds = 1000);
+        try
+        {
+            var path = Path.Combine(Inbox, "growing.md");
+            var content = new StringBuilder();
+            var gaps = new List<TimeSpan>();
+            var clock = Stopwatch.StartNew();
+            var last = TimeSpan.Zero;
+            for (var i = 0; i < 10; i++)
+            {
+                var chunk = Doc(i);
+                content.Append(chunk);
+                await File.AppendAllTextAsync(path, chunk, Ct);
+                gaps.Add(clock.Elapsed - last);
+                last = clock.Elapsed;
+                await Task.Delay(300, Ct);
+            }
+
+            var finalSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(content.ToString())));
+            Assert.Equal(finalSha, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path, Ct))));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            IReadOnlyList<DocumentRecord> versions = [];
+            while (DateTime.UtcNow < deadline && versions.Count == 0)
+            {
+                await Task.Delay(200, Ct);
+                versions = await aims.Store.GetVersionsAsync("growing.md", Ct);
+            }
+
+            // Room for a late second version, had one been on its way.
+            await Task.Delay(2500, Ct);
+            versions = await aims.Store.GetVersionsAsync("growing.md", Ct);
+            var writes = string.Join(", ", gaps.Select(g => g.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)));
+            Assert.True(versions.Count == 1, $"{versions.Count} versions (sizes {string.Join(", ", versions.Select(v => v.Size))}); ms between writes: {writes}");
+            Assert.Equal(finalSha, versions[0].Sha256);
+            Assert.Equal(Encoding.UTF8.GetByteCount(content.ToString()), versions[0].Size);
+            Assert.Equal(DocumentStatus.Processed, versions[0].Status);
         }
         finally
         {
