@@ -293,10 +293,16 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         }
     }
 
-    private static bool Ignored(string path)
+    private static bool Ignored(string path) => IgnoresName(Path.GetFileName(path));
+
+    /// <summary>
+    /// Whether the watcher ignores a file of this name: hidden (<c>.name</c>), an editor's lock or backup (<c>~name</c>),
+    /// or a file still being written under a temporary name (<c>*.part</c>, <c>*.tmp</c>). Uploads of such names are refused.
+    /// </summary>
+    public static bool IgnoresName(string fileName)
     {
-        var name = Path.GetFileName(path);
-        return name.StartsWith('.') || name.StartsWith('~') || name.EndsWith(".part", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(fileName);
+        return fileName.StartsWith('.') || fileName.StartsWith('~') || fileName.EndsWith(".part", StringComparison.OrdinalIgnoreCase) || fileName.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>

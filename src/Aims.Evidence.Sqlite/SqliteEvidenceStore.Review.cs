@@ -220,6 +220,20 @@ public sealed partial class SqliteEvidenceStore
         return result;
     }
 
+    public Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        ArgumentNullException.ThrowIfNull(target);
+        return WriteAsync<object>(
+            async (connection, tx) =>
+            {
+                await AuditAsync(connection, tx, actor, action, target, null, after, cancellationToken).ConfigureAwait(false);
+                return target;
+            },
+            cancellationToken);
+    }
+
     public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
     {
         var key = ApiKeys.NewKey();
