@@ -108,6 +108,16 @@ public static partial class AimsCli
             await output.WriteLineAsync(key).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
-        return new Command("keys", "Manage API keys of `aims serve`.") { create };
+        var id = new Argument<string>("id") { Description = "The key's id, as `keys create` printed it (also in the audit log)." };
+        var revoke = new Command("revoke", "Revoke an API key: requests with it get 401 from then on; the revocation is in the audit log.") { id };
+        revoke.SetAction(async (parse, ct) =>
+        {
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
+            var revoked = await aims.Store.RevokeApiKeyAsync(parse.GetValue(id)!, "cli", ct).ConfigureAwait(false)
+                ?? throw new EnvironmentException($"no such key: {parse.GetValue(id)} in {parse.GetValue(DbOption)}");
+            await output.WriteLineAsync($"Revoked {revoked.Role.ToString().ToLowerInvariant()} key {revoked.Id}: requests with it now get 401.").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return new Command("keys", "Manage API keys of `aims serve`.") { create, revoke };
     }
 }

@@ -254,6 +254,37 @@ public sealed partial class SqliteEvidenceStore
         return (record, key);
     }
 
+    /// <summary>
+    /// Revokes the key with this id: its row (the hash) is deleted, so the key authenticates no more (401), and the
+    /// revocation is audited (<c>apikey.revoke</c>, the key's id and role before). Null when there is no such key.
+    /// </summary>
+    public Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return WriteAsync<ApiKeyRecord>(
+            async (connection, tx) =>
+            {
+                ApiKeyRecord record;
+                await using (var cmd = Command(connection, "SELECT id, role, created_at FROM api_keys WHERE id = $p0", id))
+                {
+                    cmd.Transaction = tx;
+                    await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    record = new ApiKeyRecord(reader.GetString(0), Enum.Parse<ApiRole>(reader.GetString(1), ignoreCase: true), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture));
+                }
+
+                await ExecuteAsync(connection, "DELETE FROM api_keys WHERE id = $p0", cancellationToken, tx, id).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "apikey.revoke", record.Id, new { record.Id, record.Role }, null, cancellationToken).ConfigureAwait(false);
+                return record;
+            },
+            cancellationToken);
+    }
+
     public async Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
