@@ -20,6 +20,12 @@ public sealed class AimsApiOptions
     /// <summary>Whether the inbox watcher runs (startup scan + FileSystemWatcher).</summary>
     public bool WatchInbox { get; set; }
 
+    /// <summary>
+    /// How long an inbox file's size and last write time must stay unchanged before it is ingested (a file still being
+    /// written, appended or copied becomes one version, of its final bytes). Default 2000 ms; 0 ingests at once.
+    /// </summary>
+    public int InboxSettleMilliseconds { get; set; } = 2000;
+
     /// <summary>Inbox documents ingested at the same time; 0 (the default) = one per core.</summary>
     public int IngestConcurrency { get; set; }
 

@@ -117,52 +117,84 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(StatusCodes.Status503ServiceUnavailable, "Uploads disabled", "No inbox folder is configured.");
         }
 
-        var (file, problem) = await ReadUploadAsync(context, o, ct).ConfigureAwait(false);
-        if (file is null)
+        var (parts, problem) = await ReadUploadAsync(context, o, ct).ConfigureAwait(false);
+        if (parts is null)
         {
             return problem!;
         }
 
+        // Every file is written under a hidden temporary name (which the watcher ignores); once all are written and
+        // audited they are moved into place, each in one step. A file of the same name is replaced: the watcher then
+        // ingests it as the next version of that document (as the Functions host does with its blob).
         Directory.CreateDirectory(o.InboxPath);
-        var name = SafeFileName(file.FileName);
-        var target = Path.Combine(o.InboxPath, name);
-        for (var i = 2; File.Exists(target); i++)
+        var temps = new List<string>(parts.Count);
+        try
         {
-            target = Path.Combine(o.InboxPath, Path.GetFileNameWithoutExtension(name) + "-" + i.ToString(CultureInfo.InvariantCulture) + Path.GetExtension(name));
-        }
-
-        // Written under a hidden temporary name (which the watcher ignores), then moved into place in one step.
-        var temp = Path.Combine(o.InboxPath, "." + Guid.NewGuid().ToString("N") + ".part");
-        string sha;
-        await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
-        {
-            await using var input = file.OpenReadStream();
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+            var files = new List<UploadedFile>(parts.Count);
+            foreach (var part in parts)
             {
-                hash.AppendData(buffer, 0, read);
-                await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                var temp = Path.Combine(o.InboxPath, "." + Guid.NewGuid().ToString("N") + ".part");
+                temps.Add(temp);
+                await using var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+                await using var input = part.File.OpenReadStream();
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[81920];
+                int read;
+                while ((read = await input.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                }
+
+                files.Add(new UploadedFile(part.FileName, part.File.Length, Convert.ToHexStringLower(hash.GetHashAndReset())));
             }
 
-            sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-        }
+            await AuditUploadsAsync(context.RequestServices.GetService<IReviewStore>(), Actor(context.User), files, ct).ConfigureAwait(false);
+            for (var i = 0; i < files.Count; i++)
+            {
+                File.Move(temps[i], Path.Combine(o.InboxPath, files[i].FileName), overwrite: true);
+            }
 
-        File.Move(temp, target);
-        return UploadAccepted(Path.GetFileName(target), file.Length, sha);
+            return UploadAccepted(files);
+        }
+        finally
+        {
+            foreach (var temp in temps)
+            {
+                File.Delete(temp); // only what was not moved into place
+            }
+        }
     }
 
-    /// <summary>The answer to an accepted upload, the same in every host: 202 with the stored name, size and hash.</summary>
-    public static IResult UploadAccepted(string fileName, long size, string sha256) =>
-        Results.Accepted(null as string, new UploadResult(fileName, size, sha256, "queued"));
+    /// <summary>The answer to an accepted upload, the same in every host: 202 with every stored name, size and hash.</summary>
+    public static IResult UploadAccepted(IReadOnlyList<UploadedFile> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        return Results.Accepted(null as string, new UploadResult(files[0].FileName, files[0].Size, files[0].Sha256, "queued", files));
+    }
+
+    /// <summary>Records each upload in the audit log (<c>document.upload</c>; the key id as actor; name, size, SHA-256), in every host.</summary>
+    public static async Task AuditUploadsAsync(IReviewStore? reviews, string actor, IEnumerable<UploadedFile> files, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (reviews is null)
+        {
+            return;
+        }
+
+        foreach (var file in files)
+        {
+            await reviews.AppendAuditAsync(actor, "document.upload", file.FileName, new { name = file.FileName, size = file.Size, sha256 = file.Sha256 }, ct).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Reads and checks an upload request, the same in every host (the API saves into the inbox folder, the Functions
-    /// app into the inbox blob container): size limits (413), a multipart form (400) with a non-empty file.
-    /// Returns the file, or the problem to answer with.
+    /// app into the inbox blob container): size limits (413), a readable multipart form (400) whose files are all
+    /// non-empty, with names the inbox ingests (not <c>*.part</c>, <c>*.tmp</c> or hidden) and no name twice (400).
+    /// Every file of the form is returned, under its safe name, or the problem to answer with: all or none.
     /// </summary>
-    public static async Task<(IFormFile? File, IResult? Problem)> ReadUploadAsync(HttpContext context, AimsApiOptions options, CancellationToken ct)
+    public static async Task<(IReadOnlyList<UploadPart>? Files, IResult? Problem)> ReadUploadAsync(HttpContext context, AimsApiOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(options);
@@ -184,6 +216,7 @@ public static partial class AimsEvidenceApi
             return (null, ApiResults.Problem(400, "Multipart form expected", "Send the document as multipart/form-data with a 'file' field."));
         }
 
+        var malformed = ApiResults.Problem(400, "Malformed form", "The multipart body could not be read.");
         IFormCollection form;
         try
         {
@@ -193,18 +226,53 @@ public static partial class AimsEvidenceApi
         {
             return (null, tooLarge);
         }
+        catch (BadHttpRequestException)
+        {
+            return (null, malformed);
+        }
         catch (InvalidDataException)
         {
-            return (null, ApiResults.Problem(400, "Malformed form", "The multipart body could not be read."));
+            return (null, malformed);
+        }
+        catch (IOException)
+        {
+            // A body that ends before its closing boundary, or holds no boundary at all.
+            return (null, malformed);
         }
 
-        var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
-        if (file is null || file.Length == 0)
+        if (form.Files.Count == 0 || form.Files.All(f => f.Length == 0))
         {
             return (null, ApiResults.Problem(400, "No file", "The form has no non-empty 'file' field."));
         }
 
-        return file.Length > o.MaxUploadBytes ? (null, tooLarge) : (file, null);
+        var parts = new List<UploadPart>(form.Files.Count);
+        foreach (var file in form.Files)
+        {
+            var name = SafeFileName(file.FileName);
+            if (file.Length == 0)
+            {
+                return (null, ApiResults.Problem(400, "Empty file", $"The form's file '{name}' is empty; nothing was saved."));
+            }
+
+            if (file.Length > o.MaxUploadBytes)
+            {
+                return (null, tooLarge);
+            }
+
+            if (InboxIngestionService.IgnoresName(name))
+            {
+                return (null, ApiResults.Problem(400, "File name not ingested", $"'{name}' is a name the inbox ignores (hidden, *.part or *.tmp); rename the file. Nothing was saved."));
+            }
+
+            if (parts.Any(p => string.Equals(p.FileName, name, StringComparison.Ordinal)))
+            {
+                return (null, ApiResults.Problem(400, "Duplicate file name", $"The form holds '{name}' twice; send one version at a time. Nothing was saved."));
+            }
+
+            parts.Add(new UploadPart(name, file));
+        }
+
+        return (parts, null);
     }
 
     /// <summary>A file name safe on every platform: no directories, only letters, digits, '.', '-', '_'; never hidden.</summary>

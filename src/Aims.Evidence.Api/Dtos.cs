@@ -174,7 +174,17 @@ public sealed record CreateKeyRequest(string? Role);
 
 public sealed record CreatedKey(string Id, string Role, string Key);
 
-public sealed record UploadResult(string FileName, long Size, string Sha256, string Status);
+/// <summary>
+/// An accepted upload: every file of the form in <paramref name="Files"/> (in form order); <paramref name="FileName"/>,
+/// <paramref name="Size"/> and <paramref name="Sha256"/> repeat the first one's.
+/// </summary>
+public sealed record UploadResult(string FileName, long Size, string Sha256, string Status, IReadOnlyList<UploadedFile> Files);
+
+/// <summary>One uploaded file: the name it is stored (and versioned) under, its size and SHA-256.</summary>
+public sealed record UploadedFile(string FileName, long Size, string Sha256);
+
+/// <summary>A file of an upload form, checked, with the safe name it is stored under.</summary>
+public sealed record UploadPart(string FileName, Microsoft.AspNetCore.Http.IFormFile File);
 
 public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Before, string? After);
 

@@ -10,17 +10,26 @@ namespace Aims.Evidence.Api;
 /// <summary>
 /// Ingests what lands in the inbox folder: a startup scan plus a FileSystemWatcher feed a channel (a rescan when the
 /// watcher overflows); up to one document per core at a time (<see cref="AimsApiOptions.IngestConcurrency"/>), never
-/// one path twice at once, once its size is stable and it can be opened exclusively. Known bytes come back Unchanged.
+/// one path twice at once, once it is settled: its size and last write time unchanged for
+/// <see cref="AimsApiOptions.InboxSettleMilliseconds"/> (a file still being written is looked at again when it may have
+/// settled, without holding a worker) and it can be opened exclusively. Known bytes come back Unchanged.
 /// </summary>
 public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> options, IServiceProvider services, ILogger<InboxIngestionService> logger) : BackgroundService
 {
     /// <summary>Marks a complete file over the pipeline's size cap (not read into memory).</summary>
     private static readonly byte[] Oversized = new byte[1];
 
+    /// <summary>Marks a file someone else holds open exclusively, or one that changed while it was read.</summary>
+    private static readonly byte[] Busy = new byte[1];
+
+    private static readonly TimeSpan BusyRetry = TimeSpan.FromMilliseconds(250);
+
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = false });
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (long Length, DateTime LastWriteUtc)> _handled = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ((long Length, DateTime LastWriteUtc) Stamp, DateTime SeenUtc)> _settling = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _rechecks = new(StringComparer.Ordinal);
     private readonly Lock _pendingLock = new();
     private FileSystemWatcher? _watcher;
 
@@ -55,7 +64,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         _watcher.Renamed += (_, e) => Enqueue(e.FullPath);
         _watcher.Error += (_, _) => Rescan(inbox);
         _watcher.EnableRaisingEvents = true;
-        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false, (folder, reason) => LogUnreadableFolder(logger, folder, reason)).Order(StringComparer.Ordinal))
         {
             Enqueue(file);
         }
@@ -109,11 +118,28 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
             }
             else
             {
-                var bytes = await WaitUntilCompleteAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
-                if (bytes is null)
+                // Still being written (changed within the settle period): looked at again once it may have settled.
+                if (!Settled(path, stamp, out var wait))
                 {
+                    Recheck(path, wait, stoppingToken);
                     return;
                 }
+
+                var bytes = await ReadSettledAsync(path, maxBytes, stoppingToken).ConfigureAwait(false);
+                if (bytes is null)
+                {
+                    Forget(path);
+                    return;
+                }
+
+                if (ReferenceEquals(bytes, Busy) || Stamp(path) != stamp)
+                {
+                    // Written to (or held open exclusively) while it was read: the bytes may be incomplete.
+                    Recheck(path, Settle > BusyRetry ? Settle : BusyRetry, stoppingToken);
+                    return;
+                }
+
+                Forget(path);
 
                 if (ReferenceEquals(bytes, Oversized) && ingestor is IngestionPipeline pipeline)
                 {
@@ -160,6 +186,79 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         }
     }
 
+    private TimeSpan Settle => TimeSpan.FromMilliseconds(Math.Max(0, options.Value.InboxSettleMilliseconds));
+
+    /// <summary>
+    /// Whether the file has settled: its last write time is at least the settle period old, or (a clock that disagrees,
+    /// a time set into the future) its length and time are what they were when first seen here that long ago.
+    /// Otherwise <paramref name="wait"/> is how long until it may have settled.
+    /// </summary>
+    private bool Settled(string path, (long Length, DateTime LastWriteUtc) stamp, out TimeSpan wait)
+    {
+        var settle = Settle;
+        var now = DateTime.UtcNow;
+        wait = TimeSpan.Zero;
+        var sinceWrite = now - stamp.LastWriteUtc;
+        if (sinceWrite >= settle)
+        {
+            return true;
+        }
+
+        lock (_pendingLock)
+        {
+            if (_settling.TryGetValue(path, out var seen) && seen.Stamp == stamp)
+            {
+                if (now - seen.SeenUtc >= settle)
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                _settling[path] = seen = (stamp, now);
+            }
+
+            var bySeen = settle - (now - seen.SeenUtc);
+            var byWrite = sinceWrite >= TimeSpan.Zero ? settle - sinceWrite : bySeen;
+            wait = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(10).Ticks, Math.Min(bySeen.Ticks, byWrite.Ticks)));
+            return false;
+        }
+    }
+
+    private void Forget(string path)
+    {
+        lock (_pendingLock)
+        {
+            _settling.Remove(path);
+        }
+    }
+
+    /// <summary>Queues <paramref name="path"/> again after <paramref name="wait"/> (one timer per path; events may queue it sooner).</summary>
+    private void Recheck(string path, TimeSpan wait, CancellationToken stoppingToken)
+    {
+        lock (_pendingLock)
+        {
+            if (!_rechecks.Add(path))
+            {
+                return;
+            }
+        }
+
+        _ = Task.Delay(wait, stoppingToken).ContinueWith(
+            _ =>
+            {
+                lock (_pendingLock)
+                {
+                    _rechecks.Remove(path);
+                }
+
+                Enqueue(path);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+    }
+
     /// <summary>Length and last write time: a rescan skips a file whose stamp is the one it had when it was handled.</summary>
     private static (long Length, DateTime LastWriteUtc) Stamp(string path)
     {
@@ -178,7 +277,7 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
     private void Rescan(string inbox)
     {
         LogRescan(logger, inbox);
-        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false).Order(StringComparer.Ordinal))
+        foreach (var file in SpecialFiles.EnumerateFolder(inbox, skipHidden: false, (folder, reason) => LogUnreadableFolder(logger, folder, reason)).Order(StringComparer.Ordinal))
         {
             var current = Stamp(file);
             bool known;
@@ -194,62 +293,56 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
         }
     }
 
-    private static bool Ignored(string path)
+    private static bool Ignored(string path) => IgnoresName(Path.GetFileName(path));
+
+    /// <summary>
+    /// Whether the watcher ignores a file of this name: hidden (<c>.name</c>), an editor's lock or backup (<c>~name</c>),
+    /// or a file still being written under a temporary name (<c>*.part</c>, <c>*.tmp</c>). Uploads of such names are refused.
+    /// </summary>
+    public static bool IgnoresName(string fileName)
     {
-        var name = Path.GetFileName(path);
-        return name.StartsWith('.') || name.StartsWith('~') || name.EndsWith(".part", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase);
+        ArgumentNullException.ThrowIfNull(fileName);
+        return fileName.StartsWith('.') || fileName.StartsWith('~') || fileName.EndsWith(".part", StringComparison.OrdinalIgnoreCase) || fileName.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Waits until the size is stable across two looks and the file opens exclusively; null when it vanished.</summary>
-    private static async Task<byte[]?> WaitUntilCompleteAsync(string path, long maxBytes, CancellationToken ct)
+    /// <summary>
+    /// Reads a settled file, opened exclusively: the bytes, <see cref="Oversized"/> over the cap, <see cref="Busy"/> when
+    /// someone else holds it, null when it vanished or cannot be read.
+    /// </summary>
+    private static async Task<byte[]?> ReadSettledAsync(string path, long maxBytes, CancellationToken ct)
     {
-        long last = -1;
-        for (var attempt = 0; attempt < 600; attempt++)
+        try
         {
-            if (!File.Exists(path))
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            if (stream.Length > maxBytes)
             {
-                return null;
+                return Oversized;
             }
 
-            long size;
-            try
-            {
-                size = new FileInfo(path).Length;
-            }
-            catch (IOException)
-            {
-                size = -2;
-            }
-
-            if (size >= 0 && size == last)
-            {
-                try
-                {
-                    await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
-                    if (stream.Length > maxBytes)
-                    {
-                        return Oversized;
-                    }
-
-                    var buffer = new byte[stream.Length];
-                    await stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
-                    return buffer;
-                }
-                catch (IOException)
-                {
-                    // Still being written by someone else.
-                }
-                catch (UnauthorizedAccessException)
-                {
-                    return null;
-                }
-            }
-
-            last = size;
-            await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false);
+            var buffer = new byte[stream.Length];
+            await stream.ReadExactlyAsync(buffer, ct).ConfigureAwait(false);
+            return buffer;
         }
-
-        return null;
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (EndOfStreamException)
+        {
+            return Busy; // truncated while it was read
+        }
+        catch (IOException)
+        {
+            return Busy; // still being written by someone else
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private void Enqueue(string path)
@@ -278,6 +371,9 @@ public sealed partial class InboxIngestionService(IOptions<AimsApiOptions> optio
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped {Name}: not a regular file ({Kind}); not read")]
     private static partial void LogNotRegular(ILogger logger, string name, string kind);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the inbox folder {Folder}: {Reason}")]
+    private static partial void LogUnreadableFolder(ILogger logger, string folder, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox watcher lost events; rescanning {Inbox}")]
     private static partial void LogRescan(ILogger logger, string inbox);

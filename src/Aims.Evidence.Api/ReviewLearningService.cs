@@ -43,6 +43,18 @@ public sealed partial class ReviewLearningService(IServiceProvider services, ILo
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (also when the host failed to start): not a failure of this service.
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         await foreach (var _ in _requests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
         {
             var upTo = Requested;

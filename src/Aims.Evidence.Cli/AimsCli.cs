@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Aims.Evidence.Cli;
 
-/// <summary>Exit codes: 0 success, 2 usage error, 3 some documents failed, 1 unexpected error.</summary>
+/// <summary>Exit codes: 0 success, 2 usage error, 3 some documents failed, 1 environment (missing database, busy port, unreadable file) or unexpected error.</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;
@@ -94,22 +94,19 @@ public static partial class AimsCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors)
-            {
-                await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            }
-
-            await error.WriteLineAsync("Run 'aims --help' for usage.").ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine("error: " + ParseErrorMessage(parse) + " Run 'aims --help' for usage.")).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
+        // Every error is one line on stderr: exit 2 for usage (the command line is wrong), 1 for the environment (a
+        // database that is missing or not one, a busy port, a file that cannot be read or written).
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (UsageException ex)
         {
-            await error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine("error: " + ex.Message)).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         catch (OperationCanceledException)
@@ -117,6 +114,121 @@ public static partial class AimsCli
             await error.WriteLineAsync("cancelled").ConfigureAwait(false);
             return ExitCodes.Error;
         }
+        catch (EnvironmentException ex)
+        {
+            await error.WriteLineAsync(OneLine("error: " + ex.Message)).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await error.WriteLineAsync(OneLine("error: " + ex.Message)).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+        catch (Exception ex) when (Environment.GetEnvironmentVariable("AIMS_DEBUG") is not ("1" or "true"))
+        {
+            // A bug, not a user error: still one line (AIMS_DEBUG=1 shows the stack trace).
+            await error.WriteLineAsync(OneLine($"error: unexpected {ex.GetType().Name}: {ex.Message} (AIMS_DEBUG=1 shows the stack trace)")).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
+
+    /// <summary>
+    /// The parse errors worth reading: for a word the parser does not know ("aims frobnicate") only that, not also
+    /// "Required command was not provided." which it implies.
+    /// </summary>
+    private static string ParseErrorMessage(ParseResult parse)
+    {
+        var errors = parse.Errors.Select(e => e.Message).ToList();
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var unmatched = errors.Where(m => parse.UnmatchedTokens.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal))).ToList();
+            if (unmatched.Count > 0)
+            {
+                errors = unmatched;
+            }
+        }
+
+        return string.Join(" ", errors.Distinct(StringComparer.Ordinal));
+    }
+
+    /// <summary>Line breaks and control characters (from a file name or a message) become spaces: one line per error.</summary>
+    internal static string OneLine(string message) =>
+        string.Create(message.Length, message, static (span, m) =>
+        {
+            for (var i = 0; i < m.Length; i++)
+            {
+                span[i] = char.IsControl(m[i]) ? ' ' : m[i];
+            }
+        });
+
+    /// <summary>
+    /// Opens the <c>--db</c> database. A read command (<paramref name="mustExist"/>) never creates one: a missing file is
+    /// "no such database". An empty path is a usage error; a folder, a file that is not SQLite (a PDF) or a database
+    /// this build cannot open is an environment error, one line each.
+    /// </summary>
+    internal static async Task<LocalAims> OpenDatabaseAsync(ParseResult parse, AimsSettings? settings, bool mustExist, CancellationToken ct)
+    {
+        var db = parse.GetValue(DbOption);
+        var path = CheckDatabasePath(db, mustExist);
+        try
+        {
+            return settings is null
+                ? await LocalAims.OpenAsync(path, ct).ConfigureAwait(false)
+                : await LocalAims.OpenAsync(path, settings, ct).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            throw new EnvironmentException($"cannot open the database {db}: {ex.Message}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("schema version", StringComparison.Ordinal))
+        {
+            throw new EnvironmentException(ex.Message);
+        }
+    }
+
+    /// <summary>Checks a <c>--db</c> path before anything opens or creates it; returns it.</summary>
+    internal static string CheckDatabasePath(string? db, bool mustExist)
+    {
+        if (string.IsNullOrWhiteSpace(db))
+        {
+            throw new UsageException("--db is empty; name the database file, e.g. --db aims.db");
+        }
+
+        if (Directory.Exists(db))
+        {
+            throw new EnvironmentException($"--db names a folder, not a database file: {db}");
+        }
+
+        if (!File.Exists(db))
+        {
+            if (mustExist)
+            {
+                throw new EnvironmentException($"no such database: {db} (run aims ingest first)");
+            }
+
+            return db;
+        }
+
+        if (!LooksLikeSqlite(db))
+        {
+            throw new EnvironmentException($"not an aims database: {db} is not a SQLite file");
+        }
+
+        return db;
+    }
+
+    /// <summary>An empty file (SQLite creates the database in it) or one that starts with the SQLite header.</summary>
+    private static bool LooksLikeSqlite(string path)
+    {
+        ReadOnlySpan<byte> header = "SQLite format 3\0"u8;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length == 0)
+        {
+            return true;
+        }
+
+        Span<byte> start = stackalloc byte[16];
+        return stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false) == start.Length && start.SequenceEqual(header);
     }
 
     internal static IAnsiConsole Console(TextWriter writer)
@@ -134,6 +246,20 @@ public static partial class AimsCli
         }
 
         return console;
+    }
+}
+
+/// <summary>The environment is not as the command needs it (a missing database, a busy port): one line, exit 1.</summary>
+public sealed class EnvironmentException(string message) : Exception(message)
+{
+    public EnvironmentException()
+        : this("environment error")
+    {
+    }
+
+    public EnvironmentException(string message, Exception inner)
+        : this(message + ": " + inner.Message)
+    {
     }
 }
 

@@ -21,16 +21,17 @@ public static partial class AimsCli
         command.SetAction(async (parse, ct) =>
         {
             var inputs = parse.GetValue(paths) ?? [];
-            var files = EnumerateInputs(inputs);
+            var unreadable = new List<(string Name, string Reason)>();
+            var files = EnumerateInputs(inputs, unreadable);
             var settings = LoadSettings(parse, mapper);
             var llm = settings.Llm;
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, settings, ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, settings, mustExist: false, ct).ConfigureAwait(false);
             var outcomes = await IngestFilesAsync(aims, files, output, parse.GetValue(json), ct).ConfigureAwait(false);
             var runs = llm.Enabled ? await aims.Store.ListRunsAsync(1, ct).ConfigureAwait(false) : [];
             var usage = runs.Count > 0 ? await aims.Store.GetLlmUsageAsync(runs[0].Id, ct).ConfigureAwait(false) : null;
             if (parse.GetValue(json))
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(new { documents = outcomes.Select(OutcomeJson), llm = usage is null ? null : LlmJson(usage) }, Json)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(new { documents = outcomes.Select(OutcomeJson), unreadable = unreadable.Select(u => new { name = u.Name, reason = u.Reason }), llm = usage is null ? null : LlmJson(usage) }, Json)).ConfigureAwait(false);
             }
             else
             {
@@ -42,13 +43,19 @@ public static partial class AimsCli
             }
 
             var failed = outcomes.Where(o => o.Status == IngestStatus.Failed).ToArray();
-            if (failed.Length > 0)
+            foreach (var f in failed)
             {
-                foreach (var f in failed)
-                {
-                    await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
-                }
+                await error.WriteLineAsync(OneLine($"failed: {f.Name}: {f.Reason}")).ConfigureAwait(false);
+            }
 
+            // A folder that could not be read hides documents that were not ingested: a failure too, one line each.
+            foreach (var u in unreadable)
+            {
+                await error.WriteLineAsync(OneLine($"unreadable folder: {u.Name}: {u.Reason}")).ConfigureAwait(false);
+            }
+
+            if (failed.Length > 0 || unreadable.Count > 0)
+            {
                 return ExitCodes.DocumentsFailed;
             }
 
@@ -61,9 +68,10 @@ public static partial class AimsCli
     /// Expands files and folders into (name, path) pairs. A folder's files are named by their path relative to it; its
     /// symbolic links, FIFOs, sockets and devices are listed too (ingestion records them as skipped without opening
     /// them) and links to folders are not followed. A file named on the command line is the user's choice: a symbolic
-    /// link there is followed to its target, as cp and tar do.
+    /// link there is followed to its target, as cp and tar do. A subfolder that cannot be read is added to
+    /// <paramref name="unreadable"/> (named relative to its folder, with the reason).
     /// </summary>
-    internal static IReadOnlyList<(string Name, string Path)> EnumerateInputs(IEnumerable<string> inputs)
+    internal static IReadOnlyList<(string Name, string Path)> EnumerateInputs(IEnumerable<string> inputs, List<(string Name, string Reason)>? unreadable = null)
     {
         var result = new List<(string, string)>();
         foreach (var input in inputs)
@@ -76,7 +84,8 @@ public static partial class AimsCli
             else if (Directory.Exists(input))
             {
                 var root = System.IO.Path.GetFullPath(input);
-                foreach (var file in SpecialFiles.EnumerateFolder(root, skipHidden: true).Order(StringComparer.Ordinal))
+                var folder = input;
+                foreach (var file in SpecialFiles.EnumerateFolder(root, skipHidden: true, (path, reason) => unreadable?.Add((Unreadable(folder, root, path), reason))).Order(StringComparer.Ordinal))
                 {
                     result.Add((System.IO.Path.GetRelativePath(root, file).Replace('\\', '/'), file));
                 }
@@ -88,6 +97,13 @@ public static partial class AimsCli
         }
 
         return result;
+    }
+
+    /// <summary>An unreadable folder's name: relative to the folder named on the command line, with a trailing slash.</summary>
+    private static string Unreadable(string input, string root, string path)
+    {
+        var relative = System.IO.Path.GetRelativePath(root, path).Replace('\\', '/');
+        return relative == "." ? input.TrimEnd('/') + "/" : relative + "/";
     }
 
     internal static async Task<IReadOnlyList<IngestOutcome>> IngestFilesAsync(LocalAims aims, IReadOnlyList<(string Name, string Path)> files, TextWriter output, bool quiet, CancellationToken ct)

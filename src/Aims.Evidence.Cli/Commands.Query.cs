@@ -17,7 +17,7 @@ public static partial class AimsCli
         var command = new Command("status", "Documents with their status, reason, type and version; recent runs.") { json, all };
         command.SetAction(async (parse, ct) =>
         {
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var docs = await aims.Store.ListDocumentsAsync(parse.GetValue(all), ct).ConfigureAwait(false);
             var runs = await aims.Store.ListRunsAsync(10, ct).ConfigureAwait(false);
             var llmTotals = await aims.Store.GetLlmUsageAsync(null, ct).ConfigureAwait(false);
@@ -93,7 +93,7 @@ public static partial class AimsCli
         var command = new Command("controls", "The ISO/IEC 42001 catalog: clauses 4-10 and Annex A controls with their status.") { json };
         command.SetAction(async (parse, ct) =>
         {
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -135,7 +135,7 @@ public static partial class AimsCli
         command.SetAction(async (parse, ct) =>
         {
             var wanted = ParseStatuses(parse.GetValue(statusFilter));
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
             await WriteGapReportAsync(report, wanted, parse.GetValue(json), output).ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -259,7 +259,7 @@ public static partial class AimsCli
         var command = new Command("search", "Ranked passages with citations.") { query, control, docType, limit, json };
         command.SetAction(async (parse, ct) =>
         {
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var controlId = parse.GetValue(control);
             if (controlId is not null && !aims.Catalog.Contains(controlId))
             {
@@ -311,7 +311,7 @@ public static partial class AimsCli
                 throw new UsageException($"unsupported format '{parse.GetValue(format)}' (use jsonl)");
             }
 
-            using var aims = await LocalAims.OpenAsync(parse.GetValue(DbOption)!, cancellationToken: ct).ConfigureAwait(false);
+            using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var path = parse.GetValue(outFile);
             var writer = path is null ? output : new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
             var count = 0;
@@ -350,6 +350,7 @@ public static partial class AimsCli
         {
             var folder = parse.GetValue(samples) ?? FindSamples() ?? throw new UsageException("samples/ not found; pass --samples DIR");
             var db = parse.GetResult(DbOption) is { Implicit: false } ? parse.GetValue(DbOption)! : "aims-demo.db";
+            CheckDatabasePath(db, mustExist: false); // the demo replaces a database, never a folder or another file
             foreach (var suffix in new[] { string.Empty, "-wal", "-shm" })
             {
                 File.Delete(db + suffix);

@@ -58,34 +58,55 @@ public sealed class WriteApiFunctions(
                 return Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType);
             }
 
-            var (file, problem) = await AimsEvidenceApi.ReadUploadAsync(request.HttpContext, apiOptions.Value, cancellationToken).ConfigureAwait(false);
-            if (file is null)
+            var (parts, problem) = await AimsEvidenceApi.ReadUploadAsync(request.HttpContext, apiOptions.Value, cancellationToken).ConfigureAwait(false);
+            if (parts is null)
             {
                 return problem!;
             }
 
             // The same name rules as the API's inbox folder. A blob of the same name is replaced: the trigger then stores
-            // a new version of that document (the folder host instead keeps both files as name-2.ext).
-            var name = AimsEvidenceApi.SafeFileName(file.FileName);
-            using var content = new MemoryStream(checked((int)file.Length));
-            await using (var input = file.OpenReadStream())
-            {
-                await input.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
-            }
-
-            var sha = Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)));
-            content.Position = 0;
+            // a new version of that document, as the folder host does with its file. Every file of the form is kept.
             var container = blobs.GetBlobContainerClient(options.InboxContainer);
             await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await container.GetBlobClient(name).UploadAsync(
-                content,
-                new BlobUploadOptions
+            var files = new List<UploadedFile>(parts.Count);
+            var contents = new List<MemoryStream>(parts.Count);
+            try
+            {
+                foreach (var part in parts)
                 {
-                    HttpHeaders = new BlobHttpHeaders { ContentType = string.IsNullOrEmpty(file.ContentType) ? "application/octet-stream" : file.ContentType },
-                    Metadata = new Dictionary<string, string> { ["uploadedby"] = key.Id, ["sha256"] = sha },
-                },
-                cancellationToken).ConfigureAwait(false);
-            return AimsEvidenceApi.UploadAccepted(name, file.Length, sha);
+                    var content = new MemoryStream(checked((int)part.File.Length));
+                    contents.Add(content);
+                    await using (var input = part.File.OpenReadStream())
+                    {
+                        await input.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    files.Add(new UploadedFile(part.FileName, part.File.Length, Convert.ToHexStringLower(SHA256.HashData(content.GetBuffer().AsSpan(0, (int)content.Length)))));
+                }
+
+                await AimsEvidenceApi.AuditUploadsAsync(reviews, key.Id, files, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < parts.Count; i++)
+                {
+                    contents[i].Position = 0;
+                    await container.GetBlobClient(files[i].FileName).UploadAsync(
+                        contents[i],
+                        new BlobUploadOptions
+                        {
+                            HttpHeaders = new BlobHttpHeaders { ContentType = string.IsNullOrEmpty(parts[i].File.ContentType) ? "application/octet-stream" : parts[i].File.ContentType },
+                            Metadata = new Dictionary<string, string> { ["uploadedby"] = key.Id, ["sha256"] = files[i].Sha256 },
+                        },
+                        cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                foreach (var content in contents)
+                {
+                    await content.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            return AimsEvidenceApi.UploadAccepted(files);
         }, cancellationToken).ConfigureAwait(false);
     }
 

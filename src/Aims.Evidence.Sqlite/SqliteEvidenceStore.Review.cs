@@ -267,6 +267,20 @@ public sealed partial class SqliteEvidenceStore
         return result;
     }
 
+    public Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        ArgumentNullException.ThrowIfNull(target);
+        return WriteAsync<object>(
+            async (connection, tx) =>
+            {
+                await AuditAsync(connection, tx, actor, action, target, null, after, cancellationToken).ConfigureAwait(false);
+                return target;
+            },
+            cancellationToken);
+    }
+
     public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
     {
         var key = ApiKeys.NewKey();
@@ -285,6 +299,37 @@ public sealed partial class SqliteEvidenceStore
             },
             cancellationToken).ConfigureAwait(false);
         return (record, key);
+    }
+
+    /// <summary>
+    /// Revokes the key with this id: its row (the hash) is deleted, so the key authenticates no more (401), and the
+    /// revocation is audited (<c>apikey.revoke</c>, the key's id and role before). Null when there is no such key.
+    /// </summary>
+    public Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return WriteAsync<ApiKeyRecord>(
+            async (connection, tx) =>
+            {
+                ApiKeyRecord record;
+                await using (var cmd = Command(connection, "SELECT id, role, created_at FROM api_keys WHERE id = $p0", id))
+                {
+                    cmd.Transaction = tx;
+                    await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+
+                    record = new ApiKeyRecord(reader.GetString(0), Enum.Parse<ApiRole>(reader.GetString(1), ignoreCase: true), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture));
+                }
+
+                await ExecuteAsync(connection, "DELETE FROM api_keys WHERE id = $p0", cancellationToken, tx, id).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "apikey.revoke", record.Id, new { record.Id, record.Role }, null, cancellationToken).ConfigureAwait(false);
+                return record;
+            },
+            cancellationToken);
     }
 
     public async Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default)

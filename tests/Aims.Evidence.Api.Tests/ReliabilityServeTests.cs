@@ -60,11 +60,11 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
         Records of change {i} are retained for five years and are available to internal audit on request.
         """);
 
-    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null)
+    private async Task<(LocalAims Aims, WebApplication App, HttpClient Client)> StartInProcessAsync(Aims.Evidence.Core.Extraction.ExtractionLimits? limits = null, Action<AimsApiOptions>? configure = null)
     {
         var aims = await LocalAims.OpenAsync(Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical }, Limits = limits ?? Aims.Evidence.Core.Extraction.ExtractionLimits.Default }, Ct);
         var key = (await aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct)).Key;
-        var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0");
+        var app = AimsServer.Build(aims, Inbox, "http://127.0.0.1:0", configure: configure);
         await app.StartAsync(Ct);
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First().TrimEnd('/')) };
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
@@ -181,6 +181,247 @@ public sealed class ReliabilityServeTests : IAsyncLifetime
             Assert.Equal(DocumentStatus.Processed, good?.Status);
             using var health = await client.GetAsync("/api/v1/health", Ct);
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_file_appended_for_three_seconds_becomes_one_version_of_its_final_bytes()
+    {
+        // Settle 1 s; the writer appends every 300 ms for 3 s, opening and closing the file each time (as `>>` in a
+        // shell does: no lock held between writes). Before: one version per write that happened to pause.
+        var (aims, app, client) = await StartInProcessAsync(configure: o => o.InboxSettleMilliseconds = 1000);
+        try
+        {
+            var path = Path.Combine(Inbox, "growing.md");
+            var content = new StringBuilder();
+            var gaps = new List<TimeSpan>();
+            var clock = Stopwatch.StartNew();
+            var last = TimeSpan.Zero;
+            for (var i = 0; i < 10; i++)
+            {
+                var chunk = Doc(i);
+                content.Append(chunk);
+                await File.AppendAllTextAsync(path, chunk, Ct);
+                gaps.Add(clock.Elapsed - last);
+                last = clock.Elapsed;
+                await Task.Delay(300, Ct);
+            }
+
+            var finalSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(content.ToString())));
+            Assert.Equal(finalSha, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(path, Ct))));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            IReadOnlyList<DocumentRecord> versions = [];
+            while (DateTime.UtcNow < deadline && versions.Count == 0)
+            {
+                await Task.Delay(200, Ct);
+                versions = await aims.Store.GetVersionsAsync("growing.md", Ct);
+            }
+
+            // Room for a late second version, had one been on its way.
+            await Task.Delay(2500, Ct);
+            versions = await aims.Store.GetVersionsAsync("growing.md", Ct);
+            var writes = string.Join(", ", gaps.Select(g => g.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)));
+            Assert.True(versions.Count == 1, $"{versions.Count} versions (sizes {string.Join(", ", versions.Select(v => v.Size))}); ms between writes: {writes}");
+            Assert.Equal(finalSha, versions[0].Sha256);
+            Assert.Equal(Encoding.UTF8.GetByteCount(content.ToString()), versions[0].Size);
+            Assert.Equal(DocumentStatus.Processed, versions[0].Status);
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    private static ByteArrayContent RawBody(string contentType, string body)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
+
+    private static MultipartFormDataContent Form(params (string Name, string Text)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        foreach (var (name, text) in files)
+        {
+            var file = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+            file.Headers.ContentType = new MediaTypeHeaderValue("text/markdown");
+            form.Add(file, "file", name);
+        }
+
+        return form;
+    }
+
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"{what}: {(int)response.StatusCode} {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<DocumentRecord?> WaitForAsync(LocalAims aims, string name, Func<IReadOnlyList<DocumentRecord>, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<DocumentRecord> versions = [];
+        while (DateTime.UtcNow < deadline && !done(versions = await aims.Store.GetVersionsAsync(name, Ct)))
+        {
+            await Task.Delay(100, Ct);
+        }
+
+        return versions.FirstOrDefault(v => v.IsCurrent);
+    }
+
+    [Fact]
+    public async Task Malformed_multipart_bodies_get_a_400_problem_and_never_a_500()
+    {
+        var (aims, app, client) = await StartInProcessAsync();
+        try
+        {
+            const string type = "multipart/form-data; boundary=b0undary";
+            var part = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.md\"\r\nContent-Type: text/markdown\r\n\r\n# A\n\nText.\r\n";
+            var bodies = new (string What, string ContentType, string Body)[]
+            {
+                ("no boundary in the body", type, "this is not a multipart body at all"),
+                ("no closing boundary", type, part),
+                ("body cut inside the part headers", type, "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filen"),
+                ("a header line without a colon", type, "--b0undary\r\nnot a header\r\n\r\ntext\r\n--b0undary--\r\n"),
+                ("a 20 KB header line", type, "--b0undary\r\nContent-Disposition: form-data; name=\"" + new string('x', 20_000) + "\"\r\n\r\ntext\r\n--b0undary--\r\n"),
+                ("no boundary parameter", "multipart/form-data", part + "--b0undary--\r\n"),
+                ("an empty boundary", "multipart/form-data; boundary=", part + "--b0undary--\r\n"),
+                ("a form without a file", type, "--b0undary\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\ntext\r\n--b0undary--\r\n"),
+            };
+            foreach (var (what, contentType, body) in bodies)
+            {
+                using var response = await client.PostAsync("/api/v1/documents", RawBody(contentType, body), Ct);
+                await AssertProblemAsync(response, HttpStatusCode.BadRequest, what); // 500 for the unterminated bodies before
+            }
+
+            // The same well-formed body is accepted: the server is up and the 400s were about the bodies.
+            using var ok = await client.PostAsync("/api/v1/documents", RawBody(type, part + "--b0undary--\r\n"), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+            Assert.Empty(Directory.EnumerateFiles(Inbox, "*.part", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Uploads_named_as_the_inbox_ignores_them_are_refused_and_a_form_is_saved_whole_or_not_at_all()
+    {
+        var (aims, app, client) = await StartInProcessAsync(configure: o => o.InboxSettleMilliseconds = 200);
+        try
+        {
+            // 202 "queued" and never ingested before.
+            foreach (var name in new[] { "draft.part", "notes.tmp", "REPORT.MD.PART", "copy.TMP", "x.md.tmp." })
+            {
+                using var response = await client.PostAsync("/api/v1/documents", Form((name, Doc(1))), Ct);
+                await AssertProblemAsync(response, HttpStatusCode.BadRequest, name);
+                Assert.Contains("inbox ignores", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
+
+            // One refused file refuses the form: nothing of it is saved.
+            using (var mixed = await client.PostAsync("/api/v1/documents", Form(("good-1.md", Doc(1)), ("bad.part", Doc(2))), Ct))
+            {
+                await AssertProblemAsync(mixed, HttpStatusCode.BadRequest, "a good file and a .part file");
+            }
+
+            using (var twice = await client.PostAsync("/api/v1/documents", Form(("same.md", Doc(1)), ("same.md", Doc(2))), Ct))
+            {
+                await AssertProblemAsync(twice, HttpStatusCode.BadRequest, "one name twice");
+            }
+
+            using (var empty = await client.PostAsync("/api/v1/documents", Form(("full.md", Doc(1)), ("empty.md", string.Empty)), Ct))
+            {
+                await AssertProblemAsync(empty, HttpStatusCode.BadRequest, "an empty file beside a full one");
+            }
+
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Inbox));
+
+            // Several files in one form: all saved, all listed, all ingested (only the first was kept before).
+            using var several = await client.PostAsync("/api/v1/documents", Form(("one.md", Doc(11)), ("two.md", Doc(12)), ("three.md", Doc(13))), Ct);
+            Assert.Equal(HttpStatusCode.Accepted, several.StatusCode);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(await several.Content.ReadAsStringAsync(Ct))!;
+            Assert.Equal(["one.md", "two.md", "three.md"], json["files"]!.AsArray().Select(f => f!["fileName"]!.GetValue<string>()));
+            Assert.Equal("one.md", json["fileName"]!.GetValue<string>());
+            foreach (var (name, i) in new[] { ("one.md", 11), ("two.md", 12), ("three.md", 13) })
+            {
+                var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Doc(i))));
+                Assert.Equal(sha, json["files"]!.AsArray().Single(f => f!["fileName"]!.GetValue<string>() == name)!["sha256"]!.GetValue<string>());
+                var doc = await WaitForAsync(aims, name, v => v.Count > 0);
+                Assert.Equal(DocumentStatus.Processed, doc?.Status);
+                Assert.Equal(sha, doc!.Sha256);
+            }
+        }
+        finally
+        {
+            client.Dispose();
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            aims.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_revised_upload_of_the_same_name_becomes_version_2_and_uploads_are_audited()
+    {
+        var (aims, app, client) = await StartInProcessAsync(configure: o => o.InboxSettleMilliseconds = 200);
+        try
+        {
+            var first = "# AI policy\n\nTop management approves the AI policy. It is reviewed every year by the AI governance board.\n";
+            var revised = first + "\n## Revision\n\nThe policy now also covers AI systems provided by suppliers and is reviewed after every major incident.\n";
+            using (var response = await client.PostAsync("/api/v1/documents", Form(("ai-policy.md", first)), Ct))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+
+            var v1 = await WaitForAsync(aims, "ai-policy.md", v => v.Count >= 1);
+            Assert.Equal(1, v1?.Version);
+
+            using (var response = await client.PostAsync("/api/v1/documents", Form(("ai-policy.md", revised)), Ct))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                var json = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
+                Assert.Equal("ai-policy.md", json["fileName"]!.GetValue<string>()); // "ai-policy-2.md", a second document, before
+            }
+
+            var current = await WaitForAsync(aims, "ai-policy.md", v => v.Count >= 2);
+            var revisedSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(revised)));
+            Assert.Equal(2, current?.Version);
+            Assert.Equal(revisedSha, current!.Sha256);
+            Assert.Equal(["ai-policy.md"], Directory.EnumerateFiles(Inbox).Select(Path.GetFileName));
+            var documents = await aims.Store.ListDocumentsAsync(cancellationToken: Ct);
+            Assert.Equal(["ai-policy.md"], documents.Select(d => d.Name)); // one current document
+            Assert.Equal(2, (await aims.Store.GetVersionsAsync("ai-policy.md", Ct)).Count);
+
+            // Both uploads are in the audit log: the key's id, the stored name, size and SHA-256.
+            var keyId = (await aims.Store.FindApiKeyAsync(Aims.Evidence.Core.Storage.ApiKeys.Hash(client.DefaultRequestHeaders.GetValues("X-Api-Key").Single()), Ct))!.Id;
+            var audit = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/api/v1/audit-log?limit=100", Ct))!["items"]!.AsArray()
+                .Where(e => e!["action"]!.GetValue<string>() == "document.upload").ToArray();
+            Assert.Equal(2, audit.Length);
+            Assert.All(audit, e =>
+            {
+                Assert.Equal(keyId, e!["actor"]!.GetValue<string>());
+                Assert.Equal("ai-policy.md", e["target"]!.GetValue<string>());
+            });
+            var after = System.Text.Json.Nodes.JsonNode.Parse(audit[^1]!["after"]!.GetValue<string>())!;
+            Assert.Equal("ai-policy.md", after["name"]!.GetValue<string>());
+            Assert.Equal(Encoding.UTF8.GetByteCount(revised), after["size"]!.GetValue<long>());
+            Assert.Equal(revisedSha, after["sha256"]!.GetValue<string>());
         }
         finally
         {

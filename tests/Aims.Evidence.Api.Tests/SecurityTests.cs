@@ -312,6 +312,51 @@ public sealed class SecurityServeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_revoked_key_gets_401_at_once_and_the_revocation_is_audited()
+    {
+        var db = Path.Combine(_dir, "aims.db");
+        var (revokedRecord, revokedKey) = await _aims.Store.CreateApiKeyAsync(ApiRole.Reviewer, "test", Ct);
+        var other = await KeyAsync(ApiRole.Reader);
+        var (app, url) = await StartAsync(_ => { });
+        await using var _ = app;
+        using var revokedClient = Client(url, revokedKey);
+        using var otherClient = Client(url, other);
+        Assert.Equal(HttpStatusCode.OK, (await revokedClient.GetAsync("/api/v1/coverage", Ct)).StatusCode);
+
+        // `aims keys revoke <id>` on the database the server runs on.
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, await AimsCli.RunAsync(["keys", "revoke", revokedRecord.Id, "--db", db], output, error));
+        Assert.Contains($"Revoked reviewer key {revokedRecord.Id}", output.ToString(), StringComparison.Ordinal);
+
+        // The next request with it is refused; other keys are untouched.
+        var refused = await revokedClient.GetAsync("/api/v1/coverage", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync("/api/v1/coverage", Ct)).StatusCode);
+
+        var audit = JsonNode.Parse(await otherClient.GetStringAsync("/api/v1/audit-log?limit=100", Ct))!["items"]!.AsArray()
+            .Single(e => e!["action"]!.GetValue<string>() == "apikey.revoke")!;
+        Assert.Equal("cli", audit["actor"]!.GetValue<string>());
+        Assert.Equal(revokedRecord.Id, audit["target"]!.GetValue<string>());
+        Assert.Contains("reviewer", audit["before"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain(revokedKey, audit.ToJsonString(), StringComparison.Ordinal);
+
+        // Again, or an unknown id: one line, exit 1, nothing else revoked.
+        using var again = new StringWriter();
+        Assert.Equal(ExitCodes.Error, await AimsCli.RunAsync(["keys", "revoke", revokedRecord.Id, "--db", db], output, again));
+        Assert.Equal($"error: no such key: {revokedRecord.Id} in {db}", again.ToString().TrimEnd());
+        Assert.Equal(HttpStatusCode.OK, (await otherClient.GetAsync("/api/v1/coverage", Ct)).StatusCode);
+
+        // A database that does not exist is not created to revoke nothing in it.
+        var missing = Path.Combine(_dir, "missing.db");
+        using var noDb = new StringWriter();
+        Assert.Equal(ExitCodes.Error, await AimsCli.RunAsync(["keys", "revoke", revokedRecord.Id, "--db", missing], output, noDb));
+        Assert.StartsWith("error: no such database:", noDb.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(missing));
+    }
+
+    [Fact]
     public async Task Rate_limit_is_per_key_with_a_429_problem_and_retry_after_and_health_has_its_own_window()
     {
         var keyA = await KeyAsync(ApiRole.Reader);

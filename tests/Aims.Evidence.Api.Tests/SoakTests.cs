@@ -129,7 +129,8 @@ public sealed class SoakTests
         var probe = new ConcurrencyProbe();
         using var services = new ServiceCollection().AddSingleton<IDocumentIngestor>(probe).BuildServiceProvider();
         using var watcher = new InboxIngestionService(
-            Options.Create(new AimsApiOptions { InboxPath = inbox, WatchInbox = true, IngestConcurrency = 3 }),
+            // Settle 0: each file is handled as soon as it lands, so doc-00.md is rewritten while it is in flight.
+            Options.Create(new AimsApiOptions { InboxPath = inbox, WatchInbox = true, IngestConcurrency = 3, InboxSettleMilliseconds = 0 }),
             services,
             NullLogger<InboxIngestionService>.Instance);
         try

@@ -227,6 +227,8 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
 
         public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

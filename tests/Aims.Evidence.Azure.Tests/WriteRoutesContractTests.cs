@@ -83,6 +83,84 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
         Assert.Equal(DocumentStatus.Processed, stored?.Status);
     }
 
+    private static (byte[] Body, string ContentType) Multipart(params (string FileName, string Text)[] files)
+    {
+        using var form = new MultipartFormDataContent("aims-contract-boundary");
+        foreach (var (fileName, text) in files)
+        {
+            var file = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+            file.Headers.ContentType = new MediaTypeHeaderValue("text/markdown");
+            form.Add(file, "file", fileName);
+        }
+
+        return (form.ReadAsByteArrayAsync().GetAwaiter().GetResult(), form.Headers.ContentType!.ToString());
+    }
+
+    [Fact]
+    public async Task Upload_semantics_agree_in_both_hosts_malformed_bodies_ignored_names_several_files_and_versions()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var key = reviewer.Key;
+
+        // A body that ends before its closing boundary: the same 400 problem (500 in the API before).
+        var truncated = Encoding.UTF8.GetBytes("--aims-contract-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.md\"\r\n\r\ntext");
+        await hosts.AssertSameAsync("documents", key, truncated, "multipart/form-data; boundary=aims-contract-boundary", 400);
+
+        // A name the inbox ignores, alone or beside a good file: 400, nothing saved.
+        var good = $"good-{Guid.NewGuid():N}.md";
+        var (part, partType) = Multipart(("draft.part", "# Draft\n\nNot finished.\n"));
+        await hosts.AssertSameAsync("documents", key, part, partType, 400);
+        var (mixed, mixedType) = Multipart((good, "# Good\n\nA good file.\n"), ("notes.tmp", "# Notes\n"));
+        await hosts.AssertSameAsync("documents", key, mixed, mixedType, 400);
+        Assert.False(File.Exists(Path.Combine(hosts.InboxFolder, good)));
+        var container = azurite.Blobs().GetBlobContainerClient("evidence-inbox");
+        Assert.False((await container.GetBlobClient(good).ExistsAsync(ct)).Value);
+
+        // Several files in one form: all saved and listed, the same 202 body in both hosts.
+        var names = new[] { $"one-{Guid.NewGuid():N}.md", $"two-{Guid.NewGuid():N}.md" };
+        var (several, severalType) = Multipart((names[0], "# One\n\nThe first file.\n"), (names[1], "# Two\n\nThe second file.\n"));
+        var accepted = JsonNode.Parse(await hosts.AssertSameAsync("documents", key, several, severalType, 202))!;
+        Assert.Equal(names, accepted["files"]!.AsArray().Select(f => f!["fileName"]!.GetValue<string>()));
+        foreach (var name in names)
+        {
+            Assert.True(File.Exists(Path.Combine(hosts.InboxFolder, name)));
+            Assert.True((await container.GetBlobClient(name).ExistsAsync(ct)).Value);
+        }
+
+        // A revised file of the same name is the next version of the same document in both hosts: the folder's file
+        // and the blob are replaced (no "policy-2.md"), and the blob trigger stores version 2.
+        var policy = $"policy-{Guid.NewGuid():N}.md";
+        var first = "# AI policy\n\nTop management approves the AI policy and reviews it every year.\n";
+        var revised = first + "\n## Revision\n\nThe policy also covers AI systems provided by suppliers.\n";
+        var ingest = hosts.Functions.GetRequiredService<IngestBlobFunction>();
+        var store = hosts.Functions.GetRequiredService<IEvidenceStore>();
+        var (firstForm, firstType) = Multipart((policy, first));
+        await hosts.AssertSameAsync("documents", key, firstForm, firstType, 202);
+        Assert.Equal(IngestionStates.Processed, await ingest.IngestAsync(container.GetBlobClient(policy), policy, ct));
+        var (revisedForm, revisedType) = Multipart((policy, revised));
+        var second = JsonNode.Parse(await hosts.AssertSameAsync("documents", key, revisedForm, revisedType, 202))!;
+        Assert.Equal(policy, second["fileName"]!.GetValue<string>());
+        Assert.Equal(revised, await File.ReadAllTextAsync(Path.Combine(hosts.InboxFolder, policy), ct));
+        Assert.Single(Directory.EnumerateFiles(hosts.InboxFolder, "policy-*"));
+        Assert.Equal(IngestionStates.Processed, await ingest.IngestAsync(container.GetBlobClient(policy), policy, ct));
+        var current = await store.GetCurrentByNameAsync(policy, ct);
+        Assert.Equal(2, current?.Version);
+        Assert.Equal(ApiKeys.Hash(revised), current!.Sha256);
+
+        // Every accepted file is in the audit log, from each host: the key's id, the name, size and SHA-256.
+        var reviews = hosts.Functions.GetRequiredService<IReviewStore>();
+        var uploads = (await reviews.ListAuditAsync(0, 1000, ct)).Where(e => e.Action == "document.upload" && e.Actor == reviewer.Record.Id).ToArray();
+        Assert.Equal(2 * 4, uploads.Length); // two hosts × (two files + two versions); nothing for the refused forms
+        Assert.Equal(2, uploads.Count(e => e.Target == names[0]));
+        var last = JsonNode.Parse(uploads[^1].After!)!;
+        Assert.Equal(policy, last["name"]!.GetValue<string>());
+        Assert.Equal(Encoding.UTF8.GetByteCount(revised), last["size"]!.GetValue<long>());
+        Assert.Equal(ApiKeys.Hash(revised), last["sha256"]!.GetValue<string>());
+    }
+
     [Fact]
     public async Task Key_creation_answers_the_same_in_both_hosts()
     {

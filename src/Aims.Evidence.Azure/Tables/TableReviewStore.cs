@@ -32,6 +32,9 @@ public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore 
     public Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default) =>
         store.ListAuditAsync(afterId, limit, cancellationToken);
 
+    public Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default) =>
+        store.AppendAuditAsync(actor, action, target, null, after, cancellationToken);
+
     public async Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
     {
         var created = await keys.CreateAsync(role, actor, cancellationToken).ConfigureAwait(false);

@@ -66,21 +66,53 @@ public static class SpecialFiles
     /// <summary>
     /// Everything under <paramref name="root"/> that is not a directory (regular files, links, FIFOs, sockets, devices),
     /// recursively, never descending into a symbolic link to a directory (which could lead outside the folder or loop);
-    /// such a link is listed itself. Hidden and system entries are left out when <paramref name="skipHidden"/>.
+    /// such a link is listed itself. Hidden and system entries are left out when <paramref name="skipHidden"/>. A folder
+    /// that cannot be read (no permission, gone) is passed to <paramref name="unreadable"/> with the reason, never
+    /// skipped in silence; the rest is still listed.
     /// </summary>
-    public static IEnumerable<string> EnumerateFolder(string root, bool skipHidden)
+    public static IEnumerable<string> EnumerateFolder(string root, bool skipHidden, Action<string, string>? unreadable = null)
     {
         var options = new EnumerationOptions
         {
-            RecurseSubdirectories = true,
-            IgnoreInaccessible = true,
+            RecurseSubdirectories = false,
+            IgnoreInaccessible = false,
             AttributesToSkip = skipHidden ? FileAttributes.Hidden | FileAttributes.System : 0,
         };
-        return new FileSystemEnumerable<string>(root, (ref FileSystemEntry entry) => entry.ToFullPath(), options)
+        var folders = new Stack<string>();
+        folders.Push(root);
+        while (folders.Count > 0)
         {
-            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory || (entry.Attributes & FileAttributes.ReparsePoint) != 0,
-            ShouldRecursePredicate = (ref FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
-        };
+            var folder = folders.Pop();
+            var entries = new List<(string Path, bool Descend)>();
+            try
+            {
+                // A link to a folder is listed (to be recorded as skipped), not entered.
+                var listing = new FileSystemEnumerable<(string, bool)>(
+                    folder,
+                    (ref FileSystemEntry entry) => (entry.ToFullPath(), entry.IsDirectory && (entry.Attributes & FileAttributes.ReparsePoint) == 0),
+                    options);
+                foreach (var entry in listing)
+                {
+                    entries.Add(entry);
+                }
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+            {
+                unreadable?.Invoke(folder, ex.Message);
+            }
+
+            foreach (var (path, descend) in entries)
+            {
+                if (descend)
+                {
+                    folders.Push(path);
+                }
+                else
+                {
+                    yield return path;
+                }
+            }
+        }
     }
 
     [DllImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true)]

@@ -37,6 +37,9 @@ public interface IReviewStore
     /// <summary>Audit entries, oldest first, with an id greater than <paramref name="afterId"/>.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAuditAsync(long afterId = 0, int limit = 100, CancellationToken cancellationToken = default);
 
+    /// <summary>Appends an audit entry for an action the store does not perform itself (an upload): who, what, on which target, the state after (JSON).</summary>
+    Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default);
+
     /// <summary>Stores a new API key (only its SHA-256 hash) and returns the record and the key itself, which is never stored.</summary>
     Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default);
 
