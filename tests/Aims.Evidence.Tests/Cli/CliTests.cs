@@ -5,7 +5,8 @@ namespace Aims.Evidence.Tests.Cli;
 
 public class CliTests
 {
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    /// <summary>Runs the CLI in process with captured output (shared by the tests of other commands).</summary>
+    internal static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

@@ -12,13 +12,7 @@ public sealed class ApplicabilityTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await AimsCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => Cli.CliTests.Run(args);
 
     [Fact]
     public async Task An_excluded_entry_leaves_the_counts_and_the_soa_shows_every_decision_with_its_justification()
