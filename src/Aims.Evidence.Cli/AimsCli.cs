@@ -78,8 +78,8 @@ public static partial class AimsCli
         root.Subcommands.Add(StatusCommand(output));
         root.Subcommands.Add(ControlsCommand(output));
         root.Subcommands.Add(GapsCommand(output));
-        root.Subcommands.Add(SoaCommand(output, error));
-        root.Subcommands.Add(ApplicabilityCommand(output, error));
+        root.Subcommands.Add(SoaCommand(output));
+        root.Subcommands.Add(ApplicabilityCommand(output));
         root.Subcommands.Add(SearchCommand(output));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));

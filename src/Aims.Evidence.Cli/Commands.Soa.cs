@@ -13,18 +13,13 @@ public static partial class AimsCli
 {
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    private static Command SoaCommand(TextWriter output, TextWriter error)
+    private static Command SoaCommand(TextWriter output)
     {
         var json = JsonOption();
         var command = new Command("soa", "The draft Statement of Applicability: every Annex A control with its applicability, justification, status and evidence.") { json };
         command.SetAction(async (parse, ct) =>
         {
-            if (await NoDatabaseAsync(parse.GetValue(DbOption)!, error).ConfigureAwait(false))
-            {
-                return ExitCodes.Error;
-            }
-
-            using var store = new SqliteEvidenceStore(parse.GetValue(DbOption)!);
+            using var store = new SqliteEvidenceStore(CheckDatabasePath(parse.GetValue(DbOption), mustExist: true));
             var rows = await AimsEvidenceApi.BuildSoaAsync(new EvidenceService(store, IsoCatalog.Default), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
@@ -45,7 +40,7 @@ public static partial class AimsCli
         return command;
     }
 
-    private static Command ApplicabilityCommand(TextWriter output, TextWriter error)
+    private static Command ApplicabilityCommand(TextWriter output)
     {
         var id = new Argument<string>("id") { Description = "Clause or Annex A control id, e.g. A.10.4." };
         var exclude = new Option<bool>("--exclude") { Description = "The entry does not apply to the organisation (needs --justification)." };
@@ -77,28 +72,11 @@ public static partial class AimsCli
                 throw new UsageException("--justification is limited to 2000 characters");
             }
 
-            if (await NoDatabaseAsync(parse.GetValue(DbOption)!, error).ConfigureAwait(false))
-            {
-                return ExitCodes.Error;
-            }
-
-            using var store = new SqliteEvidenceStore(parse.GetValue(DbOption)!);
+            using var store = new SqliteEvidenceStore(CheckDatabasePath(parse.GetValue(DbOption), mustExist: true));
             var decision = await store.SetApplicabilityAsync(entry.Id, applicable, why, "cli", ct).ConfigureAwait(false);
             await output.WriteLineAsync($"{decision.ControlId}: {(decision.Applicable ? "applicable" : "not applicable")}{(why.Length > 0 ? " (" + why + ")" : string.Empty)}").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>These commands never create a database: a missing one is an error line.</summary>
-    private static async Task<bool> NoDatabaseAsync(string db, TextWriter error)
-    {
-        if (File.Exists(db))
-        {
-            return false;
-        }
-
-        await error.WriteLineAsync($"error: no such database: {db} (run aims ingest first)").ConfigureAwait(false);
-        return true;
     }
 }

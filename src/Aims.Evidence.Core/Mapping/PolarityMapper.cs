@@ -25,12 +25,17 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         var result = new IReadOnlyList<MappingSuggestion>[mapped.Count];
         for (var i = 0; i < mapped.Count; i++)
         {
-            result[i] = mapped[i].Count == 0 ? mapped[i] : Qualify(passages[i], context.DocType, mapped[i]);
-            if (context.Candidates is { } sink && sink[i] is not null)
+            // Reviews may later raise an entry of a passage without suggestions: with a sink, its polarity is decided now too.
+            var sink = context.Candidates is { } s && s[i] is not null ? s : null;
+            if (mapped[i].Count == 0 && sink is null)
             {
-                // Reviews may later raise an entry of a passage without suggestions: its polarity is decided now.
-                sink.RecordFinding(i, model.Probability(passages[i].Headings, passages[i].Text, context.DocType), model.Threshold);
+                result[i] = mapped[i];
+                continue;
             }
+
+            var p = model.Probability(passages[i].Headings, passages[i].Text, context.DocType);
+            result[i] = Qualify(p, mapped[i]);
+            sink?.RecordFinding(i, p, model.Threshold);
         }
 
         return result;
@@ -41,13 +46,21 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
     {
         ArgumentNullException.ThrowIfNull(passage);
         ArgumentNullException.ThrowIfNull(suggestions);
-        var p = model.Probability(passage.Headings, passage.Text, docType);
-        if (p < model.Threshold)
+        return Qualify(model.Probability(passage.Headings, passage.Text, docType), suggestions);
+    }
+
+    /// <summary>The sentence a finding's rationale ends with, with the polarity model's probability (truncated).</summary>
+    public static string FindingReason(double probability) =>
+        string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor(probability * 100) / 100:0.00}).");
+
+    private IReadOnlyList<MappingSuggestion> Qualify(double p, IReadOnlyList<MappingSuggestion> suggestions)
+    {
+        if (p < model.Threshold || suggestions.Count == 0)
         {
             return suggestions;
         }
 
-        var why = string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor(p * 100) / 100:0.00}).");
+        var why = FindingReason(p);
         return [.. suggestions.Select(s => s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + why })];
     }
 }

@@ -196,7 +196,7 @@ public sealed class ReviewMemory
             var baseRationale = originals.TryGetValue(e.ControlId, out var o) ? StripReviews(o.Rationale)
                 : catalog.TryGet(e.ControlId, out var entry) ? $"{entry!.Id} \"{entry.Title}\": scored {Probability(candidates, e.ControlId)} by the model." : e.ControlId + ".";
             var finding = findingPolarity == MappingPolarity.Finding && o is null
-                ? string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor((candidates.Finding ?? 0) * 100) / 100:0.00}).")
+                ? PolarityMapper.FindingReason(candidates.Finding ?? 0)
                 : string.Empty;
             return new MappingSuggestion(e.ControlId, Math.Round(e.Probability, 4), o?.Method ?? candidates.Method, baseRationale + finding + (why is null ? string.Empty : RationaleMark + why + "."))
             {
