@@ -403,14 +403,21 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
 
         if (options.PolaritySet.Count > 0)
         {
-            var index = items.Select((it, i) => (it, i)).ToDictionary(
-                z => (docs[z.it.Doc].Labels.File, docs[z.it.Doc].Passages[z.it.P].Start, docs[z.it.Doc].Passages[z.it.P].Length), z => z.i);
+            // Each judged span finds its passages by overlap, as span labels do, so the set survives re-segmentation.
+            var index = items.Select((it, i) => (it, i)).ToDictionary(z => (z.it.Doc, z.it.P), z => z.i);
             var set = new List<(double P, bool Finding)>();
             foreach (var doc in options.PolaritySet)
             {
-                foreach (var span in doc.Spans)
+                var training = docs.FirstOrDefault(d => d.Labels.File == doc.File);
+                if (training is null)
                 {
-                    if (index.TryGetValue((doc.File, span.Start, span.Length), out var i))
+                    continue;
+                }
+
+                var judged = TrainingCorpus.BestSpans(training.Passages, doc.Spans, s => (s.Start, s.Length));
+                for (var p = 0; p < judged.Length; p++)
+                {
+                    if (judged[p] is { } span && index.TryGetValue((training.Index, p), out var i))
                     {
                         set.Add((oof[i], span.IsFinding));
                     }

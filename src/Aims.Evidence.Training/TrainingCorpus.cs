@@ -70,23 +70,35 @@ public sealed class TrainingCorpus
     }
 
     /// <summary>Each passage takes the labels of the span overlapping it most, when that covers at least half of it.</summary>
-    public static PassageLabel?[] Assign(IReadOnlyList<Passage> passages, IReadOnlyList<SpanLabel> spans)
+    public static PassageLabel?[] Assign(IReadOnlyList<Passage> passages, IReadOnlyList<SpanLabel> spans) =>
+        BestSpans(passages, spans, s => (s.Start, s.Length))
+            .Select(s => s is null ? null : new PassageLabel(s.Controls, s.Also, s.Finding)).ToArray();
+
+    /// <summary>
+    /// Per passage, the span overlapping it most when that covers at least half of it (else null): how span labels of
+    /// any kind find the passages of a segmentation that need not be the one they were made on.
+    /// </summary>
+    public static T?[] BestSpans<T>(IReadOnlyList<Passage> passages, IReadOnlyList<T> spans, Func<T, (int Start, int Length)> range)
+        where T : class
     {
-        var sorted = spans.OrderBy(s => s.Start).ToArray();
-        var result = new PassageLabel?[passages.Count];
+        ArgumentNullException.ThrowIfNull(passages);
+        ArgumentNullException.ThrowIfNull(range);
+        var sorted = spans.OrderBy(s => range(s).Start).ToArray();
+        var result = new T?[passages.Count];
         for (var i = 0; i < passages.Count; i++)
         {
             var p = passages[i];
-            SpanLabel? best = null;
+            T? best = null;
             var bestOverlap = 0;
             foreach (var s in sorted)
             {
-                if (s.Start >= p.Start + p.Length)
+                var (start, length) = range(s);
+                if (start >= p.Start + p.Length)
                 {
                     break;
                 }
 
-                var overlap = Math.Min(p.Start + p.Length, s.Start + s.Length) - Math.Max(p.Start, s.Start);
+                var overlap = Math.Min(p.Start + p.Length, start + length) - Math.Max(p.Start, start);
                 if (overlap > bestOverlap)
                 {
                     (best, bestOverlap) = (s, overlap);
@@ -95,7 +107,7 @@ public sealed class TrainingCorpus
 
             if (best is not null && bestOverlap * 2 >= Math.Max(1, p.Length))
             {
-                result[i] = new PassageLabel(best.Controls, best.Also, best.Finding);
+                result[i] = best;
             }
         }
 

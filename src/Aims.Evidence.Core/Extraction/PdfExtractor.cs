@@ -320,12 +320,14 @@ public sealed partial class PdfExtractor : IDocumentExtractor
     }
 
     /// <summary>
-    /// Words of a page. PdfPig's nearest-neighbour extractor joins a letter to its nearest neighbour when the gap
-    /// between the end of one's baseline and the start of the other's (Manhattan distance) is at most 20 % of the
-    /// larger of their widths and point sizes; it finds that neighbour with a k-d tree search per letter, which made it
-    /// about a third of our extraction time. In a horizontal text layer the next letter of a word is almost always the
-    /// next glyph drawn, so we apply the same rule to consecutive letters of the content stream in one linear pass.
-    /// Pages with any non-horizontal glyph (rotated or skewed text) keep the nearest-neighbour extractor.
+    /// Words of a page. In a horizontal text layer the next letter of a word is almost always the next glyph drawn, so
+    /// words are cut from consecutive letters of the content stream in one linear pass (PdfPig's nearest-neighbour
+    /// extractor finds the same neighbours with a k-d tree search per letter, a third of our extraction time). A drawn
+    /// space always ends a word. Without one, a word ends where the next glyph leaves the baseline or the line, or where
+    /// the gap after a glyph's advance exceeds <see cref="WordBreakEm"/> of the point size above the line's usual
+    /// letter gap: typeset text (LaTeX and the like) draws no space glyphs and its word gaps, squeezed by justification,
+    /// go down to a fifth of an em, while letters sit within a few hundredths of an em of each other; letter-spaced text
+    /// raises the usual gap and with it the cut. Pages with any non-horizontal glyph keep the nearest-neighbour extractor.
     /// </summary>
     internal static List<Word> GetWords(List<Letter> letters, out bool horizontal)
     {
@@ -340,32 +342,88 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         }
 
         var words = new List<Word>();
-        var current = new List<Letter>();
-        Letter? previous = null;
+        var run = new List<Letter>();
+        var spaceBefore = new List<bool>();
+        var pendingSpace = false;
         foreach (var letter in letters)
         {
             if (string.IsNullOrWhiteSpace(letter.Value))
             {
-                previous = null; // a drawn space is the previous letter's nearest neighbour, and never joins a word
+                pendingSpace = true;
                 continue;
             }
 
-            if (current.Count > 0 && (previous is null || !SameWord(previous, letter)))
+            if (run.Count > 0 && !SameLine(run[^1], letter))
+            {
+                SplitRun(run, spaceBefore, words);
+                run.Clear();
+                spaceBefore.Clear();
+            }
+
+            spaceBefore.Add(run.Count > 0 && pendingSpace);
+            run.Add(letter);
+            pendingSpace = false;
+        }
+
+        SplitRun(run, spaceBefore, words);
+        return words;
+    }
+
+    /// <summary>A word break is a gap this many ems wider than the line's usual gap between letters (poppler uses 0.1 em).</summary>
+    internal const double WordBreakEm = 0.1;
+
+    /// <summary>Gap between two glyphs in ems of the larger point size (advance end of the first to start of the second).</summary>
+    private static double GapEm(Letter a, Letter b) => (b.StartBaseLine.X - a.EndBaseLine.X) / Math.Max(1, Math.Max(a.PointSize, b.PointSize));
+
+    private static bool IsWordChar(Letter l) => l.Value.Length > 0 && char.IsLetterOrDigit(l.Value[0]);
+
+    /// <summary>Consecutive glyphs on one baseline, the second starting at most an em before or after the first's end.</summary>
+    private static bool SameLine(Letter a, Letter b)
+    {
+        var em = Math.Max(1, Math.Max(a.PointSize, b.PointSize));
+        var gap = GapEm(a, b);
+        return Math.Abs(b.StartBaseLine.Y - a.EndBaseLine.Y) <= 0.2 * em && gap >= -0.5 && gap <= 1.0;
+    }
+
+    /// <summary>Cuts one line run into words: at drawn spaces and at gaps above the run's usual letter gap plus <see cref="WordBreakEm"/>.</summary>
+    private static void SplitRun(List<Letter> run, List<bool> spaceBefore, List<Word> words)
+    {
+        if (run.Count == 0)
+        {
+            return;
+        }
+
+        var gaps = new double[run.Count];
+        var usual = new List<double>(run.Count);
+        for (var i = 1; i < run.Count; i++)
+        {
+            gaps[i] = GapEm(run[i - 1], run[i]);
+            if (!spaceBefore[i] && IsWordChar(run[i - 1]) && IsWordChar(run[i]))
+            {
+                usual.Add(gaps[i]); // between letters and digits only: dot leaders of a contents line are spaced out
+            }
+        }
+
+        // The lower quartile of a line's gaps between letters is a letter gap (a line has several letters per word gap);
+        // letter-spaced text moves it up. Lines of a few glyphs have no usual gap to speak of.
+        usual.Sort();
+        var cut = WordBreakEm + (usual.Count < 4 ? 0 : Math.Max(0, usual[usual.Count / 4]));
+        var current = new List<Letter> { run[0] };
+        for (var i = 1; i < run.Count; i++)
+        {
+            // Some generators justify lines by spreading the gap after a hyphen too ("risk-based"): there the cut stays
+            // at a fifth of an em, the rule before the gap-based cut existed.
+            var limit = run[i - 1].Value is "-" or "\u2010" or "\u2011" ? Math.Max(cut, 2 * WordBreakEm) : cut;
+            if (spaceBefore[i] || gaps[i] > limit)
             {
                 words.Add(new Word(current));
                 current = [];
             }
 
-            current.Add(letter);
-            previous = letter;
+            current.Add(run[i]);
         }
 
-        if (current.Count > 0)
-        {
-            words.Add(new Word(current));
-        }
-
-        return words;
+        words.Add(new Word(current));
     }
 
     /// <summary>Pages with rotated or skewed text keep PdfPig's Docstrum blocks and unsupervised reading order.</summary>
@@ -375,13 +433,6 @@ public sealed partial class PdfExtractor : IDocumentExtractor
         return UnsupervisedReadingOrderDetector.Instance.Get(blocks)
             .Select(b => new PdfLayout.Block(b.TextLines.Select(l => new PdfLayout.Line(l.Words, l.Text, l.BoundingBox.Top, l.BoundingBox.Bottom))))
             .ToList();
-    }
-
-    private static bool SameWord(Letter a, Letter b)
-    {
-        var limit = 0.2 * Math.Max(Math.Max(Math.Abs(a.Width), Math.Abs(b.Width)), Math.Max(a.PointSize, b.PointSize));
-        var distance = Math.Abs(b.StartBaseLine.X - a.EndBaseLine.X) + Math.Abs(b.StartBaseLine.Y - a.EndBaseLine.Y);
-        return distance <= limit;
     }
 
     /// <summary>

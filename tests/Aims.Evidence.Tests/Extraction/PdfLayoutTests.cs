@@ -86,6 +86,63 @@ public sealed class PdfLayoutTests
             blocks.Select(b => b.Text));
     }
 
+    /// <summary>Draws <paramref name="pieces"/> left to right without space glyphs, each <paramref name="gapsEm"/>[i] ems after the previous one's advance.</summary>
+    private static void DrawPieces(PdfPageBuilder page, PdfDocumentBuilder.AddedFont font, double size, double y, string[] pieces, double[] gapsEm)
+    {
+        var x = 60.0;
+        for (var i = 0; i < pieces.Length; i++)
+        {
+            var letters = page.AddText(pieces[i], size, new(x, y), font);
+            x = letters[^1].EndBaseLine.X + (i < gapsEm.Length ? gapsEm[i] * size : 0);
+        }
+    }
+
+    [Fact]
+    public async Task Typeset_words_without_space_glyphs_are_split_at_gaps_narrower_than_a_fifth_of_an_em()
+    {
+        // TeX-like output: no space glyphs, justified word gaps of 0.14 to 0.19 em (the old cut was 0.2 em).
+        var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        var page = builder.AddPage(595, 842);
+        string[] words = ["The", "goals", "of", "the", "audit", "were", "agreed", "in", "advance."];
+        DrawPieces(page, font, 9, 700, words, [0.19, 0.14, 0.18, 0.16, 0.19, 0.15, 0.17, 0.19]);
+
+        var blocks = await Blocks(builder.Build());
+
+        Assert.Equal(["The goals of the audit were agreed in advance."], blocks.Select(b => b.Text));
+    }
+
+    [Fact]
+    public async Task Letter_spaced_text_keeps_its_words_and_a_justified_hyphen_keeps_its_compound()
+    {
+        var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        var page = builder.AddPage(595, 842);
+
+        // Tracking of 0.15 em between letters, 0.45 em between words: the usual letter gap moves the cut up.
+        var letters = "RISK REGISTER".ToCharArray();
+        var pieces = letters.Where(c => c != ' ').Select(c => c.ToString()).ToArray();
+        var gaps = new List<double>();
+        for (var i = 0; i < letters.Length - 1; i++)
+        {
+            if (letters[i] == ' ')
+            {
+                continue;
+            }
+
+            gaps.Add(letters[i + 1] == ' ' ? 0.45 : 0.15);
+        }
+
+        DrawPieces(page, font, 14, 720, pieces, [.. gaps]);
+
+        // A generator that justifies at hyphens too: 0.15 em after "risk-" is slack, not a word break.
+        DrawPieces(page, font, 10, 650, ["A", "risk-", "based", "approach", "is", "used."], [0.3, 0.15, 0.3, 0.3, 0.3]);
+
+        var blocks = await Blocks(builder.Build());
+
+        Assert.Equal(["RISK REGISTER", "A risk-based approach is used."], blocks.Select(b => b.Text));
+    }
+
     [Fact]
     public async Task A_heading_then_its_paragraph()
     {
