@@ -49,6 +49,15 @@ public static partial class AimsCli
         return command;
     }
 
+    /// <summary>The entry a reviewer's decision is about: a clause or Annex A control, not a grouping clause; else a usage error.</summary>
+    internal static CatalogEntry DecidableEntry(string raw)
+    {
+        var entryId = raw.Trim();
+        return IsoCatalog.Default.TryGet(entryId, out var entry) && entry is not null && !entry.Container
+            ? entry
+            : throw new UsageException($"unknown entry '{entryId}' (a clause or Annex A control id, e.g. 6.1.2 or A.10.4)");
+    }
+
     private static Command OwnerCommand(TextWriter output)
     {
         var id = new Argument<string>("id") { Description = "Clause or Annex A control id, e.g. A.6.2.2." };
@@ -58,11 +67,7 @@ public static partial class AimsCli
         var command = new Command("owner", "Assign (or clear) the owner of an entry, with an optional due date (audited as \"cli\").") { id, owner, due, clear };
         command.SetAction(async (parse, ct) =>
         {
-            var entryId = parse.GetValue(id)!.Trim();
-            if (!IsoCatalog.Default.TryGet(entryId, out var entry) || entry is null || entry.Container)
-            {
-                throw new UsageException($"unknown entry '{entryId}' (a clause or Annex A control id, e.g. 6.1.2 or A.6.2.2)");
-            }
+            var entry = DecidableEntry(parse.GetValue(id)!);
 
             var name = parse.GetValue(owner)?.Trim();
             if (parse.GetValue(clear) == (name is not null))
