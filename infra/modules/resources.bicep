@@ -335,6 +335,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'Aims__Llm__EmbeddingsDimensions'
           value: string(embeddingDimensions)
         }
+        {
+          // The daily digest's timer (NCRONTAB, UTC): it sends only when Aims__Notifications__WebhookUrl is set.
+          name: 'AimsDigestSchedule'
+          value: '0 0 7 * * *'
+        }
       ]
     }
     functionAppConfig: {

@@ -45,6 +45,7 @@ public static partial class AimsEvidenceApi
             .AddPolicy(ApiPolicies.Admin, p => p.RequireAuthenticatedUser().RequireRole(ApiPolicies.Admin));
         services.AddAimsSecurity();
         services.AddHostedService<InboxIngestionService>();
+        services.AddHostedService<DigestService>();
         services.AddSingleton<ReviewLearningService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReviewLearningService>());
         return services;
@@ -72,6 +73,7 @@ public static partial class AimsEvidenceApi
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
         services.AddProblemDetails();
+        services.AddAimsTasks();
         return services;
     }
 
@@ -95,6 +97,11 @@ public static partial class AimsEvidenceApi
             .Produces<DocumentSummary>().ProducesProblem(400).ProducesProblem(404);
         api.MapPut("/controls/{id}/applicability", SetApplicability).WithName("setApplicability").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<ApplicabilityView>().ProducesProblem(400).ProducesProblem(404);
+        api.MapPut("/controls/{id}/owner", SetOwner).WithName("setOwner").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<OwnerView>().Produces(204).ProducesProblem(400).ProducesProblem(404);
+        api.MapDelete("/controls/{id}/owner", ClearOwner).WithName("clearOwner").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces(204).ProducesProblem(404);
+        api.MapGet("/tasks", GetTasks).WithName("listTasks").Produces<TaskList>().ProducesProblem(400);
         api.MapGet("/search", AimsQueries.Search).WithName("search").Produces<Page<SearchResult>>();
         api.MapPost("/mappings/{id}/review", ReviewMapping).WithName("reviewMapping").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<MappingView>().ProducesProblem(400).ProducesProblem(404);

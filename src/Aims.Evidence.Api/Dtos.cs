@@ -25,6 +25,8 @@ public sealed record ControlSummary(string Id, string Kind, string Title, string
         Findings = g.Findings,
         Applicable = g.Applicability?.Applicable ?? true,
         ApplicabilityJustification = g.Applicability?.Justification,
+        Owner = g.Owner?.Owner,
+        OwnerDueDate = g.Owner?.DueDate,
     };
 
     /// <summary>Findings against the entry in current documents (an open one makes the status "nonconformity").</summary>
@@ -35,6 +37,12 @@ public sealed record ControlSummary(string Id, string Kind, string Title, string
 
     /// <summary>The reviewer's justification of the inclusion or exclusion, when one was recorded.</summary>
     public string? ApplicabilityJustification { get; init; }
+
+    /// <summary>Who answers for the entry (PUT /controls/{id}/owner), when someone was assigned.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The due date given with the owner, if any (a task without one is due the default period after the assignment).</summary>
+    public DateOnly? OwnerDueDate { get; init; }
 }
 
 public sealed record EvidenceCitation(string MappingId, string ControlId, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, double Score, string Method, string Rationale, string Review, string Display)

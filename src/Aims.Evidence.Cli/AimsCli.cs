@@ -80,6 +80,8 @@ public static partial class AimsCli
         root.Subcommands.Add(GapsCommand(output));
         root.Subcommands.Add(SoaCommand(output));
         root.Subcommands.Add(ApplicabilityCommand(output));
+        root.Subcommands.Add(OwnerCommand(output));
+        root.Subcommands.Add(TasksCommand(output));
         root.Subcommands.Add(SearchCommand(output));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));

@@ -51,6 +51,7 @@ public static class AimsServer
         });
         builder.WebHost.UseUrls(urls);
         builder.Services.Configure<AimsApiOptions>(builder.Configuration.GetSection("Aims:Api"));
+        builder.Services.AddAimsTasks(builder.Configuration);
         builder.Services.AddAimsServer(aims, o =>
         {
             o.InboxPath = Path.GetFullPath(inbox);

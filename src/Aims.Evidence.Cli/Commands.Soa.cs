@@ -49,11 +49,7 @@ public static partial class AimsCli
         var command = new Command("applicability", "Record a reviewer's inclusion or exclusion of an entry, with its justification (audited as \"cli\").") { id, exclude, include, justification };
         command.SetAction(async (parse, ct) =>
         {
-            var entryId = parse.GetValue(id)!.Trim();
-            if (!IsoCatalog.Default.TryGet(entryId, out var entry) || entry is null || entry.Container)
-            {
-                throw new UsageException($"unknown entry '{entryId}' (a clause or Annex A control id, e.g. 6.1.2 or A.10.4)");
-            }
+            var entry = DecidableEntry(parse.GetValue(id)!);
 
             if (parse.GetValue(exclude) == parse.GetValue(include))
             {

@@ -57,6 +57,8 @@ namespace Aims.Evidence.Functions
                 sp.GetRequiredService<TableEvidenceStore>(), sp.GetRequiredService<TableApiKeyStore>()));
             services.AddSingleton<IReviewStore>(sp => sp.GetRequiredService<TableReviewStore>());
             services.AddSingleton<IApplicabilityStore>(sp => sp.GetRequiredService<TableEvidenceStore>());
+            services.AddSingleton<IOwnerStore>(sp => sp.GetRequiredService<TableEvidenceStore>());
+            services.AddSingleton<IDigestStore>(sp => sp.GetRequiredService<TableEvidenceStore>());
 
             // Reviews teach the mapper: each decision re-scores the unreviewed suggestions in the background (the
             // same service as aims serve); the search index follows the changed passages.
@@ -68,6 +70,7 @@ namespace Aims.Evidence.Functions
             // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();
             services.Configure<AimsApiOptions>(configuration.GetSection("Aims:Api"));
+            services.AddAimsTasks(configuration);
             if (options.SearchEndpoint is not null)
             {
                 // Azure AI Search: the blob trigger uploads each committed version's passages (SearchIndexer) and the

@@ -5,12 +5,15 @@ using Aims.Evidence.Azure.Configuration;
 using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Core.Tasks;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Aims.Evidence.Functions;
@@ -43,7 +46,8 @@ public sealed class WriteApiFunctions(
     IOptions<JsonOptions> json,
     SearchIndexer? indexer = null,
     ReviewLearningService? learning = null,
-    IApplicabilityStore? applicability = null)
+    IApplicabilityStore? applicability = null,
+    IOwnerStore? owners = null)
 {
     [Function("UploadDocument")]
     public async Task<IResult> UploadDocument(
@@ -167,6 +171,42 @@ public sealed class WriteApiFunctions(
         {
             var body = await ReadJsonAsync<ApplicabilityRequest>(request, cancellationToken).ConfigureAwait(false);
             return await AimsEvidenceApi.SetApplicabilityAsync(applicability, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("SetOwner")]
+    public async Task<IResult> SetOwner(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "v1/controls/{id}/owner")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
+        {
+            var body = await ReadJsonAsync<OwnerRequest>(request, cancellationToken).ConfigureAwait(false);
+            return await AimsEvidenceApi.SetOwnerAsync(owners, catalog, id, body, key.Id, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("ClearOwner")]
+    public async Task<IResult> ClearOwner(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "v1/controls/{id}/owner")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reviewer, key => AimsEvidenceApi.ClearOwnerAsync(owners, catalog, id, key.Id, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("ListTasks")]
+    public async Task<IResult> ListTasks(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/tasks")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reader, _ =>
+        {
+            var services = request.HttpContext.RequestServices;
+            return AimsEvidenceApi.ListTasksAsync(
+                services.GetRequiredService<EvidenceService>(), services.GetRequiredService<TimeProvider>(), services.GetService<IOptions<TaskOptions>>()?.Value,
+                QueryArgs.Text(request, "status"), cancellationToken);
         }, cancellationToken).ConfigureAwait(false);
     }
 

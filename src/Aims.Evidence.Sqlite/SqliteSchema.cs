@@ -210,6 +210,16 @@ internal static class SqliteSchema
             "CREATE TRIGGER store_version_applicability_insert AFTER INSERT ON applicability BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
             "CREATE TRIGGER store_version_applicability_update AFTER UPDATE ON applicability BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
         ],
+
+        // v9: entry owners (one row per entry; a change is a write for the read side's caches) and the days a digest
+        // was sent (at most one per day; the gaps of that day, JSON, tell the next digest which gaps are new).
+        [
+            "CREATE TABLE owners (control_id TEXT PRIMARY KEY, owner TEXT NOT NULL, due_date TEXT, actor TEXT NOT NULL, at TEXT NOT NULL)",
+            "CREATE TRIGGER store_version_owners_insert AFTER INSERT ON owners BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_owners_update AFTER UPDATE ON owners BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TRIGGER store_version_owners_delete AFTER DELETE ON owners BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
+            "CREATE TABLE digests (day TEXT PRIMARY KEY, at TEXT NOT NULL, gaps TEXT NOT NULL)",
+        ],
     ];
 
     /// <summary>The columns of gap_evidence, in insert order.</summary>

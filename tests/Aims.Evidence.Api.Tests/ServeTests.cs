@@ -98,7 +98,7 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task Dashboard_in_a_real_browser_shows_74_cells_searches_and_accepts_a_suggestion()
+    public async Task Dashboard_in_a_real_browser_shows_74_cells_searches_accepts_a_suggestion_and_assigns_an_owner_whose_task_is_overdue()
     {
         if (!File.Exists(Chromium))
         {
@@ -136,6 +136,27 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         await page.Locator("#detail-evidence button.accept").First.ClickAsync();
         await Assertions.Expect(page.Locator("#detail-status")).ToHaveAttributeAsync("data-status", "covered");
         await Assertions.Expect(page.Locator($"#heatmap .cell[data-id='{id}']")).ToHaveAttributeAsync("data-status", "covered");
+
+        // Owners: a reviewer assigns a missing entry with a past due date; it shows in the detail, the gaps table and
+        // the overdue tasks; cleared again, it leaves the overdue list.
+        var missing = page.Locator("#heatmap .cell:not(.container)[data-status=missing]").First;
+        var missingId = await missing.GetAttributeAsync("data-id");
+        await missing.ClickAsync();
+        await Assertions.Expect(page.Locator("#detail-owner")).ToHaveTextAsync("No owner.");
+        await page.FillAsync("#owner-name", "alice@example.org");
+        await page.FillAsync("#owner-due", "2020-01-31");
+        await page.ClickAsync("#owner-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#detail-owner")).ToHaveTextAsync("Owner: alice@example.org, due 2020-01-31");
+        var task = page.Locator("#tasks tbody tr", new PageLocatorOptions { HasText = missingId! });
+        await Assertions.Expect(task).ToHaveCountAsync(1);
+        await Assertions.Expect(task.Locator("td.overdue")).ToHaveTextAsync("2020-01-31");
+        await Assertions.Expect(page.Locator("#task-counts")).ToContainTextAsync("1 of 1 open tasks overdue");
+        await Assertions.Expect(page.Locator("#gaps tbody tr", new PageLocatorOptions { HasText = missingId! }).Locator("td.owner")).ToHaveTextAsync("alice@example.org, due 2020-01-31");
+        Directory.CreateDirectory(Path.Combine(ApiFixture.RepoRoot(), "TestResults"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ApiFixture.RepoRoot(), "TestResults", "dashboard-tasks.png"), FullPage = true });
+        await page.ClickAsync("#owner-clear");
+        await Assertions.Expect(page.Locator("#detail-owner")).ToHaveTextAsync("No owner.");
+        await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(0);
 
         var dir = Path.Combine(ApiFixture.RepoRoot(), "TestResults");
         Directory.CreateDirectory(dir);

@@ -17,7 +17,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["AddManualMapping", "AuditLog", "CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "ReviewMapping", "Search", "SetApplicability", "SetEffectiveDate", "UploadDocument"], names);
+        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListGaps", "ListTasks", "ReviewMapping", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -56,6 +56,9 @@ public sealed class FunctionsMetadataTests
         { "AddManualMapping", "post", "v1/passages/{id}/mappings" },
         { "SetEffectiveDate", "put", "v1/documents/{id}/effective-date" },
         { "SetApplicability", "put", "v1/controls/{id}/applicability" },
+        { "SetOwner", "put", "v1/controls/{id}/owner" },
+        { "ClearOwner", "delete", "v1/controls/{id}/owner" },
+        { "ListTasks", "get", "v1/tasks" },
         { "AuditLog", "get", "v1/audit-log" },
     };
 
@@ -93,6 +96,16 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("evidence-inbox/{name}", trigger["path"]!.GetValue<string>());
         Assert.Equal("EventGrid", trigger["source"]!.GetValue<string>());
         Assert.Equal("AzureWebJobsStorage", trigger["connection"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void SendDigest_is_a_timer_on_the_digest_schedule_setting()
+    {
+        var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == "SendDigest")!;
+        Assert.Equal("Aims.Evidence.Functions.DigestFunction.Run", function["entryPoint"]!.GetValue<string>());
+        var trigger = function["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "timerTrigger")!;
+        Assert.Equal("%AimsDigestSchedule%", trigger["schedule"]!.GetValue<string>());
+        Assert.Equal("In", trigger["direction"]!.GetValue<string>());
     }
 
     [Fact]

@@ -330,6 +330,71 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
     }
 
     [Fact]
+    public async Task Owners_and_tasks_answer_the_same_in_both_hosts_and_owner_changes_are_audited()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+        const string Route = "controls/A.6.2.2/owner";
+        const string Assign = """{"owner":"alice@example.org","dueDate":"2020-01-31"}""";
+
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, null, Body(Assign), json, 401);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reader, Body(Assign), json, 403);
+        await hosts.AssertSameAsync(HttpMethods.Delete, Route, reader, null, null, 403);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"owner":"alice","dueDate":"31/01/2020"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"owner":"alice","dueDate":"2027-02-30"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"owner":"   "}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body($$"""{"owner":"{{new string('x', 201)}}"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, Route, reviewer.Key, Body("""{"dueDate":"2027-01-31"}"""), json, 400);
+        await hosts.AssertSameAsync(HttpMethods.Put, "controls/Z.9/owner", reviewer.Key, Body(Assign), json, 404);
+        await hosts.AssertSameAsync(HttpMethods.Put, "controls/9.2/owner", reviewer.Key, Body(Assign), json, 404); // a container
+        await hosts.AssertSameAsync(HttpMethods.Delete, "controls/Z.9/owner", reviewer.Key, null, null, 404);
+        await hosts.AssertSameAsync(HttpMethods.Get, "tasks", null, null, null, 401);
+        await hosts.AssertSameAsync(HttpMethods.Get, "tasks?status=late", reader, null, null, 400);
+
+        // One owner set through each host: the same view.
+        var (apiStatus, _, apiBody) = await hosts.CallApiAsync(HttpMethods.Put, Route, reviewer.Key, Body(Assign), json);
+        var (fnStatus, _, fnBody) = await hosts.CallFunctionAsync(HttpMethods.Put, "controls/A.2.2/owner", reviewer.Key, Body("""{"owner":" bob "}"""), json);
+        Assert.Equal(200, apiStatus);
+        Assert.Equal(200, fnStatus);
+        var alice = JsonNode.Parse(apiBody)!;
+        Assert.Equal(("A.6.2.2", "alice@example.org", "2020-01-31", reviewer.Record.Id), (alice["controlId"]!.GetValue<string>(), alice["owner"]!.GetValue<string>(), alice["dueDate"]!.GetValue<string>(), alice["actor"]!.GetValue<string>()));
+        var bob = JsonNode.Parse(fnBody)!;
+        Assert.Equal("bob", bob["owner"]!.GetValue<string>());
+        Assert.Null(bob["dueDate"]);
+
+        // Both are open tasks (the store is empty: every entry is missing); alice's is overdue. The same JSON in both hosts.
+        var all = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "tasks", reader, null, null, 200))!;
+        Assert.Equal((2, 1), (all["open"]!.GetValue<int>(), all["overdue"]!.GetValue<int>()));
+        var first = all["items"]![0]!;
+        Assert.Equal(("A.6.2.2", "missing", "alice@example.org", "2020-01-31", true), (first["entryId"]!.GetValue<string>(), first["status"]!.GetValue<string>(), first["owner"]!.GetValue<string>(), first["dueDate"]!.GetValue<string>(), first["overdue"]!.GetValue<bool>()));
+        Assert.False(all["items"]![1]!["overdue"]!.GetValue<bool>());
+        var overdue = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "tasks?status=overdue", reader, null, null, 200))!;
+        Assert.Equal(["A.6.2.2"], overdue["items"]!.AsArray().Select(t => t!["entryId"]!.GetValue<string>()));
+        Assert.Equal(2, JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "tasks?status=open", reader, null, null, 200))!["items"]!.AsArray().Count);
+
+        // The entry carries its owner.
+        var (_, _, control) = await hosts.CallApiAsync(HttpMethods.Get, "controls/A.6.2.2", reader, null, null);
+        Assert.Equal("alice@example.org", JsonNode.Parse(control)!["control"]!["owner"]!.GetValue<string>());
+        Assert.Equal("2020-01-31", JsonNode.Parse(control)!["control"]!["ownerDueDate"]!.GetValue<string>());
+
+        // Cleared by DELETE in one host and {"owner":null} in the other: 204, no tasks left.
+        Assert.Equal(204, (await hosts.CallFunctionAsync(HttpMethods.Delete, Route, reviewer.Key, null, null)).Status);
+        Assert.Equal(204, (await hosts.CallApiAsync(HttpMethods.Put, "controls/A.2.2/owner", reviewer.Key, Body("""{"owner":null}"""), json)).Status);
+        await hosts.AssertSameAsync(HttpMethods.Delete, Route, reviewer.Key, null, null, 204); // already cleared: still 204
+        Assert.Equal(0, JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "tasks", reader, null, null, 200))!["open"]!.GetValue<int>());
+
+        var audit = (await hosts.Both.Functions.GetRequiredService<IReviewStore>().ListAuditAsync(0, 1000, ct)).Where(a => a.Action == "control.owner").ToList();
+        Assert.Equal(["A.6.2.2", "A.2.2", "A.6.2.2", "A.2.2"], audit.Select(a => a.Target));
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+        Assert.Null(audit[2].After);
+    }
+
+    [Fact]
     public async Task Manual_mapping_answers_the_same_in_both_hosts_and_becomes_evidence()
     {
         azurite.Require();
@@ -543,6 +608,9 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
                 ("POST", ["passages", var id, "mappings"]) => await Write.AddManualMapping(request, id, ct),
                 ("PUT", ["documents", var id, "effective-date"]) => await Write.SetEffectiveDate(request, id, ct),
                 ("PUT", ["controls", var id, "applicability"]) => await Write.SetApplicability(request, id, ct),
+                ("PUT", ["controls", var id, "owner"]) => await Write.SetOwner(request, id, ct),
+                ("DELETE", ["controls", var id, "owner"]) => await Write.ClearOwner(request, id, ct),
+                ("GET", ["tasks"]) => await Write.ListTasks(request, ct),
                 ("GET", ["audit-log"]) => await Write.AuditLog(request, ct),
                 _ => throw new ArgumentException($"no function for {method} {route}", nameof(route)),
             });

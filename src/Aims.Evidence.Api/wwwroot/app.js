@@ -42,7 +42,7 @@
       if (res.status === 403) detail = 'Your key\'s role does not allow this action (reviewer needed).';
       throw new Error(`${res.status}: ${detail}`);
     }
-    return res.json();
+    return res.status === 204 ? null : res.json();
   }
 
   function legend() {
@@ -106,6 +106,9 @@
       $('detail-title').textContent = `${d.control.id} ${d.control.title}`;
       $('detail-status').replaceChildren(el('span', { className: `badge ${d.control.status}`, textContent: d.control.status }), ` ${d.control.reason}`);
       $('detail-status').dataset.status = d.control.status;
+      $('detail-owner').textContent = d.control.owner ? `Owner: ${ownerText(d.control)}` : 'No owner.';
+      $('owner-name').value = d.control.owner || '';
+      $('owner-due').value = d.control.ownerDueDate || '';
       $('detail-summary').textContent = d.summary;
       const items = d.evidence.map(e => el('li', {},
         el('div', { className: 'cite', textContent: e.display },
@@ -121,10 +124,41 @@
     const g = await api('gaps?limit=500');
     $('gaps').tBodies[0].replaceChildren(...g.items.map(c => {
       const tr = el('tr', {}, el('td', { textContent: c.id }), el('td', { textContent: c.title }),
-        el('td', {}, el('span', { className: `badge ${c.status}`, textContent: c.status })), el('td', { textContent: c.reason }));
+        el('td', {}, el('span', { className: `badge ${c.status}`, textContent: c.status })), el('td', { textContent: c.reason }),
+        el('td', { className: 'owner', textContent: ownerText(c) }));
       tr.addEventListener('click', () => showControl(c.id));
       return tr;
     }));
+  }
+
+  const ownerText = (c) => c.owner ? `${c.owner}${c.ownerDueDate ? `, due ${c.ownerDueDate}` : ''}` : '';
+
+  async function loadTasks() {
+    const t = await api('tasks?status=overdue');
+    $('task-counts').textContent = `— ${t.overdue} of ${t.open} open tasks overdue`;
+    $('tasks').tBodies[0].replaceChildren(...t.items.map(x => {
+      const tr = el('tr', {}, el('td', { textContent: x.entryId }), el('td', { textContent: x.title }),
+        el('td', {}, el('span', { className: `badge ${x.status}`, textContent: x.status })), el('td', { textContent: x.owner }),
+        el('td', { className: 'overdue', textContent: x.dueDate }));
+      tr.addEventListener('click', () => showControl(x.entryId));
+      return tr;
+    }));
+  }
+
+  async function saveOwner(ev, clear) {
+    if (ev) ev.preventDefault();
+    if (!currentControl) return;
+    const owner = $('owner-name').value.trim();
+    try {
+      if (clear || !owner) {
+        await api(`controls/${encodeURIComponent(currentControl)}/owner`, { method: 'DELETE' });
+        message(`Owner of ${currentControl} cleared.`);
+      } else {
+        await api(`controls/${encodeURIComponent(currentControl)}/owner`, { method: 'PUT', body: { owner, dueDate: $('owner-due').value || null } });
+        message(`Owner of ${currentControl} set.`);
+      }
+      await refresh();
+    } catch (e) { message(e.message); }
   }
 
   async function loadDocuments() {
@@ -150,7 +184,7 @@
 
   async function refresh() {
     try {
-      await Promise.all([loadHeatmap(), loadGaps(), loadDocuments()]);
+      await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadDocuments()]);
       if (currentControl) await showControl(currentControl);
       $('key-state').textContent = key() ? 'key in use (this tab only)' : '';
     } catch (e) { message(e.message); }
@@ -167,6 +201,8 @@
     });
     $('forget-key').addEventListener('click', () => { sessionStorage.removeItem('aims-key'); location.reload(); });
     $('search-form').addEventListener('submit', search);
+    $('owner-form').addEventListener('submit', (ev) => saveOwner(ev, false));
+    $('owner-clear').addEventListener('click', () => saveOwner(null, true));
     if (key()) refresh(); else message('Enter your API key above to load the dashboard.');
   });
 })();

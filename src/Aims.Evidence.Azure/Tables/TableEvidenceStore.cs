@@ -41,6 +41,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
     private readonly TableClient _runs;
     private readonly TableClient _audit;
     private readonly TableClient _applicability;
+    private readonly TableClient _owners;
 
     public TableEvidenceStore(TableServiceClient service, string tablePrefix = "aims")
     {
@@ -52,11 +53,12 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
         _runs = service.GetTableClient(tablePrefix + "Runs");
         _audit = service.GetTableClient(tablePrefix + "Audit");
         _applicability = service.GetTableClient(tablePrefix + "Applicability");
+        _owners = service.GetTableClient(tablePrefix + "Owners");
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit, _applicability })
+        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit, _applicability, _owners })
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

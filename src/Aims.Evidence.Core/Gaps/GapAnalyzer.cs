@@ -45,6 +45,9 @@ public sealed record GapOptions
 
     /// <summary>Reviewers' applicability decisions by entry id; an entry decided not applicable is <c>notApplicable</c>.</summary>
     public IReadOnlyDictionary<string, ApplicabilityDecision> Applicability { get; init; } = new Dictionary<string, ApplicabilityDecision>(StringComparer.Ordinal);
+
+    /// <summary>The entries' owners by entry id (carried on each entry; they do not change its status).</summary>
+    public IReadOnlyDictionary<string, EntryOwner> Owners { get; init; } = new Dictionary<string, EntryOwner>(StringComparer.Ordinal);
 }
 
 /// <summary>Where a piece of evidence is: document, page, heading path and the passage itself.</summary>
@@ -77,6 +80,9 @@ public sealed record ControlGap(
 
     /// <summary>The reviewer's applicability decision, when one was made (else applicable by default).</summary>
     public ApplicabilityDecision? Applicability { get; init; }
+
+    /// <summary>Who answers for the entry, when someone was assigned.</summary>
+    public EntryOwner? Owner { get; init; }
 }
 
 public sealed record CoverageGroup(string Group, int Total, int Covered, int Suggested, int Weak, int Stale, int Missing, int Nonconformity = 0)
@@ -217,7 +223,8 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         var clauses = leaves.Where(g => g.Entry.Kind == EntryKind.Clause).GroupBy(g => g.Entry.Group).Select(Summarize).ToArray();
         var objectives = leaves.Where(g => g.Entry.Kind == EntryKind.Control).GroupBy(g => g.Entry.Group).Select(Summarize).ToArray();
         var overall = Summarize(leaves.GroupBy(_ => "Overall").Single());
-        return new GapReport(now, gaps, clauses, objectives, overall);
+        var owned = gaps.Select(g => _options.Owners.TryGetValue(g.Entry.Id, out var owner) ? g with { Owner = owner } : g).ToArray();
+        return new GapReport(now, owned, clauses, objectives, overall);
     }
 
     /// <summary>Findings per entry; a child control's findings count for its container too.</summary>

@@ -17,6 +17,9 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     public IEvidenceStore Store => store;
 
+    /// <summary>How old the newest evidence of an entry may be before the entry is stale.</summary>
+    public TimeSpan ReviewPeriod => (gapOptions ?? new GapOptions()).ReviewPeriod;
+
     private readonly Lock _gapLock = new();
     private volatile CachedGapReport? _gapCache;
     private (long Version, Task<CachedGapReport> Analysis)? _gapInFlight;
@@ -143,6 +146,14 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
             options = options with
             {
                 Applicability = (await decisions.ListApplicabilityAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(d => d.ControlId, StringComparer.Ordinal),
+            };
+        }
+
+        if (store is IOwnerStore owners)
+        {
+            options = options with
+            {
+                Owners = (await owners.ListOwnersAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(o => o.ControlId, StringComparer.Ordinal),
             };
         }
 
