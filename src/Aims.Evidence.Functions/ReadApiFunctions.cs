@@ -120,7 +120,7 @@ public sealed class ReadApiFunctions(EvidenceService evidence, IEvidenceStore st
     }
 
     [Function("ListFrameworks")]
-    public IResult ListFrameworks(
+    public static IResult ListFrameworks(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/frameworks")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
