@@ -23,9 +23,9 @@ public static class FrameworkQueries
         RequirementStatus? wanted = null;
         if (!string.IsNullOrWhiteSpace(status))
         {
-            if (!Enum.TryParse<RequirementStatus>(status.Trim(), ignoreCase: true, out var s) || int.TryParse(status, out _))
+            if (!FrameworkCoverage.TryParseStatus(status, out var s))
             {
-                return ApiResults.Problem(StatusCodes.Status400BadRequest, "Invalid status", "status must be one of " + string.Join(", ", Enum.GetValues<RequirementStatus>().Select(FrameworkCoverage.StatusText)) + ".");
+                return ApiResults.Problem(StatusCodes.Status400BadRequest, "Invalid status", "status must be one of " + FrameworkCoverage.StatusList + ".");
             }
 
             wanted = s;

@@ -65,9 +65,9 @@ public static partial class AimsCli
         var set = new HashSet<string>(StringComparer.Ordinal);
         foreach (var v in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
-            if (!Enum.TryParse<RequirementStatus>(v, ignoreCase: true, out var s) || int.TryParse(v, out _))
+            if (!FrameworkCoverage.TryParseStatus(v, out var s))
             {
-                throw new UsageException($"unknown status '{v}' for a framework (use {string.Join(", ", Enum.GetValues<RequirementStatus>().Select(FrameworkCoverage.StatusText))})");
+                throw new UsageException($"unknown status '{v}' for a framework (use {FrameworkCoverage.StatusList})");
             }
 
             set.Add(FrameworkCoverage.StatusText(s));

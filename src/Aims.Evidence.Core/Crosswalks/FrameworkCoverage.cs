@@ -42,6 +42,16 @@ public static class FrameworkCoverage
     /// <summary>The status as every output writes it (camelCase, as the API's enums): "outOfScope", "notApplicable".</summary>
     public static string StatusText(RequirementStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
+    /// <summary>Every status as written, for error messages: "nonconformity, missing, ...".</summary>
+    public static string StatusList { get; } = string.Join(", ", Enum.GetValues<RequirementStatus>().Select(StatusText));
+
+    /// <summary>A status by its name in any case ("outOfScope", "partial"); numbers are not names.</summary>
+    public static bool TryParseStatus(string? text, out RequirementStatus status)
+    {
+        status = default;
+        return text is not null && !int.TryParse(text, out _) && Enum.TryParse(text.Trim(), ignoreCase: true, out status);
+    }
+
     public static FrameworkCoverageReport Compute(Crosswalk framework, GapReport report)
     {
         ArgumentNullException.ThrowIfNull(framework);
