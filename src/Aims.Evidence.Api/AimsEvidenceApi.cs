@@ -89,6 +89,9 @@ public static partial class AimsEvidenceApi
         api.MapGet("/controls/{id}", AimsQueries.GetControl).WithName("getControl").Produces<ControlDetail>().ProducesProblem(404);
         api.MapGet("/gaps", AimsQueries.GetGaps).WithName("listGaps").Produces<Page<ControlSummary>>();
         api.MapGet("/coverage", AimsQueries.GetCoverage).WithName("getCoverage").Produces<CoverageReport>();
+        api.MapGet("/frameworks", FrameworkQueries.GetFrameworks).WithName("listFrameworks").Produces<FrameworkSummary[]>();
+        api.MapGet("/frameworks/{id}/coverage", FrameworkQueries.GetFrameworkCoverage).WithName("getFrameworkCoverage")
+            .Produces<FrameworkCoverageView>().ProducesProblem(400).ProducesProblem(404);
         api.MapGet("/documents", AimsQueries.GetDocuments).WithName("listDocuments").Produces<Page<DocumentSummary>>();
         api.MapGet("/documents/{id}", AimsQueries.GetDocument).WithName("getDocument").Produces<DocumentDetail>().ProducesProblem(404);
         api.MapPost("/documents", UploadDocument).WithName("uploadDocument").RequireAuthorization(ApiPolicies.Reviewer)

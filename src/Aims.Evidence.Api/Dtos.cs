@@ -197,3 +197,47 @@ public sealed record UploadPart(string FileName, Microsoft.AspNetCore.Http.IForm
 public sealed record AuditView(long Id, DateTimeOffset At, string Actor, string Action, string Target, string? Before, string? After);
 
 public sealed record Health(string Status, string Version);
+
+/// <summary>A framework with a crosswalk to ISO/IEC 42001 (GET /api/v1/frameworks).</summary>
+public sealed record FrameworkSummary(string Id, string Title, string Version, string Source, int Requirements, string Basis)
+{
+    public static FrameworkSummary From(Core.Crosswalks.Crosswalk f) => new(f.Id, f.Title, f.Version, f.Source, f.Requirements.Count, f.Basis);
+}
+
+/// <summary>How many of the framework's requirements have each status.</summary>
+public sealed record FrameworkCounts(int Covered, int Partial, int Missing, int Nonconformity, int NotApplicable, int OutOfScope);
+
+/// <summary>Where the evidence of a related entry is: the gap report's best evidence (a finding for a nonconformity).</summary>
+public sealed record FrameworkEvidence(string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, double Score, string Polarity, string Display);
+
+public sealed record RelatedEntryView(string Id, string Title, string Status, string Reason, FrameworkEvidence? Evidence);
+
+public sealed record RequirementCoverageView(string Id, string Title, string Group, string Relation, string Source, string? Note, string Status, string Reason, IReadOnlyList<RelatedEntryView> Related);
+
+/// <summary>GET /api/v1/frameworks/{id}/coverage and <c>aims gaps --framework ID --json</c>.</summary>
+public sealed record FrameworkCoverageView(FrameworkSummary Framework, FrameworkCounts Counts, IReadOnlyList<RequirementCoverageView> Requirements)
+{
+    public static FrameworkCoverageView From(Core.Crosswalks.FrameworkCoverageReport r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var counts = new FrameworkCounts(
+            r.Count(Core.Crosswalks.RequirementStatus.Covered),
+            r.Count(Core.Crosswalks.RequirementStatus.Partial),
+            r.Count(Core.Crosswalks.RequirementStatus.Missing),
+            r.Count(Core.Crosswalks.RequirementStatus.Nonconformity),
+            r.Count(Core.Crosswalks.RequirementStatus.NotApplicable),
+            r.Count(Core.Crosswalks.RequirementStatus.OutOfScope));
+        return new FrameworkCoverageView(FrameworkSummary.From(r.Framework), counts, r.Requirements.Select(q => new RequirementCoverageView(
+            q.Requirement.Id,
+            q.Requirement.Title,
+            q.Requirement.Group,
+            System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(q.Requirement.Relation.ToString()),
+            q.Requirement.Source,
+            q.Requirement.Note,
+            Core.Crosswalks.FrameworkCoverage.StatusText(q.Status),
+            q.Reason,
+            q.Related.Select(e => new RelatedEntryView(e.Id, e.Title, GapAnalyzer.StatusText(e.Status), e.Reason, e.Evidence is { } c
+                ? new FrameworkEvidence(c.DocumentId, c.DocumentName, c.DocType, c.Page, c.Headings, c.PassageId, Math.Round(c.Score, 4), EvidenceCitation.PolarityText(c.Polarity), c.Display)
+                : null)).ToArray())).ToArray());
+    }
+}

@@ -130,10 +130,16 @@ public static partial class AimsCli
     private static Command GapsCommand(TextWriter output)
     {
         var json = JsonOption();
-        var statusFilter = new Option<string[]>("--status") { Description = "Only entries with these statuses (nonconformity, missing, stale, weak, suggested, covered).", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("gaps", "The gap report: every clause and control with its status, best evidence and citation; coverage per clause and objective.") { json, statusFilter };
+        var statusFilter = new Option<string[]>("--status") { Description = "Only entries with these statuses (nonconformity, missing, stale, weak, suggested, covered; with --framework: covered, partial, missing, nonconformity, notApplicable, outOfScope).", AllowMultipleArgumentsPerToken = true };
+        var framework = FrameworkOption();
+        var command = new Command("gaps", "The gap report: every clause and control with its status, best evidence and citation; coverage per clause and objective.") { json, statusFilter, framework };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(framework) is { } frameworkId)
+            {
+                return await FrameworkGapsAsync(parse, frameworkId, parse.GetValue(statusFilter), parse.GetValue(json), output, ct).ConfigureAwait(false);
+            }
+
             var wanted = ParseStatuses(parse.GetValue(statusFilter));
             using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);

@@ -118,4 +118,22 @@ public sealed class ReadApiFunctions(EvidenceService evidence, IEvidenceStore st
         ArgumentNullException.ThrowIfNull(request);
         return AimsQueries.ExportOscal(evidence, cancellationToken);
     }
+
+    [Function("ListFrameworks")]
+    public static IResult ListFrameworks(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/frameworks")] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return FrameworkQueries.GetFrameworks(request.HttpContext);
+    }
+
+    [Function("GetFrameworkCoverage")]
+    public Task<IResult> GetFrameworkCoverage(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/frameworks/{id}/coverage")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return FrameworkQueries.GetFrameworkCoverage(request.HttpContext, evidence, id, QueryArgs.Text(request, "status"), cancellationToken);
+    }
 }

@@ -57,6 +57,7 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
             "/api/v1/documents/{id}/effective-date", "/api/v1/search", "/api/v1/mappings/{id}/review", "/api/v1/passages/{id}/mappings",
             "/api/v1/exports/soa", "/api/v1/exports/oscal", "/api/v1/audit-log", "/api/v1/health", "/api/v1/controls/{id}/applicability",
             "/api/v1/controls/{id}/owner", "/api/v1/tasks",
+            "/api/v1/frameworks", "/api/v1/frameworks/{id}/coverage",
         })
         {
             Assert.Contains(route, paths);
@@ -145,6 +146,42 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.NotEmpty(coverage["clauses"]!.AsArray());
         Assert.NotEmpty(coverage["objectives"]!.AsArray());
         Assert.NotNull(coverage["overall"]!["coveredPercent"]);
+    }
+
+    [Fact]
+    public async Task Frameworks_list_their_requirements_and_coverage_follows_the_controls_statuses()
+    {
+        using var client = fx.Client(fx.ReaderKey);
+        var frameworks = (await Json(await client.GetAsync("/api/v1/frameworks", Ct))).AsArray();
+        Assert.Equal(["iso27001", "nist-ai-rmf", "eu-ai-act"], frameworks.Select(f => f!["id"]!.GetValue<string>()));
+        Assert.Equal(72, frameworks[1]!["requirements"]!.GetValue<int>());
+        Assert.All(frameworks, f => Assert.StartsWith("https://", f!["source"]!.GetValue<string>(), StringComparison.Ordinal));
+
+        var controls = (await Json(await client.GetAsync("/api/v1/controls?limit=500", Ct)))["items"]!.AsArray()
+            .ToDictionary(c => c!["id"]!.GetValue<string>(), c => c!["status"]!.GetValue<string>());
+        var coverage = await Json(await client.GetAsync("/api/v1/frameworks/nist-ai-rmf/coverage", Ct));
+        var rows = coverage["requirements"]!.AsArray();
+        Assert.Equal(72, rows.Count);
+        Assert.Equal(72, coverage["counts"]!.AsObject().Sum(c => c.Value!.GetValue<int>()));
+        foreach (var row in rows)
+        {
+            var related = row!["related"]!.AsArray();
+            Assert.All(related, e => Assert.Equal(controls[e!["id"]!.GetValue<string>()], e!["status"]!.GetValue<string>()));
+            var statuses = related.Select(e => e!["status"]!.GetValue<string>()).ToArray();
+            var expected = statuses.Contains("nonconformity") ? "nonconformity" : statuses.All(s => s == "missing") ? "missing" : null;
+            if (expected is not null)
+            {
+                Assert.Equal(expected, row["status"]!.GetValue<string>());
+            }
+        }
+
+        Assert.Contains(rows, r => r!["related"]!.AsArray().Any(e => e!["evidence"] is JsonObject evidence && evidence["documentName"] is not null && evidence["page"] is not null));
+        var partial = (await Json(await client.GetAsync("/api/v1/frameworks/nist-ai-rmf/coverage?status=partial", Ct)))["requirements"]!.AsArray();
+        Assert.All(partial, r => Assert.Equal("partial", r!["status"]!.GetValue<string>()));
+        Assert.Equal(rows.Count(r => r!["status"]!.GetValue<string>() == "partial"), partial.Count);
+
+        await AssertProblem(await client.GetAsync("/api/v1/frameworks/soc2/coverage", Ct), HttpStatusCode.NotFound);
+        await AssertProblem(await client.GetAsync("/api/v1/frameworks/iso27001/coverage?status=weak", Ct), HttpStatusCode.BadRequest);
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public sealed class SecurityMatrixTests(ApiFixture fx) : IClassFixture<ApiFixtur
         ["GET /api/v1/controls/{id}"] = (Access.Reader, "/api/v1/controls/A.6.2.4"),
         ["GET /api/v1/gaps"] = (Access.Reader, "/api/v1/gaps"),
         ["GET /api/v1/coverage"] = (Access.Reader, "/api/v1/coverage"),
+        ["GET /api/v1/frameworks"] = (Access.Reader, "/api/v1/frameworks"),
+        ["GET /api/v1/frameworks/{id}/coverage"] = (Access.Reader, "/api/v1/frameworks/iso27001/coverage"),
         ["GET /api/v1/documents"] = (Access.Reader, "/api/v1/documents"),
         ["GET /api/v1/documents/{id}"] = (Access.Reader, "/api/v1/documents/no-such-document"),
         ["POST /api/v1/documents"] = (Access.Reviewer, "/api/v1/documents"),

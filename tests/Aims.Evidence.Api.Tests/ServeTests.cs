@@ -98,7 +98,7 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
-    public async Task Dashboard_in_a_real_browser_shows_74_cells_searches_accepts_a_suggestion_and_assigns_an_owner_whose_task_is_overdue()
+    public async Task Dashboard_in_a_real_browser_shows_74_cells_a_framework_selector_searches_accepts_a_suggestion_and_assigns_an_owner_whose_task_is_overdue()
     {
         if (!File.Exists(Chromium))
         {
@@ -125,6 +125,18 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         await page.FillAsync("#api-key", fx.ReviewerKey);
         await page.ClickAsync("#key-form button[type=submit]");
         await Assertions.Expect(page.Locator("#heatmap .cell")).ToHaveCountAsync(74);
+
+        // The framework selector: ISO/IEC 27001 first (123 requirements), then the NIST AI RMF's 72 subcategories.
+        await Assertions.Expect(page.Locator("#framework option")).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#framework-coverage tbody tr")).ToHaveCountAsync(123);
+        await page.SelectOptionAsync("#framework", "nist-ai-rmf");
+        await Assertions.Expect(page.Locator("#framework-coverage")).ToHaveAttributeAsync("data-framework", "nist-ai-rmf");
+        await Assertions.Expect(page.Locator("#framework-coverage tbody tr")).ToHaveCountAsync(72);
+        var govern = page.Locator("#framework-coverage tbody tr[data-id='GOVERN 1.1']");
+        await Assertions.Expect(govern.Locator("td").Nth(2)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^(covered|partial|missing|nonconformity|notApplicable)$"));
+        await Assertions.Expect(govern.Locator("button.badge")).ToHaveCountAsync(2);
+        await govern.Locator("button.badge").First.ClickAsync();
+        await Assertions.Expect(page.Locator("#detail-title")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^4\\.1 "));
 
         await page.FillAsync("#search-q", "risk assessment");
         await page.ClickAsync("#search-form button");

@@ -42,6 +42,12 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
         "exports/soa?format=json",
         "exports/soa?format=csv",
         "exports/oscal",
+        "frameworks",
+        "frameworks/iso27001/coverage",
+        "frameworks/nist-ai-rmf/coverage?status=partial",
+        "frameworks/eu-ai-act/coverage",
+        "frameworks/soc2/coverage",
+        "frameworks/iso27001/coverage?status=weak",
         "controls/Z.99",
         "documents/nope",
         "search",
@@ -201,6 +207,8 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
                 ["search"] => await ReadApi.Search(request, ct),
                 ["exports", "soa"] => await ReadApi.ExportSoa(request, ct),
                 ["exports", "oscal"] => await ReadApi.ExportOscal(request, ct),
+                ["frameworks"] => ReadApiFunctions.ListFrameworks(request),
+                ["frameworks", var id, "coverage"] => await ReadApi.GetFrameworkCoverage(request, id, ct),
                 _ => throw new ArgumentException("no function for " + route, nameof(route)),
             });
     }

@@ -145,6 +145,45 @@
     }));
   }
 
+  // Another framework's requirements through its crosswalk: each with the status its ISO/IEC 42001 entries give it.
+  async function loadFrameworks() {
+    const select = $('framework');
+    if (!select.options.length) {
+      const list = await api('frameworks');
+      select.replaceChildren(...list.map(f => el('option', { value: f.id, textContent: `${f.title} (${f.requirements})` })));
+    }
+    await loadFrameworkCoverage();
+  }
+
+  async function loadFrameworkCoverage() {
+    const id = $('framework').value;
+    if (!id) return;
+    const c = await api(`frameworks/${encodeURIComponent(id)}/coverage`);
+    const n = c.counts;
+    $('framework-counts').textContent = ` ${n.covered} covered, ${n.partial} partial, ${n.missing} missing, ${n.nonconformity} nonconformity, ${n.notApplicable} not applicable, ${n.outOfScope} out of scope (no ISO/IEC 42001 entry relates)`;
+    $('framework-basis').textContent = c.framework.basis;
+    const table = $('framework-coverage');
+    table.dataset.framework = id;
+    table.tBodies[0].replaceChildren(...c.requirements.map(r => {
+      const related = r.related.map(e => {
+        const b = el('button', { type: 'button', className: `badge ${e.status}`, textContent: e.id, title: `${e.title}: ${e.status} — ${e.reason}` });
+        b.addEventListener('click', () => showControl(e.id));
+        return el('span', {}, b, ' ');
+      });
+      const cited = r.related.filter(e => e.evidence).map(e => el('div', {
+        className: e.evidence.polarity === 'finding' ? 'finding' : '',
+        textContent: `${e.id}: ${e.evidence.display}${e.evidence.polarity === 'finding' ? ' (finding)' : ''}`
+      }));
+      const tr = el('tr', {}, el('td', { textContent: r.id }), el('td', { textContent: r.title }),
+        el('td', {}, el('span', { className: `badge ${r.status}`, textContent: r.status })), el('td', { textContent: r.reason }),
+        el('td', {}, ...(related.length ? related : ['-'])), el('td', {}, ...(cited.length ? cited : ['-'])),
+        el('td', {}, el('a', { href: r.source, textContent: 'source', rel: 'noopener noreferrer', target: '_blank' })));
+      tr.dataset.id = r.id;
+      tr.dataset.status = r.status;
+      return tr;
+    }));
+  }
+
   async function saveOwner(ev, clear) {
     if (ev) ev.preventDefault();
     if (!currentControl) return;
@@ -184,7 +223,7 @@
 
   async function refresh() {
     try {
-      await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadDocuments()]);
+      await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadDocuments(), loadFrameworks()]);
       if (currentControl) await showControl(currentControl);
       $('key-state').textContent = key() ? 'key in use (this tab only)' : '';
     } catch (e) { message(e.message); }
@@ -203,6 +242,7 @@
     $('search-form').addEventListener('submit', search);
     $('owner-form').addEventListener('submit', (ev) => saveOwner(ev, false));
     $('owner-clear').addEventListener('click', () => saveOwner(null, true));
+    $('framework').addEventListener('change', () => loadFrameworkCoverage().catch(e => message(e.message)));
     if (key()) refresh(); else message('Enter your API key above to load the dashboard.');
   });
 })();
