@@ -159,11 +159,11 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         await page.FillAsync("#owner-due", "2020-01-31");
         await page.ClickAsync("#owner-form button[type=submit]");
         await Assertions.Expect(page.Locator("#detail-owner")).ToHaveTextAsync("Owner: alice@example.org, due 2020-01-31");
-        var task = page.Locator("#tasks tbody tr", new PageLocatorOptions { HasText = missingId! });
+        var task = page.Locator($"#tasks tbody tr[data-id='{missingId}']");
         await Assertions.Expect(task).ToHaveCountAsync(1);
         await Assertions.Expect(task.Locator("td.overdue")).ToHaveTextAsync("2020-01-31");
         await Assertions.Expect(page.Locator("#task-counts")).ToContainTextAsync("1 of 1 open tasks overdue");
-        await Assertions.Expect(page.Locator("#gaps tbody tr", new PageLocatorOptions { HasText = missingId! }).Locator("td.owner")).ToHaveTextAsync("alice@example.org, due 2020-01-31");
+        await Assertions.Expect(page.Locator($"#gaps tbody tr[data-id='{missingId}'] td.owner")).ToHaveTextAsync("alice@example.org, due 2020-01-31");
         Directory.CreateDirectory(Path.Combine(ApiFixture.RepoRoot(), "TestResults"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ApiFixture.RepoRoot(), "TestResults", "dashboard-tasks.png"), FullPage = true });
         await page.ClickAsync("#owner-clear");

@@ -126,6 +126,7 @@
       const tr = el('tr', {}, el('td', { textContent: c.id }), el('td', { textContent: c.title }),
         el('td', {}, el('span', { className: `badge ${c.status}`, textContent: c.status })), el('td', { textContent: c.reason }),
         el('td', { className: 'owner', textContent: ownerText(c) }));
+      tr.dataset.id = c.id;
       tr.addEventListener('click', () => showControl(c.id));
       return tr;
     }));
@@ -140,6 +141,7 @@
       const tr = el('tr', {}, el('td', { textContent: x.entryId }), el('td', { textContent: x.title }),
         el('td', {}, el('span', { className: `badge ${x.status}`, textContent: x.status })), el('td', { textContent: x.owner }),
         el('td', { className: 'overdue', textContent: x.dueDate }));
+      tr.dataset.id = x.entryId;
       tr.addEventListener('click', () => showControl(x.entryId));
       return tr;
     }));
