@@ -51,7 +51,8 @@ public static partial class AimsTools
                 parse.GetValue(files)!,
                 Math.Max(1, parse.GetValue(docs)),
                 Math.Max(1, parse.GetValue(connections)),
-                parse.GetValue(mapper)!,
+                // Unset, `aims serve` decides (Aims:Mapping:Mapper, default trained), and the report says which.
+                parse.GetValue(mapper) ?? AimsCli.LoadSettings().Mapping.Mapper,
                 parse.GetValue(keepDb),
                 TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(timeout))),
                 parse.GetValue(generated),
