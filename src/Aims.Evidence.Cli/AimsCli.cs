@@ -89,14 +89,21 @@ public static partial class AimsCli
         root.Subcommands.Add(ServeCommand(output));
         root.Subcommands.Add(KeysCommand(output));
         root.Subcommands.Add(LlmCostCommand(output));
-        root.Subcommands.Add(BenchCommand(output, error));
         root.Subcommands.Add(TrainCommand(output, error));
         root.Subcommands.Add(LabelsCommand(output));
+        return await InvokeAsync(root, "aims", args, output, error).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// Parses and runs <paramref name="args"/> against <paramref name="root"/> with the CLI's error contract (also
+    /// aims-tools'): every error is one line on stderr, exit 2 for usage, 1 for the environment.
+    /// </summary>
+    internal static async Task<int> InvokeAsync(RootCommand root, string program, string[] args, TextWriter output, TextWriter error)
+    {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await error.WriteLineAsync(OneLine("error: " + ParseErrorMessage(parse) + " Run 'aims --help' for usage.")).ConfigureAwait(false);
+            await error.WriteLineAsync(OneLine("error: " + ParseErrorMessage(parse) + $" Run '{program} --help' for usage.")).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

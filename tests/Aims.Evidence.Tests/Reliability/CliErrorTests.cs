@@ -176,6 +176,11 @@ public sealed class CliErrorTests
         Assert.DoesNotContain("Required command was not provided", line, StringComparison.Ordinal); // printed first before
         Assert.EndsWith("Run 'aims --help' for usage.", line, StringComparison.Ordinal);
 
+        // The benchmarks and the soak are aims-tools' (tools/Aims.Evidence.Tools), not a command of aims.
+        var bench = await RunAimsAsync(tmp.Path, ["bench", "soak"]);
+        Assert.Equal(ExitCodes.Usage, bench.Code);
+        Assert.StartsWith("error: Unrecognized command or argument 'bench'.", bench.ErrLine, StringComparison.Ordinal);
+
         // Without any command, the missing command is the message.
         var none = await RunAimsAsync(tmp.Path, []);
         Assert.Equal(ExitCodes.Usage, none.Code);

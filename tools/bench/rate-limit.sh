@@ -1,10 +1,10 @@
 #!/bin/bash
 # Rate limiter cost under wrk (docs/PERFORMANCE.md): one `aims serve` per setting, back to back.
-# usage: tests/bench/rate-limit.sh [AIMS_DLL]   (default: the Debug build of the CLI)
+# usage: tools/bench/rate-limit.sh [AIMS_DLL]   (default: the Debug build of the CLI)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 AIMS=${1:-src/Aims.Evidence.Cli/bin/Debug/net10.0/aims.dll}
-WORK=$(mktemp -d /tmp/aims-rate-bench.XXXXXX)
+WORK=$(mktemp -d -t aims-rate-bench.XXXXXX)
 dotnet "$AIMS" ingest samples --db "$WORK/b.db" --mapper lexical > /dev/null
 KEY=$(dotnet "$AIMS" keys create --role reader --db "$WORK/b.db" | tail -1)
 PORT=5391

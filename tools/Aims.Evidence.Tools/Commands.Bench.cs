@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
@@ -9,13 +10,13 @@ using Aims.Evidence.Local;
 using Aims.Evidence.Onnx;
 using Aims.Evidence.Sqlite;
 
-namespace Aims.Evidence.Cli;
+namespace Aims.Evidence.Tools;
 
 /// <summary>
-/// `aims bench`: whole-run benchmarks that print figures as ratios against a baseline measured in the same run
+/// `aims-tools bench`: whole-run benchmarks that print figures as ratios against a baseline measured in the same run
 /// (raw embedding, pdftotext, the smallest store size), so they mean something on a loaded machine.
 /// </summary>
-public static partial class AimsCli
+public static partial class AimsTools
 {
     private const string DefaultCorpus = "../shared/corpus/files";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -77,7 +78,7 @@ public static partial class AimsCli
         embedCase.Hidden = true;
         embedCase.SetAction(async (parse, ct) => await EmbedCaseAsync(output, parse.GetValue(textsArg)!, ct).ConfigureAwait(false));
 
-        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase, embedCase, SoakCommand(output, error, files) };
+        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase, embedCase, SoakCommand(output, error, files), EmbeddingsCommand(output) };
     }
 
     private static List<(string Name, string Path)> Files(string dir, int max)
@@ -87,7 +88,7 @@ public static partial class AimsCli
             throw new UsageException($"no such folder: {dir} (pass --files DIR)");
         }
 
-        var all = EnumerateInputs([dir]);
+        var all = AimsCli.EnumerateInputs([dir]);
         return (max > 0 ? all.Take(max) : all).ToList();
     }
 
@@ -112,7 +113,7 @@ public static partial class AimsCli
 
     private static async Task Header(TextWriter output, string what)
     {
-        await output.WriteLineAsync($"# aims bench {what}  {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC  cores={Environment.ProcessorCount}  load(1/5/15)={Load()}").ConfigureAwait(false);
+        await output.WriteLineAsync($"# aims-tools bench {what}  {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC  cores={Environment.ProcessorCount}  load(1/5/15)={Load()}").ConfigureAwait(false);
     }
 
     private static string TempDb(string tag) => Path.Combine(Path.GetTempPath(), $"aims-bench-{tag}-{Guid.NewGuid():N}.db");
@@ -150,7 +151,7 @@ public static partial class AimsCli
             await WarmUpAsync(aims, ct).ConfigureAwait(false);
 
             var clock = Stopwatch.StartNew();
-            var outcomes = await IngestFilesAsync(aims, files, TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
+            var outcomes = await AimsCli.IngestFilesAsync(aims, files, TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
             var ingestSeconds = clock.Elapsed.TotalSeconds;
             var processed = outcomes.Where(o => o.Status == IngestStatus.Processed && o.Document is not null).ToArray();
             var pages = processed.Sum(o => o.Document!.PageCount);
@@ -309,7 +310,7 @@ public static partial class AimsCli
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new UsageException("pdftotext (Debian package poppler-utils) is required for `aims bench pdf`", ex);
+            throw new UsageException("pdftotext (Debian package poppler-utils) is required for `aims-tools bench pdf`", ex);
         }
 
         using (process)
@@ -330,7 +331,7 @@ public static partial class AimsCli
         {
             ownSource = TempDb("source");
             using var src = await LocalAims.OpenAsync(ownSource, cancellationToken: ct).ConfigureAwait(false);
-            await IngestFilesAsync(src, files, TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
+            await AimsCli.IngestFilesAsync(src, files, TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
             sourceDb = ownSource;
         }
         else if (!File.Exists(sourceDb))
@@ -505,7 +506,7 @@ public static partial class AimsCli
         var psi = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true };
         if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
         {
-            psi.ArgumentList.Add(typeof(AimsCli).Assembly.Location);
+            psi.ArgumentList.Add(typeof(AimsTools).Assembly.Location);
         }
 
         foreach (var a in args)
@@ -547,12 +548,12 @@ public static partial class AimsCli
             IReadOnlyList<IngestOutcome> outcomes;
             if (kind == "big")
             {
-                outcomes = await IngestFilesAsync(aims, [(Path.GetFileName(input), input)], TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
+                outcomes = await AimsCli.IngestFilesAsync(aims, [(Path.GetFileName(input), input)], TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
             }
             else
             {
                 // Small text documents of the corpus, each copy made unique (name and a numbered line) so none is deduplicated.
-                var small = EnumerateInputs([input])
+                var small = AimsCli.EnumerateInputs([input])
                     .Where(f => new FileInfo(f.Path).Length <= 16 * 1024 && (f.Path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".rst", StringComparison.OrdinalIgnoreCase)))
                     .ToArray();
                 if (small.Length == 0)
@@ -572,7 +573,7 @@ public static partial class AimsCli
                     await File.WriteAllTextAsync(Path.Combine(dir, $"{i:D5}-{Path.GetFileName(src.Path)}"), text + suffix, ct).ConfigureAwait(false);
                 }
 
-                outcomes = await IngestFilesAsync(aims, EnumerateInputs([dir]), TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
+                outcomes = await AimsCli.IngestFilesAsync(aims, AimsCli.EnumerateInputs([dir]), TextWriter.Null, quiet: true, ct).ConfigureAwait(false);
             }
 
             var processed = outcomes.Where(o => o.Status == IngestStatus.Processed).ToArray();

@@ -6,24 +6,25 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Aims.Evidence.Cli;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Sqlite;
 using Microsoft.Data.Sqlite;
 
-namespace Aims.Evidence.Cli;
+namespace Aims.Evidence.Tools;
 
 /// <summary>
-/// `aims bench soak`: a real `aims serve` child process ingests N distinct documents dropped into its inbox while C
+/// `aims-tools bench soak`: a real `aims serve` child process ingests N distinct documents dropped into its inbox while C
 /// connections query the API for the whole run; prints ingestion throughput, latency percentiles per endpoint, errors
 /// by kind (which must be zero), the server's peak memory and exactly-once checks of the resulting database.
 /// </summary>
-public static partial class AimsCli
+public static partial class AimsTools
 {
     private static Command SoakCommand(TextWriter output, TextWriter error, Option<string> files)
     {
         var docs = new Option<int>("--docs") { Description = "Documents dropped into the inbox.", DefaultValueFactory = _ => 1000 };
         var connections = new Option<int>("--connections") { Description = "Concurrent API connections for the whole run.", DefaultValueFactory = _ => 64 };
-        var mapper = MapperOption();
+        var mapper = AimsCli.MapperOption();
         var keepDb = new Option<string?>("--keep-db") { Description = "Create the server's database at this path and keep it (default: a temp file, deleted)." };
         var timeout = new Option<int>("--timeout-minutes") { Description = "Give up (and report the missing documents as errors) after this long.", DefaultValueFactory = _ => 120 };
         var generated = new Option<bool>("--generated") { Description = "Generate the documents' text instead of copying small corpus files from --files." };
@@ -33,10 +34,15 @@ public static partial class AimsCli
             AllowMultipleArgumentsPerToken = true,
         };
         var ingestConcurrency = new Option<int>("--ingest-concurrency") { Description = "Passed to `aims serve`: inbox documents ingested at the same time (0 = one per core)." };
-        var json = JsonOption();
+        var aims = new Option<string>("--aims")
+        {
+            Description = "The aims executable to serve: aims.dll (run with dotnet) or the aims apphost. Default: the aims.dll built next to aims-tools.",
+            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "aims.dll"),
+        };
+        var json = AimsCli.JsonOption();
         var soak = new Command("soak", "Load and soak: `aims serve` ingests --docs documents while --connections clients query the API; errors must be zero.")
         {
-            docs, connections, mapper, keepDb, timeout, generated, serverEnv, ingestConcurrency, json,
+            docs, connections, mapper, keepDb, timeout, generated, serverEnv, ingestConcurrency, aims, json,
         };
         soak.SetAction(async (parse, ct) => await SoakAsync(
             output,
@@ -45,18 +51,20 @@ public static partial class AimsCli
                 parse.GetValue(files)!,
                 Math.Max(1, parse.GetValue(docs)),
                 Math.Max(1, parse.GetValue(connections)),
-                parse.GetValue(mapper)!,
+                // Unset, `aims serve` decides (Aims:Mapping:Mapper, default trained), and the report says which.
+                parse.GetValue(mapper) ?? AimsCli.LoadSettings().Mapping.Mapper,
                 parse.GetValue(keepDb),
                 TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(timeout))),
                 parse.GetValue(generated),
                 parse.GetValue(serverEnv) ?? [],
                 Math.Max(0, parse.GetValue(ingestConcurrency)),
+                parse.GetValue(aims)!,
                 parse.GetValue(json)),
             ct).ConfigureAwait(false));
         return soak;
     }
 
-    private sealed record SoakSettings(string Files, int Docs, int Connections, string Mapper, string? KeepDb, TimeSpan Timeout, bool Generated, string[] ServerEnv, int IngestConcurrency, bool Json);
+    private sealed record SoakSettings(string Files, int Docs, int Connections, string Mapper, string? KeepDb, TimeSpan Timeout, bool Generated, string[] ServerEnv, int IngestConcurrency, string Aims, bool Json);
 
     /// <summary>The request mix: weights by repetition (dashboards read coverage and documents, auditors search and open controls).</summary>
     private static readonly string[] SoakMix = ["coverage", "search", "documents", "control", "search", "gaps", "coverage", "search", "documents", "control", "soa"];
@@ -234,7 +242,7 @@ public static partial class AimsCli
             var report = SoakReportOf(s, documents.Source, loadStart, Load(), firstLanded, allLanded, ingestSeconds, loadSeconds, load, memory, checks);
             if (s.Json)
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(report, Json)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(report, AimsCli.Json)).ConfigureAwait(false);
             }
             else
             {
@@ -332,7 +340,7 @@ public static partial class AimsCli
         {
             // Small text documents of the corpus, each copy made unique (name and a numbered line), as in `bench memory`.
             var small = Directory.Exists(s.Files)
-                ? EnumerateInputs([s.Files])
+                ? AimsCli.EnumerateInputs([s.Files])
                     .Where(f => new FileInfo(f.Path).Length <= 16 * 1024 && (f.Path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.Path.EndsWith(".rst", StringComparison.OrdinalIgnoreCase)))
                     .ToArray()
                 : [];
@@ -438,17 +446,25 @@ public static partial class AimsCli
 
     private static Process SoakStartServer(SoakSettings s, string db, string inbox, string url, SoakLog log)
     {
-        var self = Environment.ProcessPath ?? "dotnet";
-        ProcessStartInfo info;
-        if (Path.GetFileNameWithoutExtension(self).Equals("aims", StringComparison.OrdinalIgnoreCase))
+        // The real `aims serve` with its own runtime settings (aims.runtimeconfig.json): aims.dll under the dotnet host
+        // that runs this process, or an apphost as it is.
+        var aims = Path.GetFullPath(s.Aims);
+        if (!File.Exists(aims))
         {
-            info = new ProcessStartInfo(self);
+            throw new UsageException($"no aims executable at {s.Aims} (build src/Aims.Evidence.Cli or pass --aims PATH)");
+        }
+
+        ProcessStartInfo info;
+        if (aims.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            var self = Environment.ProcessPath ?? "dotnet";
+            var dotnet = Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? self : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+            info = new ProcessStartInfo(dotnet);
+            info.ArgumentList.Add(aims);
         }
         else
         {
-            var dotnet = Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? self : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-            info = new ProcessStartInfo(dotnet);
-            info.ArgumentList.Add(typeof(AimsCli).Assembly.Location);
+            info = new ProcessStartInfo(aims);
         }
 
         info.UseShellExecute = false;
@@ -720,7 +736,7 @@ public static partial class AimsCli
     private static async Task SoakPrintAsync(TextWriter output, SoakReport r)
     {
         var text = new StringBuilder();
-        text.Append(Inv, $"# aims bench soak  {r.Date}  cores={r.Cores}  load(1/5/15) at start={r.LoadAtStart}  at end={r.LoadAtEnd}\n");
+        text.Append(Inv, $"# aims-tools bench soak  {r.Date}  cores={r.Cores}  load(1/5/15) at start={r.LoadAtStart}  at end={r.LoadAtEnd}\n");
         text.Append(Inv, $"documents={r.Documents} ({r.Source})  mapper={r.Mapper}  ingest concurrency={r.IngestConcurrency}  connections={r.Connections}\n");
         text.Append(Inv, $"ingestion: {F(r.IngestSeconds)} s from the first file landing to the last document processed (all landed after {F(r.AllLandedSeconds, 2)} s)  {F(r.DocumentsPerMinute)} documents/min  {F(r.PagesPerSecond, 2)} pages/s  pages={r.Checks.Pages} passages={r.Checks.Passages}\n");
         text.Append(Inv, $"api: {r.Requests} requests in {F(r.LoadSeconds)} s  {F(r.RequestsPerSecond)} req/s\n");

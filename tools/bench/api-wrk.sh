@@ -1,13 +1,13 @@
 #!/bin/bash
 # API requests/s and latency under wrk, 64 connections (docs/PERFORMANCE.md, "API under load").
-# usage: tests/bench/api-wrk.sh [AIMS_DLL] [SECONDS]   (default: the Debug build of the CLI, 30 s per endpoint)
+# usage: tools/bench/api-wrk.sh [AIMS_DLL] [SECONDS]   (default: the Debug build of the CLI, 30 s per endpoint)
 # The samples are ingested with the default mapper into a fresh db; one reader key; the per-key rate limiter is off
 # (one wrk key would otherwise meet it within a second); the server listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 AIMS=${1:-src/Aims.Evidence.Cli/bin/Debug/net10.0/aims.dll}
 SECONDS_PER_ENDPOINT=${2:-30}
-WORK=$(mktemp -d /tmp/aims-wrk-bench.XXXXXX)
+WORK=$(mktemp -d -t aims-wrk-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 dotnet "$AIMS" ingest samples --db "$WORK/b.db" > /dev/null
 KEY=$(dotnet "$AIMS" keys create --role reader --db "$WORK/b.db" | tail -1)

@@ -1,0 +1,3 @@
+using Aims.Evidence.Tools;
+
+return await AimsTools.RunAsync(args).ConfigureAwait(false);
