@@ -220,6 +220,12 @@ internal static class SqliteSchema
             "CREATE TRIGGER store_version_owners_delete AFTER DELETE ON owners BEGIN UPDATE store_version SET version = version + 1 WHERE id = 1; END",
             "CREATE TABLE digests (day TEXT PRIMARY KEY, at TEXT NOT NULL, gaps TEXT NOT NULL)",
         ],
+
+        // v10: ingestion attempts that started and never finished (a document that killed the process is not parsed a
+        // third time; see IIngestionAttemptStore). Not a read-side change: no store_version trigger.
+        [
+            "CREATE TABLE ingest_attempts (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, attempts INTEGER NOT NULL, started_at TEXT NOT NULL)",
+        ],
     ];
 
     /// <summary>The columns of gap_evidence, in insert order.</summary>

@@ -42,6 +42,7 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
     private readonly TableClient _audit;
     private readonly TableClient _applicability;
     private readonly TableClient _owners;
+    private readonly TableClient _attempts;
 
     public TableEvidenceStore(TableServiceClient service, string tablePrefix = "aims")
     {
@@ -54,11 +55,12 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
         _audit = service.GetTableClient(tablePrefix + "Audit");
         _applicability = service.GetTableClient(tablePrefix + "Applicability");
         _owners = service.GetTableClient(tablePrefix + "Owners");
+        _attempts = service.GetTableClient(tablePrefix + "Attempts");
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit, _applicability, _owners })
+        foreach (var table in new[] { _documents, _passages, _mappings, _runs, _audit, _applicability, _owners, _attempts })
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

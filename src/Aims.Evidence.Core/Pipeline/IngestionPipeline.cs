@@ -55,9 +55,15 @@ public sealed class IngestionPipeline(
     IsoCatalog catalog,
     PipelineOptions? options = null,
     ILogger<IngestionPipeline>? logger = null,
-    IReviewStore? reviews = null) : IDocumentIngestor
+    IReviewStore? reviews = null,
+    IIngestionAttemptStore? attempts = null) : IDocumentIngestor
 {
+    /// <summary>A document whose ingestion stopped the process this many times is failed instead of parsed again.</summary>
+    public const int MaxUnfinishedAttempts = 2;
+
     private readonly IReviewStore? _reviews = reviews ?? store as IReviewStore;
+    private readonly IIngestionAttemptStore? _attempts = attempts ?? store as IIngestionAttemptStore;
+    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
     private readonly PipelineOptions _options = options ?? new PipelineOptions();
     private readonly ILogger _logger = logger ?? NullLogger<IngestionPipeline>.Instance;
 
@@ -212,6 +218,62 @@ public sealed class IngestionPipeline(
             RunId = _options.RunId,
         };
 
+        if (_attempts is null)
+        {
+            return await ParseAndStoreAsync(name, content, baseRecord, clock, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Recorded before parsing and cleared once the document has a status: an attempt still recorded at the next
+        // start means the process died inside it, and a document that did so twice is not parsed a third time.
+        // Workers of this process ingesting the same bytes at once share one attempt.
+        bool first;
+        lock (_inFlight)
+        {
+            first = !_inFlight.TryGetValue(sha, out var running);
+            _inFlight[sha] = running + 1;
+        }
+
+        var unfinished = 0;
+        try
+        {
+            if (first)
+            {
+                unfinished = await _attempts.BeginAttemptAsync(sha, name, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (unfinished >= MaxUnfinishedAttempts)
+            {
+                var reason = $"ingesting this file stopped the process {unfinished} times before it finished (a crash while parsing or mapping it); it is not parsed again: replace or remove the file";
+                _logger.LogError("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
+                var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = DocumentStatus.Failed, Reason = reason }, []), cancellationToken).ConfigureAwait(false);
+                return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+            }
+
+            return await ParseAndStoreAsync(name, content, baseRecord, clock, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Any way out of here but the process dying (a status, an exception, a cancelled shutdown) ends the attempt.
+            bool last;
+            lock (_inFlight)
+            {
+                last = --_inFlight[sha] == 0;
+                if (last)
+                {
+                    _inFlight.Remove(sha);
+                }
+            }
+
+            if (last)
+            {
+                await _attempts.EndAttemptAsync(sha, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Extract, segment, classify, map, store: every outcome a status with a reason.</summary>
+    private async Task<IngestOutcome> ParseAndStoreAsync(string name, ReadOnlyMemory<byte> content, DocumentRecord baseRecord, Stopwatch clock, CancellationToken cancellationToken)
+    {
         ExtractedDocument extracted;
         try
         {

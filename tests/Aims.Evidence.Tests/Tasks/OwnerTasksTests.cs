@@ -96,7 +96,6 @@ public sealed class OwnerTasksTests
             Assert.Contains("2027-03-31", audit[0].After, StringComparison.Ordinal);
             Assert.Contains("alice@example.org", audit[2].Before, StringComparison.Ordinal);
             Assert.Null(audit[3].After);
-            Assert.Equal(9, SqliteEvidenceStore.SchemaVersion);
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
