@@ -76,22 +76,12 @@ public sealed class PackFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Factory.DisposeAsync();
-        Aims.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        ApiFixture.CloseAndDelete(Aims, Dir);
     }
 }
 
 public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<PackFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private async Task<Dictionary<string, string>> PackAsync(Stream? output = null)
@@ -297,10 +287,7 @@ public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<Pa
             Assert.Skip($"The shared corpus is not present at {PackFixture.CorpusDir}; the test is skipped.");
         }
 
-        if (!File.Exists(Chromium))
-        {
-            Assert.Skip($"{Chromium} is absent (apt-get install chromium); the browser test is skipped.");
-        }
+        HeadlessChromium.Require();
 
         var dir = Path.Combine(fx.Dir, "unzipped");
         var zip = Path.Combine(fx.Dir, "browser.zip");
@@ -310,12 +297,7 @@ public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<Pa
         Assert.Contains(pack, p => p.Key.StartsWith("entries/", StringComparison.Ordinal) && p.Value.Contains("impact-assessment-nl-gov-ai-act-impact-analysis.xlsx, sheet", StringComparison.Ordinal));
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, m) =>
