@@ -112,6 +112,7 @@ public static partial class AimsEvidenceApi
             .Produces<MappingView>(201).ProducesProblem(400).ProducesProblem(404);
         api.MapGet("/exports/soa", AimsQueries.ExportSoa).WithName("exportSoa");
         api.MapGet("/exports/oscal", AimsQueries.ExportOscal).WithName("exportOscal");
+        api.MapGet("/exports/pack", AimsQueries.ExportPack).WithName("exportPack").Produces(200, contentType: "application/zip");
         api.MapGet("/audit-log", GetAuditLog).WithName("auditLog").Produces<Page<AuditView>>();
         api.MapPost("/keys", CreateKey).WithName("createKey").RequireAuthorization(ApiPolicies.Admin).Produces<CreatedKey>(201).ProducesProblem(400);
         return app;

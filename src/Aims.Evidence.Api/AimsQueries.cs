@@ -211,6 +211,13 @@ public static class AimsQueries
         }
     }
 
+    /// <summary>The auditor's evidence pack (ZIP), read first and then streamed with the response body.</summary>
+    public static async Task<IResult> ExportPack(EvidenceService evidence, CancellationToken ct)
+    {
+        var pack = await EvidencePackWriter.LoadAsync(evidence, ct).ConfigureAwait(false);
+        return Results.Stream(stream => pack.WriteAsync(stream, ct), "application/zip", EvidencePackWriter.FileName);
+    }
+
     public static async Task<IResult> ExportOscal(EvidenceService evidence, CancellationToken ct)
     {
         var doc = await AimsEvidenceApi.BuildOscalAsync(evidence, ct).ConfigureAwait(false);

@@ -23,14 +23,18 @@ public static partial class AimsEvidenceApi
     {
         ArgumentNullException.ThrowIfNull(evidence);
         // The cached snapshot: the SoA no longer loads every evidence link per request (the soak's slowest endpoint).
-        var (report, links) = await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false);
+        return BuildSoa(await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false));
+    }
+
+    /// <summary>The SoA rows of one gap snapshot (the evidence pack renders the same rows as the snapshot it cites).</summary>
+    internal static IReadOnlyList<SoaRow> BuildSoa(GapSnapshot snapshot)
+    {
+        var (report, links) = snapshot;
         var byControl = links.ToLookup(l => l.Mapping.ControlId, StringComparer.Ordinal);
         return report.Entries.Where(g => g.Entry.Kind == EntryKind.Control && !g.Entry.Container)
             .OrderBy(g => g.Status == GapStatus.Nonconformity ? 0 : 1).Select(g =>
         {
-            var cites = byControl[g.Entry.Id]
-                .OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score)
-                .Take(5).Select(l => (l.Mapping.Polarity == MappingPolarity.Finding ? "FINDING: " : string.Empty) + EvidenceCitation.From(l).Display + $" (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, {EvidenceCitation.ReviewText(l.Mapping.Review)})")
+            var cites = SoaCitedLinks(byControl[g.Entry.Id]).Select(l => (l.Mapping.Polarity == MappingPolarity.Finding ? "FINDING: " : string.Empty) + EvidenceCitation.From(l).Display + $" (score {l.Mapping.Score.ToString("0.00", CultureInfo.InvariantCulture)}, {EvidenceCitation.ReviewText(l.Mapping.Review)})")
                 .ToArray();
             if (g.Applicability is { } decision)
             {
@@ -47,6 +51,10 @@ public static partial class AimsEvidenceApi
             return new SoaRow(g.Entry.Id, g.Entry.Title, g.Entry.Group, "yes", justification, GapAnalyzer.StatusText(g.Status), g.Reason, cites);
         }).ToArray();
     }
+
+    /// <summary>The evidence a SoA row cites: accepted mappings first, then by score, at most five.</summary>
+    internal static IEnumerable<EvidenceLink> SoaCitedLinks(IEnumerable<EvidenceLink> links) =>
+        links.OrderByDescending(l => l.Mapping.Review == ReviewState.Accepted).ThenByDescending(l => l.Mapping.Score).Take(5);
 
     /// <summary>
     /// Text as one Markdown table cell: HTML special characters become entities (a file name or heading never becomes

@@ -344,7 +344,7 @@ public static partial class AimsCli
 
             return ExitCodes.Ok;
         });
-        return new Command("export", "Export evidence.") { passages };
+        return new Command("export", "Export evidence.") { passages, PackCommand(error) };
     }
 
     private static Command DemoCommand(TextWriter output, TextWriter error)

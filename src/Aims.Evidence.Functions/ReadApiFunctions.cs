@@ -119,6 +119,15 @@ public sealed class ReadApiFunctions(EvidenceService evidence, IEvidenceStore st
         return AimsQueries.ExportOscal(evidence, cancellationToken);
     }
 
+    [Function("ExportPack")]
+    public Task<IResult> ExportPack(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/exports/pack")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return AimsQueries.ExportPack(evidence, cancellationToken);
+    }
+
     [Function("ListFrameworks")]
     public static IResult ListFrameworks(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/frameworks")] HttpRequest request)

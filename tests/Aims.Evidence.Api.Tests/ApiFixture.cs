@@ -71,11 +71,18 @@ public sealed class ApiFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Factory.DisposeAsync();
-        Aims.Dispose();
+        ApiFixture.CloseAndDelete(Aims, Dir);
+    }
+
+    /// <summary>Closes the store, releases pooled SQLite connections and deletes the fixture's folder (best effort).</summary>
+    public static void CloseAndDelete(LocalAims aims, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(aims);
+        aims.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(Dir, recursive: true);
+            Directory.Delete(dir, recursive: true);
         }
         catch (IOException)
         {

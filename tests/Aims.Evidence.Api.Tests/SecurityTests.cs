@@ -56,6 +56,7 @@ public sealed class SecurityMatrixTests(ApiFixture fx) : IClassFixture<ApiFixtur
         ["POST /api/v1/passages/{id}/mappings"] = (Access.Reviewer, "/api/v1/passages/no-such-passage/mappings"),
         ["GET /api/v1/exports/soa"] = (Access.Reader, "/api/v1/exports/soa"),
         ["GET /api/v1/exports/oscal"] = (Access.Reader, "/api/v1/exports/oscal"),
+        ["GET /api/v1/exports/pack"] = (Access.Reader, "/api/v1/exports/pack"),
         ["GET /api/v1/audit-log"] = (Access.Reader, "/api/v1/audit-log"),
         ["POST /api/v1/keys"] = (Access.Admin, "/api/v1/keys"),
     };

@@ -47,22 +47,12 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        Aims.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        ApiFixture.CloseAndDelete(Aims, Dir);
     }
 }
 
 public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -100,18 +90,10 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
     [Fact]
     public async Task Dashboard_in_a_real_browser_shows_74_cells_a_framework_selector_searches_accepts_a_suggestion_and_assigns_an_owner_whose_task_is_overdue()
     {
-        if (!File.Exists(Chromium))
-        {
-            Assert.Skip($"{Chromium} is absent (apt-get install chromium); the browser test is skipped.");
-        }
+        HeadlessChromium.Require();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var cspErrors = new List<string>();
         page.Console += (_, m) =>

@@ -17,7 +17,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
+        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportPack", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -31,6 +31,7 @@ public sealed class FunctionsMetadataTests
         { "Search", "Search", "v1/search" },
         { "ExportSoa", "ExportSoa", "v1/exports/soa" },
         { "ExportOscal", "ExportOscal", "v1/exports/oscal" },
+        { "ExportPack", "ExportPack", "v1/exports/pack" },
         { "ListFrameworks", "ListFrameworks", "v1/frameworks" },
         { "GetFrameworkCoverage", "GetFrameworkCoverage", "v1/frameworks/{id}/coverage" },
     };

@@ -18,7 +18,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// (invoked directly with a DefaultHttpContext request, their IResult executed against it) answer each read route
 /// with the same status, content type and body.
 /// </summary>
-public sealed class HttpContractTests(AzuriteFixture azurite)
+public sealed partial class HttpContractTests(AzuriteFixture azurite)
 {
     private const string ReaderKey = "contract-reader-key";
 
@@ -107,6 +107,45 @@ public sealed class HttpContractTests(AzuriteFixture azurite)
         // Without a key the API refuses; the functions rely on the host's function keys (authLevel in functions.metadata).
         using var anonymous = hosts.Server.CreateClient();
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/controls", ct)).StatusCode);
+    }
+
+    /// <summary>The evidence pack is a ZIP stamped with the time of the request: the hosts agree on its entries and pages.</summary>
+    [Fact]
+    public async Task Both_hosts_return_the_same_evidence_pack()
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var hosts = await GetHostsAsync(azurite, ct);
+        using var api = await hosts.Api.GetAsync("/api/v1/exports/pack", ct);
+        var apiPack = Unzip(await api.Content.ReadAsByteArrayAsync(ct));
+        var (status, contentType, body, _) = await hosts.Both.InvokeFunctionBytesAsync(HttpMethods.Get, "exports/pack", null, null, null, (request, _) => hosts.ReadApi.ExportPack(request, ct));
+        var fnPack = Unzip(body);
+
+        Assert.Equal(200, (int)api.StatusCode);
+        Assert.Equal(200, status);
+        Assert.Equal(api.Content.Headers.ContentType?.ToString(), contentType);
+        Assert.Equal("application/zip", contentType);
+        Assert.Equal(apiPack.Keys.Order(StringComparer.Ordinal), fnPack.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("entries/A.2.2.html", fnPack.Keys);
+        foreach (var name in new[] { "index.html", "soa.html", "gaps.html", "documents.html", "soa.json", "entries/A.2.2.html" })
+        {
+            Assert.Equal(GeneratedAt().Replace(apiPack[name], "Generated (time)"), GeneratedAt().Replace(fnPack[name], "Generated (time)"));
+        }
+
+        Assert.Contains("risk-assessment.md", fnPack["documents.html"], StringComparison.Ordinal);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("Generated [0-9: -]+ UTC")]
+    private static partial System.Text.RegularExpressions.Regex GeneratedAt();
+
+    private static Dictionary<string, string> Unzip(byte[] zip)
+    {
+        using var archive = new System.IO.Compression.ZipArchive(new MemoryStream(zip), System.IO.Compression.ZipArchiveMode.Read);
+        return archive.Entries.ToDictionary(e => e.FullName, e =>
+        {
+            using var reader = new StreamReader(e.Open(), Encoding.UTF8);
+            return reader.ReadToEnd();
+        }, StringComparer.Ordinal);
     }
 
     [Fact]

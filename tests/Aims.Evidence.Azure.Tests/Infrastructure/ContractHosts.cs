@@ -90,6 +90,19 @@ internal sealed class ContractHosts : IAsyncDisposable
         string? contentType,
         Func<HttpRequest, string[], Task<IResult>> dispatch)
     {
+        var (status, type, bytes, etag) = await InvokeFunctionBytesAsync(method, route, apiKey, body, contentType, dispatch);
+        return (status, type, Encoding.UTF8.GetString(bytes), etag);
+    }
+
+    /// <summary>As <see cref="InvokeFunctionAsync"/>, with the body as bytes (a binary response such as a ZIP).</summary>
+    public async Task<(int Status, string? ContentType, byte[] Body, string? ETag)> InvokeFunctionBytesAsync(
+        string method,
+        string route,
+        string? apiKey,
+        byte[]? body,
+        string? contentType,
+        Func<HttpRequest, string[], Task<IResult>> dispatch)
+    {
         using var scope = Functions.CreateScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
         var query = route.IndexOf('?', StringComparison.Ordinal);
@@ -116,7 +129,7 @@ internal sealed class ContractHosts : IAsyncDisposable
         var result = await dispatch(context.Request, path.Split('/'));
         await result.ExecuteAsync(context);
         var etag = context.Response.Headers.ETag.ToString();
-        return (context.Response.StatusCode, context.Response.ContentType, Encoding.UTF8.GetString(response.ToArray()), etag.Length == 0 ? null : etag);
+        return (context.Response.StatusCode, context.Response.ContentType, response.ToArray(), etag.Length == 0 ? null : etag);
     }
 
     public async ValueTask DisposeAsync()
