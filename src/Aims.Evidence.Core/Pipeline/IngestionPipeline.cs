@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
@@ -63,7 +64,10 @@ public sealed class IngestionPipeline(
 
     private readonly IReviewStore? _reviews = reviews ?? store as IReviewStore;
     private readonly IIngestionAttemptStore? _attempts = attempts ?? store as IIngestionAttemptStore;
-    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    /// <summary>Attempts in flight in this process per attempt store (pipelines are cheap and hosts make several over one store).</summary>
+    private static readonly ConditionalWeakTable<IIngestionAttemptStore, Dictionary<string, int>> InFlightByStore = [];
+
+    private Dictionary<string, int> InFlight => InFlightByStore.GetValue(_attempts!, _ => new Dictionary<string, int>(StringComparer.Ordinal));
     private readonly PipelineOptions _options = options ?? new PipelineOptions();
     private readonly ILogger _logger = logger ?? NullLogger<IngestionPipeline>.Instance;
 
@@ -225,12 +229,13 @@ public sealed class IngestionPipeline(
 
         // Recorded before parsing and cleared once the document has a status: an attempt still recorded at the next
         // start means the process died inside it, and a document that did so twice is not parsed a third time.
-        // Workers of this process ingesting the same bytes at once share one attempt.
+        // Workers of this process ingesting the same bytes into the same store at once share one attempt.
+        var inFlight = InFlight;
         bool first;
-        lock (_inFlight)
+        lock (inFlight)
         {
-            first = !_inFlight.TryGetValue(sha, out var running);
-            _inFlight[sha] = running + 1;
+            first = !inFlight.TryGetValue(sha, out var running);
+            inFlight[sha] = running + 1;
         }
 
         var unfinished = 0;
@@ -255,12 +260,12 @@ public sealed class IngestionPipeline(
         {
             // Any way out of here but the process dying (a status, an exception, a cancelled shutdown) ends the attempt.
             bool last;
-            lock (_inFlight)
+            lock (inFlight)
             {
-                last = --_inFlight[sha] == 0;
+                last = --inFlight[sha] == 0;
                 if (last)
                 {
-                    _inFlight.Remove(sha);
+                    inFlight.Remove(sha);
                 }
             }
 

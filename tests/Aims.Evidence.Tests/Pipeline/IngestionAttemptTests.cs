@@ -66,9 +66,8 @@ public sealed class IngestionAttemptTests
     {
         using var tmp = new TempDir();
         using var aims = await LocalAims.OpenAsync(tmp.Db, cancellationToken: Ct);
-        var pipeline = aims.CreatePipeline();
-
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => pipeline.IngestAsync($"copy-{i}.md", Policy, Ct), Ct)));
+        // One pipeline per worker, as hosts may make them: the attempt is shared per store, not per pipeline.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => aims.CreatePipeline().IngestAsync($"copy-{i}.md", Policy, Ct), Ct)));
 
         Assert.DoesNotContain(outcomes, o => o.Status == IngestStatus.Failed);
         Assert.Equal(0, await aims.Store.BeginAttemptAsync(Sha(Policy), "copy-0.md", Ct));
