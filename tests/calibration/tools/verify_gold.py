@@ -7,7 +7,8 @@ Exit code 1 on any failure."""
 import html, json, pathlib, re, sys
 
 HERE = pathlib.Path(__file__).resolve().parent.parent
-STRUCTURE = pathlib.Path("/work/shared/iso42001/structure.json")
+# The shared data folder sits beside the repository (../shared).
+STRUCTURE = HERE.parent.parent.parent / "shared" / "iso42001" / "structure.json"
 DOC_TYPES = {"policy", "procedure", "model-card", "data-card", "risk-assessment", "impact-assessment",
              "audit-report", "incident-report", "inventory", "reference", "unrelated"}
 
