@@ -336,7 +336,7 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> SetApplicabilityAsync(IApplicabilityStore? store, IsoCatalog catalog, string id, ApplicabilityRequest? body, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!catalog.TryGet(id, out var entry) || entry is null || entry.Container)
+        if (!DecidableEntry(catalog, id, out var entryId))
         {
             return ApiResults.NotFound("control", id);
         }
@@ -362,7 +362,7 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(501, "Not supported", "this host's store keeps no applicability decisions.");
         }
 
-        var decision = await store.SetApplicabilityAsync(entry.Id, applicable, justification, actor, ct).ConfigureAwait(false);
+        var decision = await store.SetApplicabilityAsync(entryId, applicable, justification, actor, ct).ConfigureAwait(false);
         return Results.Ok(ApplicabilityView.From(decision));
     }
 

@@ -46,7 +46,7 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> SetOwnerAsync(IOwnerStore? store, IsoCatalog catalog, string id, OwnerRequest? body, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!OwnableEntry(catalog, id, out var entryId))
+        if (!DecidableEntry(catalog, id, out var entryId))
         {
             return ApiResults.NotFound("control", id);
         }
@@ -93,7 +93,7 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> ClearOwnerAsync(IOwnerStore? store, IsoCatalog catalog, string id, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!OwnableEntry(catalog, id, out var entryId))
+        if (!DecidableEntry(catalog, id, out var entryId))
         {
             return ApiResults.NotFound("control", id);
         }
@@ -126,7 +126,8 @@ public static partial class AimsEvidenceApi
         return Results.Ok(new TaskList(tasks.Count, overdue, overdueOnly.Value ? tasks.Where(t => t.Overdue).ToArray() : tasks));
     }
 
-    private static bool OwnableEntry(IsoCatalog catalog, string id, out string entryId)
+    /// <summary>An entry a reviewer decides on (applicability, owner): a clause or Annex A control, not a grouping clause.</summary>
+    private static bool DecidableEntry(IsoCatalog catalog, string id, out string entryId)
     {
         var found = catalog.TryGet(id, out var entry) && entry is not null && !entry.Container;
         entryId = found ? entry!.Id : string.Empty;

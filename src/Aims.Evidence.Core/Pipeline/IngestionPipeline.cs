@@ -128,19 +128,7 @@ public sealed class IngestionPipeline(
 
         var reason = OversizeReason(size);
         _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
-        var record = new DocumentRecord
-        {
-            Id = NewId(),
-            Name = name,
-            Sha256 = sha,
-            Size = size,
-            IngestedAt = DateTimeOffset.UtcNow,
-            RunId = _options.RunId,
-            Status = DocumentStatus.Failed,
-            Reason = reason,
-        };
-        var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
-        return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+        return await RecordWithoutPassagesAsync(NewRecord(name, sha, size) with { Status = DocumentStatus.Failed, Reason = reason }, clock, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -161,19 +149,7 @@ public sealed class IngestionPipeline(
         }
 
         _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Skipped, reason);
-        var record = new DocumentRecord
-        {
-            Id = NewId(),
-            Name = name,
-            Sha256 = sha,
-            Size = 0,
-            IngestedAt = DateTimeOffset.UtcNow,
-            RunId = _options.RunId,
-            Status = DocumentStatus.Skipped,
-            Reason = reason,
-        };
-        var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
-        return new IngestOutcome(name, IngestStatus.Skipped, stored, reason) { Elapsed = clock.Elapsed };
+        return await RecordWithoutPassagesAsync(NewRecord(name, sha, 0) with { Status = DocumentStatus.Skipped, Reason = reason }, clock, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -212,15 +188,7 @@ public sealed class IngestionPipeline(
             return new IngestOutcome(name, IngestStatus.Unchanged, twin, $"identical to already ingested \"{twin.Name}\"") { Elapsed = clock.Elapsed };
         }
 
-        var baseRecord = new DocumentRecord
-        {
-            Id = NewId(),
-            Name = name,
-            Sha256 = sha,
-            Size = content.Length,
-            IngestedAt = DateTimeOffset.UtcNow,
-            RunId = _options.RunId,
-        };
+        var baseRecord = NewRecord(name, sha, content.Length);
 
         if (_attempts is null)
         {
@@ -250,8 +218,7 @@ public sealed class IngestionPipeline(
             {
                 var reason = $"ingesting this file stopped the process {unfinished} times before it finished (a crash while parsing or mapping it); it is not parsed again: replace or remove the file";
                 _logger.LogError("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
-                var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = DocumentStatus.Failed, Reason = reason }, []), cancellationToken).ConfigureAwait(false);
-                return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+                return await RecordWithoutPassagesAsync(baseRecord with { Status = DocumentStatus.Failed, Reason = reason }, clock, cancellationToken).ConfigureAwait(false);
             }
 
             return await ParseAndStoreAsync(name, content, baseRecord, clock, cancellationToken).ConfigureAwait(false);
@@ -293,16 +260,14 @@ public sealed class IngestionPipeline(
         {
             var status = ex.Kind == RejectionKind.Unsupported ? DocumentStatus.Skipped : DocumentStatus.Failed;
             _logger.LogWarning("{Name} {Status}: {Reason}", name, status, ex.Message);
-            var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = status, Reason = ex.Message }, []), cancellationToken).ConfigureAwait(false);
-            return new IngestOutcome(name, status == DocumentStatus.Skipped ? IngestStatus.Skipped : IngestStatus.Failed, stored, ex.Message) { Elapsed = clock.Elapsed };
+            return await RecordWithoutPassagesAsync(baseRecord with { Status = status, Reason = ex.Message }, clock, cancellationToken).ConfigureAwait(false);
         }
 
         var passages = segmenter.Segment(extracted);
         if (passages.Count == 0)
         {
             const string reason = "no readable text was found in the document";
-            var stored = await store.WriteDocumentAsync(new DocumentWrite(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, []), cancellationToken).ConfigureAwait(false);
-            return new IngestOutcome(name, IngestStatus.Failed, stored, reason) { Elapsed = clock.Elapsed };
+            return await RecordWithoutPassagesAsync(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, clock, cancellationToken).ConfigureAwait(false);
         }
 
         var classification = await classifier.ClassifyAsync(extracted, passages, name, cancellationToken).ConfigureAwait(false);
@@ -390,6 +355,25 @@ public sealed class IngestionPipeline(
         }
 
         return [.. suggestions.Select((s, i) => sink[i] is { } c ? memory.Apply(passages[i].Headings, passages[i].Text, c, s, catalog) : s)];
+    }
+
+    /// <summary>A new document version of these bytes under this name, stamped with this run.</summary>
+    private DocumentRecord NewRecord(string name, string sha, long size) => new()
+    {
+        Id = NewId(),
+        Name = name,
+        Sha256 = sha,
+        Size = size,
+        IngestedAt = DateTimeOffset.UtcNow,
+        RunId = _options.RunId,
+    };
+
+    /// <summary>Stores a version that has a status and a reason but no passages (failed or skipped) and reports it.</summary>
+    private async Task<IngestOutcome> RecordWithoutPassagesAsync(DocumentRecord record, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var stored = await store.WriteDocumentAsync(new DocumentWrite(record, []), cancellationToken).ConfigureAwait(false);
+        var status = record.Status == DocumentStatus.Skipped ? IngestStatus.Skipped : IngestStatus.Failed;
+        return new IngestOutcome(record.Name, status, stored, record.Reason) { Elapsed = clock.Elapsed };
     }
 
     /// <summary>The one wording of the size-cap reason, whether the file was streamed or already in memory.</summary>
