@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,7 +61,7 @@ public sealed partial class ReviewLearningService(IServiceProvider services, ILo
             var upTo = Requested;
             try
             {
-                var learner = new ReviewLearner(services.GetRequiredService<IEvidenceStore>(), services.GetRequiredService<IReviewStore>(), services.GetService<IsoCatalog>() ?? IsoCatalog.Default);
+                var learner = new ReviewLearner(services.GetRequiredService<IEvidenceStore>(), services.GetRequiredService<IReviewStore>(), services.GetService<IsoCatalog>() ?? IsoCatalog.Default, ReviewRescorers.Find(services.GetService<IControlMapper>()));
                 Last = await learner.RescoreAsync(stoppingToken).ConfigureAwait(false);
                 foreach (var observer in services.GetServices<IRescoreObserver>())
                 {

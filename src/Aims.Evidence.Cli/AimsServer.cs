@@ -24,6 +24,7 @@ public static class AimsServer
         services.AddSingleton<IEvidenceStore>(aims.Store);
         services.AddSingleton<IPassageIndex>(aims.Store);
         services.AddSingleton<IReviewStore>(aims.Store);
+        services.AddSingleton(aims.Mapper);
         services.AddSingleton<IDocumentIngestor>(_ => aims.CreatePipeline(runId));
         services.AddAimsEvidenceApi(configure);
         return services;

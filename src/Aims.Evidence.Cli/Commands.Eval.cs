@@ -72,6 +72,7 @@ public static partial class AimsCli
             Dictionary<string, ProducedDocument> produced;
             IReadOnlyList<ReviewDraw> draws = [];
             var candidateK = 0;
+            IReviewRescorer? rescorer = null;
             try
             {
                 using (var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false))
@@ -84,11 +85,12 @@ public static partial class AimsCli
 
                     candidateK = (Unwrapped(aims.Mapper) as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
                     produced = await BuildProducedAsync(aims.Store, aims.Catalog, aims.Mapper, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
+                    rescorer = ReviewRescorers.Find(aims.Mapper);
                 }
 
                 if (fraction > 0)
                 {
-                    draws = await ReviewDrawsAsync(db, gold, produced, fraction, parse.GetValue(seed), parse.GetValue(repeat), ct).ConfigureAwait(false);
+                    draws = await ReviewDrawsAsync(db, gold, produced, fraction, parse.GetValue(seed), parse.GetValue(repeat), rescorer, ct).ConfigureAwait(false);
                 }
             }
             finally
@@ -151,7 +153,7 @@ public static partial class AimsCli
     /// measured before (the first ingestion) and after.
     /// </summary>
     private static async Task<IReadOnlyList<ReviewDraw>> ReviewDrawsAsync(
-        string db, IReadOnlyList<GoldDocument> gold, Dictionary<string, ProducedDocument> before, double fraction, int seed, int repeat, CancellationToken ct)
+        string db, IReadOnlyList<GoldDocument> gold, Dictionary<string, ProducedDocument> before, double fraction, int seed, int repeat, IReviewRescorer? rescorer, CancellationToken ct)
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         var draws = new List<ReviewDraw>();
@@ -189,7 +191,7 @@ public static partial class AimsCli
                     added += review.Added.Count;
                 }
 
-                var rescore = await new ReviewLearner(store, store, catalog).RescoreAsync(ct).ConfigureAwait(false);
+                var rescore = await new ReviewLearner(store, store, catalog, rescorer).RescoreAsync(ct).ConfigureAwait(false);
                 var after = await BuildProducedAsync(store, catalog, null, ct).ConfigureAwait(false);
                 var names = reviewed.Select(d => d.File).ToHashSet(StringComparer.Ordinal);
                 var rest = gold.Where(d => !names.Contains(d.File)).ToArray();

@@ -348,13 +348,22 @@ public sealed class IngestionPipeline(
             return suggestions;
         }
 
-        var memory = ReviewMemory.Build(await _reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false));
+        var decisions = await _reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false);
+        var memory = ReviewMemory.Build(decisions);
         if (memory.IsEmpty)
         {
             return suggestions;
         }
 
-        return [.. suggestions.Select((s, i) => sink[i] is { } c ? memory.Apply(passages[i].Headings, passages[i].Text, c, s, catalog) : s)];
+        // Reviewed passages join the trained mapper's labelled passages, then the memory's own rules apply.
+        var candidates = Enumerable.Range(0, sink.Count).Select(i => sink[i]).ToArray();
+        var rescorer = ReviewRescorers.Find(mapper);
+        if (rescorer?.Learn(decisions) is { } reviewed)
+        {
+            candidates = [.. rescorer.Rescore(passages, candidates, reviewed)];
+        }
+
+        return [.. suggestions.Select((s, i) => candidates[i] is { } c ? memory.Apply(passages[i].Headings, passages[i].Text, c, s, catalog) : s)];
     }
 
     /// <summary>A new document version of these bytes under this name, stamped with this run.</summary>

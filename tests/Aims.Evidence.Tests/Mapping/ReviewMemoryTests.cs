@@ -129,5 +129,24 @@ public sealed class ReviewMemoryTests
         Assert.Null(PassageCandidates.Parse(null));
     }
 
+    [Fact]
+    public void Vectors_and_document_types_survive_storage_at_half_precision()
+    {
+        var random = new Random(7);
+        float[] Vector() => [.. Enumerable.Range(0, 384).Select(_ => (float)((random.NextDouble() * 2) - 1) / 20f)];
+        var vectors = new PassageVectors(Vector(), Vector());
+        var c = Candidates(("A.10.3", 0.1234)) with { Vectors = vectors, DocTypes = [0.1, 0.2, 0.7] };
+        var text = c.Serialize();
+        var back = PassageCandidates.Parse(text);
+        Assert.NotNull(back?.Vectors);
+        Assert.Equal(vectors.Stored().MiniLM, back.Vectors.MiniLM);
+        Assert.Equal(vectors.Stored().Arctic, back.Vectors.Arctic);
+        Assert.All(vectors.MiniLM.Zip(back.Vectors.MiniLM), p => Assert.True(Math.Abs(p.First - p.Second) < 1e-4, $"{p.First} vs {p.Second}"));
+        Assert.Equal([0.1, 0.2, 0.7], back.DocTypes);
+        Assert.InRange(text.Length, 2 * 1024, 3 * 1024); // two 384-dimensional vectors: about 1 KB each
+        Assert.Null(PassageCandidates.Parse(Candidates(("A.10.3", 0.1)).Serialize())!.Vectors);
+        Assert.Null(PassageCandidates.Parse(text.Replace("\"vm\":\"", "\"vm\":\"%", StringComparison.Ordinal))!.Vectors); // unreadable vectors: none, not an error
+    }
+
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, string.Empty, StringComparison.Ordinal).Length) / part.Length;
 }

@@ -73,6 +73,81 @@ public sealed class ReviewLearningTests
         Assert.DoesNotContain((await SupplierPassageAsync(aims, "copy.md")).Mappings, m => m.ControlId == top.ControlId);
     }
 
+    /// <summary>Says what <see cref="Supplier"/> says in other words: too few shared words for the lexical memory (similarity under 0.40).</summary>
+    private const string SupplierParaphrase = "Before we sign with a vendor that provides machine learning parts, and annually afterwards, that vendor is evaluated against the responsible AI rules we set, looking at how it treats data, documents its models and tells us about incidents.";
+
+    [Fact]
+    public async Task Reviewed_passages_join_the_trained_mappers_labelled_passages_and_move_paraphrases_in_other_documents()
+    {
+        using var tmp = new TempDir();
+        using var aims = await LocalAims.OpenAsync(tmp.Db, cancellationToken: Ct);
+        var rescorer = ReviewRescorers.Find(aims.Mapper);
+        Assert.NotNull(rescorer); // the embedded default is the trained mapper, under the polarity qualifier
+        var pipeline = aims.CreatePipeline();
+        await pipeline.IngestAsync("policy.md", System.Text.Encoding.UTF8.GetBytes(Policy(Supplier)), Ct);
+        await pipeline.IngestAsync("vendors.md", System.Text.Encoding.UTF8.GetBytes(Policy(SupplierParaphrase)), Ct);
+        var reviewed = await SupplierPassageAsync(aims, "policy.md");
+        var vendorsDoc = Assert.Single(await aims.Store.ListDocumentsAsync(false, Ct), d => d.Name == "vendors.md");
+        var vendorRows = (await aims.Store.GetPassagesAsync(vendorsDoc.Id, Ct)).OrderBy(r => r.Passage.Ordinal).ToArray();
+        var paraphrase = Array.FindIndex(vendorRows, r => r.Passage.Text.Contains("vendor", StringComparison.Ordinal));
+        Assert.All(vendorRows, r => Assert.NotNull(r.Passage.Candidates?.Vectors)); // vectors are kept with the candidates
+        Assert.DoesNotContain("similarity", string.Join(" ", vendorRows[paraphrase].Mappings.Select(m => m.Rationale)), StringComparison.Ordinal);
+
+        // An entry the model gives the paraphrase a low probability, added by hand on the reviewed passage.
+        const string Added = "A.8.5";
+        double ProbabilityOf(PassageCandidates? c) => c?.Entries.FirstOrDefault(e => e.ControlId == Added)?.Probability ?? 0;
+        var before = ProbabilityOf(vendorRows[paraphrase].Passage.Candidates);
+        Assert.True(before < 0.2, $"{before}");
+        await aims.Store.AddManualMappingAsync(reviewed.Passage.Id, Added, "the supplier clause also informs suppliers", "reviewer", MappingPolarity.Supports, Ct);
+        var decisions = await aims.Store.ListReviewDecisionsAsync(Ct);
+        var bank = rescorer.Learn(decisions);
+        Assert.NotNull(bank);
+        Assert.Equal(1, bank.Count);
+        Assert.Contains("policy.md", bank.Source[0], StringComparison.Ordinal);
+
+        var rescored = rescorer.Rescore([.. vendorRows.Select(r => ReviewLearner.ToPassage(r.Passage))], [.. vendorRows.Select(r => r.Passage.Candidates)], bank);
+        var after = ProbabilityOf(rescored[paraphrase]);
+        Assert.True(after > before + 0.05, $"{before} -> {after}");
+        Assert.Contains("reviewed here: \"policy.md\"", rescored[paraphrase]!.Notes![Added], StringComparison.Ordinal);
+
+        // Without any decision nothing is learned; with it, the background re-scoring is idempotent.
+        Assert.Null(rescorer.Learn([]));
+        await new ReviewLearner(aims.Store, aims.Store, aims.Catalog, rescorer).RescoreAsync(Ct);
+        Assert.Equal(0, (await new ReviewLearner(aims.Store, aims.Store, aims.Catalog, rescorer).RescoreAsync(Ct)).PassagesChanged);
+    }
+
+    [Fact]
+    public async Task A_passage_whose_every_suggestion_was_rejected_teaches_no_evidence()
+    {
+        using var tmp = new TempDir();
+        using var aims = await LocalAims.OpenAsync(tmp.Db, cancellationToken: Ct);
+        var rescorer = ReviewRescorers.Find(aims.Mapper)!;
+        var pipeline = aims.CreatePipeline();
+        await pipeline.IngestAsync("policy.md", System.Text.Encoding.UTF8.GetBytes(Policy(Supplier)), Ct);
+        await pipeline.IngestAsync("vendors.md", System.Text.Encoding.UTF8.GetBytes(Policy(SupplierParaphrase)), Ct);
+        var reviewed = await SupplierPassageAsync(aims, "policy.md");
+        Assert.NotEmpty(reviewed.Mappings);
+        foreach (var m in reviewed.Mappings)
+        {
+            await aims.Store.ReviewMappingAsync(m.Id, ReviewState.Rejected, "reviewer", "not evidence", Ct);
+        }
+
+        var bank = rescorer.Learn(await aims.Store.ListReviewDecisionsAsync(Ct));
+        Assert.NotNull(bank);
+        Assert.Equal([-1], bank.Entry);
+        var vendorsDoc = Assert.Single(await aims.Store.ListDocumentsAsync(false, Ct), d => d.Name == "vendors.md");
+        var rows = (await aims.Store.GetPassagesAsync(vendorsDoc.Id, Ct)).OrderBy(r => r.Passage.Ordinal).ToArray();
+        var i = Array.FindIndex(rows, r => r.Passage.Text.Contains("vendor", StringComparison.Ordinal));
+        var top = rows[i].Passage.Candidates!.Entries[0];
+        var rescored = rescorer.Rescore([.. rows.Select(r => ReviewLearner.ToPassage(r.Passage))], [.. rows.Select(r => r.Passage.Candidates)], bank);
+        var after = rescored[i]!.Entries.FirstOrDefault(e => e.ControlId == top.ControlId)?.Probability ?? 0;
+        Assert.True(after < top.Probability, $"{top.ControlId}: {top.Probability} -> {after}");
+
+        // The other passages of the document, unlike the reviewed one, keep their probabilities exactly.
+        var competence = Array.FindIndex(rows, r => r.Passage.Text.Contains("engineer", StringComparison.Ordinal));
+        Assert.Equal(rows[competence].Passage.Candidates!.Entries, rescored[competence]!.Entries);
+    }
+
     [Fact]
     public async Task An_entry_added_by_hand_is_suggested_for_a_passage_with_the_same_text_later()
     {

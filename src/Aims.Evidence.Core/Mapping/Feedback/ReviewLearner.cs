@@ -1,4 +1,6 @@
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Core.Mapping.Feedback;
@@ -16,12 +18,13 @@ public sealed record RescoreResult(int Decisions, int PassagesScored, int Passag
 /// similar passages, and of the same entry everywhere. Reviewed and manual mappings are never touched; an entry
 /// already decided on a passage is not suggested there again. Idempotent: running it twice changes nothing more.
 /// </summary>
-public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, IsoCatalog catalog)
+public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, IsoCatalog catalog, IReviewRescorer? rescorer = null)
 {
     public async Task<RescoreResult> RescoreAsync(CancellationToken cancellationToken = default)
     {
         var decisions = await reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false);
         var memory = ReviewMemory.Build(decisions);
+        var reviewed = rescorer?.Learn(decisions);
         var changes = new List<(string, IReadOnlyList<MappingSuggestion>)>();
         var scored = 0;
         foreach (var document in await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false))
@@ -31,10 +34,15 @@ public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, Is
                 continue;
             }
 
-            foreach (var row in await store.GetPassagesAsync(document.Id, cancellationToken).ConfigureAwait(false))
+            var rows = (await store.GetPassagesAsync(document.Id, cancellationToken).ConfigureAwait(false)).OrderBy(r => r.Passage.Ordinal).ToArray();
+            var rescored = reviewed is null
+                ? rows.Select(r => r.Passage.Candidates).ToArray()
+                : rescorer!.Rescore([.. rows.Select(r => ToPassage(r.Passage))], [.. rows.Select(r => r.Passage.Candidates)], reviewed);
+            for (var i = 0; i < rows.Length; i++)
             {
+                var row = rows[i];
                 cancellationToken.ThrowIfCancellationRequested();
-                if (row.Passage.Candidates is not { } candidates)
+                if (rescored[i] is not { } candidates)
                 {
                     continue;
                 }
@@ -60,6 +68,14 @@ public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, Is
 
         var changed = changes.Count == 0 ? 0 : await reviews.ReplaceSuggestionsAsync(changes, catalog.Version, cancellationToken).ConfigureAwait(false);
         return new RescoreResult(decisions.Count, scored, changed) { Changed = [.. changes.Select(c => c.Item1)] };
+    }
+
+    /// <summary>A stored passage as the segmenter made it (what the trained mapper's features read).</summary>
+    public static Passage ToPassage(PassageRecord p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        var kind = Enum.TryParse<BlockKind>(p.Kind, ignoreCase: true, out var k) ? k : BlockKind.Paragraph;
+        return new Passage(p.Ordinal, p.Text, p.Page, p.Headings, p.Start, p.Length, kind) { RowStart = p.RowStart, RowEnd = p.RowEnd };
     }
 
     private static bool Same(MappingSuggestion[] a, MappingSuggestion[] b) =>

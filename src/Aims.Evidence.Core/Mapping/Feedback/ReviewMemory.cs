@@ -12,6 +12,9 @@ public sealed record ReviewDecision(string PassageId, string DocumentName, int P
 {
     /// <summary>Added by hand (the mapper had not suggested it), rather than a decision on a suggestion.</summary>
     public bool Manual { get; init; }
+
+    /// <summary>The reviewed passage's stored candidates (with its vectors, when the trained mapper kept them).</summary>
+    public PassageCandidates? Candidates { get; init; }
 }
 
 /// <summary>
@@ -179,6 +182,11 @@ public sealed class ReviewMemory
             }
 
             var (p, why) = Move(c, neighbours, same);
+            if (candidates.Notes?.GetValueOrDefault(c.ControlId) is { } note)
+            {
+                why = why is null ? note : note + "; " + why;
+            }
+
             moved.Add((new EntryScore(c.ControlId, p), why));
         }
 

@@ -151,7 +151,13 @@ public sealed class PairFeatures
     /// Features of the passage against every entry, in <see cref="TrainedModel.EntryIds"/> order; when given,
     /// <paramref name="explain"/> receives what rationales cite (nearest labelled passage, matched keywords).
     /// </summary>
-    public double[][] Compute(PassageSignals s, PairExplanation? explain = null)
+    public double[][] Compute(PassageSignals s, PairExplanation? explain = null) => Compute(s, explain, null);
+
+    /// <summary>
+    /// The same, with <paramref name="reviewed"/> (passages reviewers decided in this deployment) beside the model's
+    /// labelled passages; a nearest passage from it is recorded as <c>model exemplars + its index</c>.
+    /// </summary>
+    public double[][] Compute(PassageSignals s, PairExplanation? explain, ExemplarBank? reviewed)
     {
         var nearest = explain?.Nearest;
         var n = EntryCount;
@@ -184,28 +190,31 @@ public sealed class PairFeatures
             Array.Fill(nearest, -1);
         }
 
-        for (var i = 0; i < bank.Count; i++)
+        foreach (var (b, offset) in reviewed is null ? [(bank, 0)] : new[] { (bank, 0), (reviewed, bank.Count) })
         {
-            if (bank.Group[i] == s.ExcludeGroup)
+            for (var i = 0; i < b.Count; i++)
             {
-                continue;
-            }
+                if (b.Group[i] == s.ExcludeGroup)
+                {
+                    continue;
+                }
 
-            var cm = bank.MiniLM.Dot(i, s.MiniLM);
-            var ca = bank.Arctic.Dot(i, s.Arctic);
-            var e = bank.Entry[i];
-            if (e < 0)
-            {
-                nullMax = Math.Max(nullMax, (cm + ca) / 2.0);
-                continue;
-            }
+                var cm = b.MiniLM.Dot(i, s.MiniLM);
+                var ca = b.Arctic.Dot(i, s.Arctic);
+                var e = b.Entry[i];
+                if (e < 0)
+                {
+                    nullMax = Math.Max(nullMax, (cm + ca) / 2.0);
+                    continue;
+                }
 
-            Push(topMini[e], cm);
-            Push(topArctic[e], ca);
-            if (nearest is not null && (cm + ca) / 2.0 > nearestCos![e])
-            {
-                nearestCos[e] = (cm + ca) / 2.0;
-                nearest[e] = i;
+                Push(topMini[e], cm);
+                Push(topArctic[e], ca);
+                if (nearest is not null && (cm + ca) / 2.0 > nearestCos![e])
+                {
+                    nearestCos[e] = (cm + ca) / 2.0;
+                    nearest[e] = offset + i;
+                }
             }
         }
 
