@@ -207,6 +207,13 @@ public static partial class AimsCli
         return draws;
     }
 
+    /// <summary>A difference with its sign at three decimals; one that rounds to zero is "+0.000" (never "-0.000" or "-+0.000").</summary>
+    public static string WithSign(double difference)
+    {
+        var rounded = Math.Round(difference, 3, MidpointRounding.AwayFromZero);
+        return (rounded == 0 ? 0 : rounded).ToString("+0.000;-0.000;+0.000", CultureInfo.InvariantCulture);
+    }
+
     private static async Task PrintReviewDrawsAsync(TextWriter output, double fraction, IReadOnlyList<ReviewDraw> draws)
     {
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Reviews teach the mapper: the labels of {fraction:0.##} of the documents as review decisions; the other documents before -> after")).ConfigureAwait(false);
@@ -214,12 +221,12 @@ public static partial class AimsCli
         {
             await output.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"  seed {d.Seed}: {d.Reviewed.Count} documents reviewed ({d.Decisions} decisions, {d.Added} added by hand), {d.Rescore.PassagesChanged} of {d.Rescore.PassagesScored} passages re-scored; passage_f1 {d.Before.PassageF1:0.000} -> {d.After.PassageF1:0.000} ({d.After.PassageF1 - d.Before.PassageF1:+0.000;-0.000}), precision@3 {d.Before.PassagePrecisionAt3:0.000} -> {d.After.PassagePrecisionAt3:0.000}, recall@3 {d.Before.PassageRecallAt3:0.000} -> {d.After.PassageRecallAt3:0.000}, null_fpr {d.Before.NullFpr:0.000} -> {d.After.NullFpr:0.000}")).ConfigureAwait(false);
+                $"  seed {d.Seed}: {d.Reviewed.Count} documents reviewed ({d.Decisions} decisions, {d.Added} added by hand), {d.Rescore.PassagesChanged} of {d.Rescore.PassagesScored} passages re-scored; passage_f1 {d.Before.PassageF1:0.000} -> {d.After.PassageF1:0.000} ({WithSign(d.After.PassageF1 - d.Before.PassageF1)}), precision@3 {d.Before.PassagePrecisionAt3:0.000} -> {d.After.PassagePrecisionAt3:0.000}, recall@3 {d.Before.PassageRecallAt3:0.000} -> {d.After.PassageRecallAt3:0.000}, null_fpr {d.Before.NullFpr:0.000} -> {d.After.NullFpr:0.000}")).ConfigureAwait(false);
         }
 
         await output.WriteLineAsync(string.Create(
             CultureInfo.InvariantCulture,
-            $"  mean over {draws.Count} draws: passage_f1 {draws.Average(d => d.Before.PassageF1):0.000} -> {draws.Average(d => d.After.PassageF1):0.000} ({draws.Average(d => d.After.PassageF1 - d.Before.PassageF1):+0.000;-0.000})")).ConfigureAwait(false);
+            $"  mean over {draws.Count} draws: passage_f1 {draws.Average(d => d.Before.PassageF1):0.000} -> {draws.Average(d => d.After.PassageF1):0.000} ({WithSign(draws.Average(d => d.After.PassageF1 - d.Before.PassageF1))})")).ConfigureAwait(false);
     }
 
     private static object ReviewJson(double fraction, IReadOnlyList<ReviewDraw> draws) => new

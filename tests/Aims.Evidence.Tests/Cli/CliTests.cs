@@ -170,4 +170,11 @@ public class CliTests
         var hostile = await Run("search", "\"; DROP TABLE documents; -- NEAR( * OR", "--db", tmp.Db);
         Assert.Equal(ExitCodes.Ok, hostile.Code);
     }
+
+    [Theory]
+    [InlineData(-0.0002, "+0.000")]
+    [InlineData(0.0, "+0.000")]
+    [InlineData(0.0806, "+0.081")]
+    [InlineData(-0.0125, "-0.013")]
+    public void Eval_differences_carry_one_sign(double difference, string printed) => Assert.Equal(printed, AimsCli.WithSign(difference));
 }
