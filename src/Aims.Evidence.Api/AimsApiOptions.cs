@@ -3,6 +3,8 @@ namespace Aims.Evidence.Api;
 /// <summary>Options of the REST API and dashboard. <c>aims serve</c> binds them from the configuration section <c>Aims:Api</c> (e.g. AIMS__API__RATELIMIT__PERMITLIMIT).</summary>
 public sealed class AimsApiOptions
 {
+    public const string Section = "Aims:Api";
+
     /// <summary>Folder uploads are saved into (and the inbox watcher ingests from). Null disables uploads.</summary>
     public string? InboxPath { get; set; }
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Mapping;
@@ -63,15 +61,7 @@ public static partial class AimsEvidenceApi
             services.Configure(configure);
         }
 
-        services.ConfigureHttpJsonOptions(o =>
-        {
-            if (!o.SerializerOptions.Converters.OfType<JsonStringEnumConverter>().Any())
-            {
-                o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
-            }
-
-            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        });
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddProblemDetails();
         services.AddAimsTasks();
         return services;
@@ -336,10 +326,12 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> SetApplicabilityAsync(IApplicabilityStore? store, IsoCatalog catalog, string id, ApplicabilityRequest? body, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!DecidableEntry(catalog, id, out var entryId))
+        if (!catalog.TryGetDecidable(id, out var decided))
         {
             return ApiResults.NotFound("control", id);
         }
+
+        var entryId = decided.Id;
 
         if (body?.Applicable is not { } applicable)
         {
@@ -425,7 +417,7 @@ public static partial class AimsEvidenceApi
     {
         ArgumentNullException.ThrowIfNull(reviews);
         ArgumentNullException.ThrowIfNull(catalog);
-        if (string.IsNullOrWhiteSpace(body?.ControlId) || !catalog.TryGet(body.ControlId.Trim(), out var entry) || entry is null || entry.Container)
+        if (body is null || !catalog.TryGetDecidable(body.ControlId, out var entry))
         {
             return ApiResults.Problem(400, "Unknown control", "controlId must be a mappable clause or Annex A control id, e.g. \"A.6.2.2\" or \"6.1.2\".");
         }

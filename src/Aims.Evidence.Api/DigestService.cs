@@ -1,7 +1,6 @@
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Core.Tasks;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -14,21 +13,15 @@ namespace Aims.Evidence.Api;
 public static class AimsTasksRegistration
 {
     /// <summary>
-    /// The clock (<see cref="TimeProvider.System"/> unless one is registered), <see cref="TaskOptions"/> and
-    /// <see cref="NotificationOptions"/> (bound from <c>Aims:Tasks</c> and <c>Aims:Notifications</c> when a
-    /// configuration is given, validated with the setting's name) and the <see cref="DigestRunner"/>.
+    /// The clock (<see cref="TimeProvider.System"/> unless one is registered), the validation of <see cref="TaskOptions"/>
+    /// and <see cref="NotificationOptions"/> (a bad value fails at start with the setting's name; the host binds them
+    /// from <c>Aims:Tasks</c> and <c>Aims:Notifications</c> through the composition root) and the <see cref="DigestRunner"/>.
     /// </summary>
-    public static IServiceCollection AddAimsTasks(this IServiceCollection services, IConfiguration? configuration = null)
+    public static IServiceCollection AddAimsTasks(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
         var tasks = services.AddOptions<TaskOptions>();
         var notifications = services.AddOptions<NotificationOptions>();
-        if (configuration is not null)
-        {
-            tasks.Bind(configuration.GetSection(TaskOptions.Section));
-            notifications.Bind(configuration.GetSection(NotificationOptions.Section));
-        }
-
         notifications.ValidateOnStart();
         tasks.ValidateOnStart().Validate(o => o.DefaultDueDays is null or (>= 0 and <= 3650), $"{TaskOptions.Section}:DefaultDueDays must be 0-3650");
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidation>());

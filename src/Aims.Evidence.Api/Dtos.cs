@@ -43,6 +43,29 @@ public sealed record ControlSummary(string Id, string Kind, string Title, string
 
     /// <summary>The due date given with the owner, if any (a task without one is due the default period after the assignment).</summary>
     public DateOnly? OwnerDueDate { get; init; }
+
+    /// <summary>
+    /// The best evidence (a finding for a nonconformity) with its citation, in the whole gap report only
+    /// (<see cref="GapReportView"/>); the list routes leave it out and <c>GET /controls/{id}</c> has every citation.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public EvidenceCitation? BestEvidence { get; init; }
+}
+
+/// <summary>The whole gap report: <c>aims gaps --json</c> and the evidence pack's gaps.json (coverage as <c>GET /coverage</c>, entries as <c>GET /gaps</c> with their best evidence).</summary>
+public sealed record GapReportView(DateTimeOffset GeneratedAt, CoverageView Overall, IReadOnlyList<CoverageView> Clauses, IReadOnlyList<CoverageView> Objectives, IReadOnlyList<ControlSummary> Entries)
+{
+    public static GapReportView From(GapReport report, IEnumerable<ControlGap> entries)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(entries);
+        return new(
+            report.GeneratedAt,
+            CoverageView.From(report.Overall),
+            report.Clauses.Select(CoverageView.From).ToArray(),
+            report.Objectives.Select(CoverageView.From).ToArray(),
+            entries.Select(g => ControlSummary.From(g) with { BestEvidence = g.BestEvidence is { } c ? EvidenceCitation.From(c, g.Entry.Id) : null }).ToArray());
+    }
 }
 
 public sealed record EvidenceCitation(string MappingId, string ControlId, string DocumentId, string DocumentName, string? DocType, int Page, IReadOnlyList<string> Headings, string PassageId, string Text, double Score, string Method, string Rationale, string Review, string Display)
@@ -67,6 +90,18 @@ public sealed record EvidenceCitation(string MappingId, string ControlId, string
         RowStart = l.Passage.RowStart,
         RowEnd = l.Passage.RowEnd,
     };
+
+    /// <summary>The gap report's citation of an entry's best evidence.</summary>
+    public static EvidenceCitation From(Citation c, string controlId)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new(c.MappingId, controlId, c.DocumentId, c.DocumentName, c.DocType, c.Page, c.Headings, c.PassageId, c.Text, Math.Round(c.Score, 4), c.Method, c.Rationale, ReviewText(c.Review), c.Display)
+        {
+            Polarity = PolarityText(c.Polarity),
+            RowStart = c.RowStart,
+            RowEnd = c.RowEnd,
+        };
+    }
 
     /// <summary>For table rows (CSV, XLSX): the first and last spreadsheet row; the page is the sheet number.</summary>
     public int? RowStart { get; init; }

@@ -75,7 +75,7 @@ public sealed class EvidencePackWriter
             await AddAsync(archive, sink, "gaps.html", stamp, GapsPage(), ct).ConfigureAwait(false);
             await AddAsync(archive, sink, "documents.html", stamp, DocumentsPage(), ct).ConfigureAwait(false);
             await AddAsync(archive, sink, "soa.json", stamp, JsonSerializer.Serialize(new { standard = "ISO/IEC 42001:2023 Annex A", draft = true, controls = _soa }, AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
-            await AddAsync(archive, sink, "gaps.json", stamp, JsonSerializer.Serialize(new { report.GeneratedAt, report.Overall, report.Clauses, report.Objectives, entries = Entries.Select(ControlSummary.From) }, AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
+            await AddAsync(archive, sink, "gaps.json", stamp, JsonSerializer.Serialize(GapReportView.From(report, Entries), AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
             foreach (var g in Entries)
             {
                 await AddAsync(archive, sink, EntryFile(g.Entry.Id), stamp, EntryPage(g), ct).ConfigureAwait(false);

@@ -16,7 +16,7 @@ public sealed record SoaRow(string ControlId, string Title, string Objective, st
 
 public static partial class AimsEvidenceApi
 {
-    internal static readonly JsonSerializerOptions ExportJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    internal static JsonSerializerOptions ExportJson => ApiJson.Indented;
 
     /// <summary>Draft Statement of Applicability: every Annex A control with applicability, justification, evidence citations and status.</summary>
     public static async Task<IReadOnlyList<SoaRow>> BuildSoaAsync(EvidenceService evidence, CancellationToken ct)

@@ -46,10 +46,12 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> SetOwnerAsync(IOwnerStore? store, IsoCatalog catalog, string id, OwnerRequest? body, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!DecidableEntry(catalog, id, out var entryId))
+        if (!catalog.TryGetDecidable(id, out var decided))
         {
             return ApiResults.NotFound("control", id);
         }
+
+        var entryId = decided.Id;
 
         if (body is null)
         {
@@ -93,10 +95,12 @@ public static partial class AimsEvidenceApi
     public static async Task<IResult> ClearOwnerAsync(IOwnerStore? store, IsoCatalog catalog, string id, string actor, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        if (!DecidableEntry(catalog, id, out var entryId))
+        if (!catalog.TryGetDecidable(id, out var decided))
         {
             return ApiResults.NotFound("control", id);
         }
+
+        var entryId = decided.Id;
 
         if (store is null)
         {
@@ -124,13 +128,5 @@ public static partial class AimsEvidenceApi
         var tasks = await OwnerTasks.ListAsync(evidence, time, options, ct).ConfigureAwait(false);
         var overdue = tasks.Count(t => t.Overdue);
         return Results.Ok(new TaskList(tasks.Count, overdue, overdueOnly.Value ? tasks.Where(t => t.Overdue).ToArray() : tasks));
-    }
-
-    /// <summary>An entry a reviewer decides on (applicability, owner): a clause or Annex A control, not a grouping clause.</summary>
-    private static bool DecidableEntry(IsoCatalog catalog, string id, out string entryId)
-    {
-        var found = catalog.TryGet(id, out var entry) && entry is not null && !entry.Container;
-        entryId = found ? entry!.Id : string.Empty;
-        return found;
     }
 }

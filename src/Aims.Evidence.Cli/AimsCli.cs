@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aims.Evidence.Api;
 using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Spectre.Console;
@@ -18,14 +19,10 @@ public static class ExitCodes
 
 public static partial class AimsCli
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-        WriteIndented = true,
-    };
+    /// <summary>Every <c>--json</c> is written in the API's JSON (<see cref="ApiJson"/>), with the API's DTOs where the API has the body.</summary>
+    internal static JsonSerializerOptions Json => ApiJson.Indented;
 
-    internal static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };
+    internal static JsonSerializerOptions JsonLine => ApiJson.Compact;
 
     internal static readonly Option<string> DbOption = new("--db")
     {

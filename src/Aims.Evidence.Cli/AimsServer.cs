@@ -2,6 +2,8 @@ using Aims.Evidence.Api;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Services;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Core.Tasks;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -30,6 +32,18 @@ public static class AimsServer
         return services;
     }
 
+    /// <summary>
+    /// The host's own sections, bound once through the composition root: <c>Aims:Api</c>, <c>Aims:Tasks</c> and
+    /// <c>Aims:Notifications</c> (the pipeline's sections are in <see cref="LocalAims.Settings"/>), and the tasks' services.
+    /// </summary>
+    public static IServiceCollection AddServeSettings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddAimsSection<AimsApiOptions>(configuration, AimsApiOptions.Section);
+        services.AddAimsSection<TaskOptions>(configuration, TaskOptions.Section);
+        services.AddAimsSection<NotificationOptions>(configuration, NotificationOptions.Section);
+        return services.AddAimsTasks();
+    }
+
     /// <summary>The request pipeline: security headers, dashboard, auth, then the API endpoints.</summary>
     public static void ConfigureApp(IApplicationBuilder app)
     {
@@ -51,8 +65,7 @@ public static class AimsServer
             Args = [],
         });
         builder.WebHost.UseUrls(urls);
-        builder.Services.Configure<AimsApiOptions>(builder.Configuration.GetSection("Aims:Api"));
-        builder.Services.AddAimsTasks(builder.Configuration);
+        builder.Services.AddServeSettings(builder.Configuration);
         builder.Services.AddAimsServer(aims, o =>
         {
             o.InboxPath = Path.GetFullPath(inbox);

@@ -33,7 +33,7 @@ public static partial class AimsCli
         if (json)
         {
             // The API's body (GET /api/v1/frameworks/{id}/coverage), in the API's JSON.
-            await output.WriteLineAsync(JsonSerializer.Serialize(view, ApiJson)).ConfigureAwait(false);
+            await output.WriteLineAsync(JsonSerializer.Serialize(view, Json)).ConfigureAwait(false);
             return ExitCodes.Ok;
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Aims.Evidence.Api;
 using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
@@ -37,27 +38,7 @@ public static partial class AimsCli
                     mapper = aims.Mapper.Name,
                     catalogVersion = aims.Catalog.Version,
                     totals,
-                    documents = docs.Select(d => new
-                    {
-                        id = d.Id,
-                        name = d.Name,
-                        status = d.Status,
-                        reason = d.Reason,
-                        docType = d.DocType,
-                        docTypeConfidence = d.DocTypeConfidence,
-                        version = d.Version,
-                        current = d.IsCurrent,
-                        sha256 = d.Sha256,
-                        size = d.Size,
-                        mediaType = d.MediaType,
-                        pages = d.PageCount,
-                        passages = d.PassageCount,
-                        ingestedAt = d.IngestedAt,
-                        effectiveDate = d.EffectiveDate,
-                        statedDate = d.StatedDate,
-                        statedDateSource = d.StatedDateSource,
-                        evidenceDate = DateOnly.FromDateTime(d.EvidenceDate.UtcDateTime),
-                    }),
+                    documents = docs.Select(DocumentSummary.From),
                     runs,
                     llm = LlmJson(llmTotals),
                 };
@@ -97,19 +78,8 @@ public static partial class AimsCli
             var report = await aims.Evidence.GetGapReportAsync(ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                var body = report.Entries.Select(g => new
-                {
-                    id = g.Entry.Id,
-                    kind = g.Entry.Kind,
-                    title = g.Entry.Title,
-                    group = g.Entry.Group,
-                    parent = g.Entry.Parent,
-                    container = g.Entry.Container,
-                    summary = g.Entry.Summary,
-                    expectedEvidence = g.Entry.ExpectedEvidence,
-                    status = g.Status,
-                    evidencePassages = g.PassageCount,
-                });
+                // The API's rows (GET /api/v1/controls, every entry on one page).
+                var body = report.Entries.Select(ControlSummary.From);
                 await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -156,42 +126,8 @@ public static partial class AimsCli
             .OrderBy(g => g.Status == GapStatus.Nonconformity ? 0 : 1).ToArray();
         if (json)
         {
-            var body = new
-            {
-                generatedAt = report.GeneratedAt,
-                overall = CoverageJson(report.Overall),
-                clauses = report.Clauses.Select(CoverageJson),
-                objectives = report.Objectives.Select(CoverageJson),
-                entries = entries.Select(g => new
-                {
-                    id = g.Entry.Id,
-                    title = g.Entry.Title,
-                    kind = g.Entry.Kind,
-                    group = g.Entry.Group,
-                    container = g.Entry.Container,
-                    status = g.Status,
-                    reason = g.Reason,
-                    bestScore = Math.Round(g.BestScore, 4),
-                    passages = g.PassageCount,
-                    documents = g.DocumentCount,
-                    missingDocTypes = g.MissingDocTypes,
-                    findings = g.Findings,
-                    bestEvidence = g.BestEvidence is { } c ? new
-                    {
-                        documentId = c.DocumentId,
-                        document = c.DocumentName,
-                        docType = c.DocType,
-                        page = c.Page,
-                        headings = c.Headings,
-                        passageId = c.PassageId,
-                        text = c.Text,
-                        score = c.Score,
-                        method = c.Method,
-                        rationale = c.Rationale,
-                        polarity = c.Polarity,
-                    } : null,
-                }),
-            };
+            // The API's DTOs: coverage as GET /api/v1/coverage, entries as GET /api/v1/gaps with their best evidence.
+            var body = GapReportView.From(report, entries);
             await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
             return;
         }
@@ -219,20 +155,6 @@ public static partial class AimsCli
 
         static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
     }
-
-    private static object CoverageJson(CoverageGroup c) => new
-    {
-        group = c.Group,
-        total = c.Total,
-        covered = c.Covered,
-        suggested = c.Suggested,
-        weak = c.Weak,
-        stale = c.Stale,
-        missing = c.Missing,
-        nonconformity = c.Nonconformity,
-        coveredPercent = c.CoveredPercent,
-        evidencedPercent = c.EvidencedPercent,
-    };
 
     private static HashSet<GapStatus>? ParseStatuses(string[]? values)
     {
@@ -275,13 +197,8 @@ public static partial class AimsCli
             var hits = await aims.Store.SearchAsync(new SearchQuery(parse.GetValue(query)!, controlId, parse.GetValue(docType), parse.GetValue(limit)), ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                var body = hits.Select(h => new
-                {
-                    score = h.Score,
-                    document = new { id = h.Document.Id, name = h.Document.Name, docType = h.Document.DocType },
-                    passage = new { id = h.Passage.Id, page = h.Passage.Page, headings = h.Passage.Headings, text = h.Passage.Text },
-                    controls = h.Mappings.Select(m => new { controlId = m.ControlId, score = m.Score }),
-                });
+                // The API's results (GET /api/v1/search).
+                var body = hits.Select(SearchResult.From);
                 await output.WriteLineAsync(JsonSerializer.Serialize(body, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
@@ -377,16 +294,23 @@ public static partial class AimsCli
         return command;
     }
 
-    private static string? FindSamples()
+    private static string? FindSamples() =>
+        FindRepositoryRoot() is { } root && Directory.Exists(Path.Combine(root, "samples")) ? Path.Combine(root, "samples") : null;
+
+    /// <summary>
+    /// The checkout the program runs in or from: the first folder holding <c>Aims.Evidence.sln</c> above the working
+    /// directory, else above the binaries; null outside one. The demo finds <c>samples/</c> there, the tools the shared
+    /// corpus beside it.
+    /// </summary>
+    public static string? FindRepositoryRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                var candidate = Path.Combine(dir.FullName, "samples");
-                if (Directory.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "Aims.Evidence.sln")))
+                if (File.Exists(Path.Combine(dir.FullName, "Aims.Evidence.sln")))
                 {
-                    return candidate;
+                    return dir.FullName;
                 }
             }
         }

@@ -11,8 +11,6 @@ namespace Aims.Evidence.Cli;
 /// <summary><c>aims soa</c> (the Statement of Applicability) and <c>aims applicability</c> (a reviewer's inclusion or exclusion).</summary>
 public static partial class AimsCli
 {
-    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     private static Command SoaCommand(TextWriter output)
     {
         var json = JsonOption();
@@ -24,7 +22,7 @@ public static partial class AimsCli
             if (parse.GetValue(json))
             {
                 // The API's rows (GET /api/v1/exports/soa), in the API's JSON.
-                await output.WriteLineAsync(JsonSerializer.Serialize(rows, ApiJson)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(rows, Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 

@@ -7,7 +7,6 @@ using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Tasks;
 using Aims.Evidence.Hosting;
 using Aims.Evidence.Sqlite;
-using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 
 namespace Aims.Evidence.Cli;
@@ -15,8 +14,6 @@ namespace Aims.Evidence.Cli;
 /// <summary><c>aims tasks</c> (the open tasks of the entries' owners) and <c>aims owner</c> (assign or clear an owner).</summary>
 public static partial class AimsCli
 {
-    private static readonly JsonSerializerOptions TaskJson = new(DigestRunner.Json) { WriteIndented = true };
-
     private static Command TasksCommand(TextWriter output)
     {
         var json = JsonOption();
@@ -24,14 +21,14 @@ public static partial class AimsCli
         var command = new Command("tasks", "The open tasks: every entry with an owner whose status is missing, weak, stale or a nonconformity, with its due date.") { overdue, json };
         command.SetAction(async (parse, ct) =>
         {
-            var options = AimsComposition.LoadConfiguration().GetSection(TaskOptions.Section).Get<TaskOptions>();
+            var options = AimsComposition.BindSection<TaskOptions>(AimsComposition.LoadConfiguration(), TaskOptions.Section);
             using var aims = await OpenDatabaseAsync(parse, null, mustExist: true, ct).ConfigureAwait(false);
             var tasks = await OwnerTasks.ListAsync(aims.Evidence, TimeProvider.System, options, ct).ConfigureAwait(false);
             var shown = parse.GetValue(overdue) ? tasks.Where(t => t.Overdue).ToArray() : tasks;
             if (parse.GetValue(json))
             {
                 // The API's body (GET /api/v1/tasks[?status=overdue]).
-                await output.WriteLineAsync(JsonSerializer.Serialize(new TaskList(tasks.Count, tasks.Count(t => t.Overdue), shown), TaskJson)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(new TaskList(tasks.Count, tasks.Count(t => t.Overdue), shown), Json)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
@@ -52,10 +49,9 @@ public static partial class AimsCli
     /// <summary>The entry a reviewer's decision is about: a clause or Annex A control, not a grouping clause; else a usage error.</summary>
     internal static CatalogEntry DecidableEntry(string raw)
     {
-        var entryId = raw.Trim();
-        return IsoCatalog.Default.TryGet(entryId, out var entry) && entry is not null && !entry.Container
+        return IsoCatalog.Default.TryGetDecidable(raw, out var entry)
             ? entry
-            : throw new UsageException($"unknown entry '{entryId}' (a clause or Annex A control id, e.g. 6.1.2 or A.10.4)");
+            : throw new UsageException($"unknown entry '{raw.Trim()}' (a clause or Annex A control id, e.g. 6.1.2 or A.10.4)");
     }
 
     private static Command OwnerCommand(TextWriter output)

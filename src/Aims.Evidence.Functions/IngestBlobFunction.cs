@@ -5,6 +5,7 @@ using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Hosting;
 using Azure;
 using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
@@ -13,8 +14,9 @@ using Microsoft.Extensions.Logging;
 namespace Aims.Evidence.Functions;
 
 /// <summary>
-/// Ingests each blob that lands in <c>evidence-inbox</c>. The trigger is fed by Event Grid (BlobCreated events
-/// pushed to the blobs extension webhook), not by polling the container.
+/// Ingests each blob that lands in the inbox container, the one setting <c>Aims:Azure:InboxContainer</c> (app setting
+/// <c>Aims__Azure__InboxContainer</c>, default <c>evidence-inbox</c>) that uploads write to. The trigger is fed by
+/// Event Grid (BlobCreated events pushed to the blobs extension webhook), not by polling the container.
 /// <para>
 /// Retries are bounded and counted in the status table: a transient failure is recorded as
 /// <c>retrying</c> and rethrown so the host delivers the blob again (through the extension's internal queue);
@@ -35,25 +37,34 @@ public sealed class IngestBlobFunction
 {
     public const string FunctionName = "IngestBlob";
 
+    /// <summary>
+    /// The trigger's path: the host resolves <c>%…%</c> from its app settings, where <c>Aims__Azure__InboxContainer</c>
+    /// is the same setting <see cref="AimsAzureOptions.InboxContainer"/> binds (the Bicep and the local settings set it).
+    /// </summary>
+    public const string InboxPath = "%" + AimsAzureOptions.InboxContainerSetting + "%/{name}";
+
     private readonly IDocumentIngestor _ingestor;
     private readonly IngestionStatusTable _status;
     private readonly AimsAzureOptions _options;
     private readonly ILogger<IngestBlobFunction> _logger;
     private readonly SearchIndexer? _indexer;
+    private readonly long _maxFileBytes;
 
     /// <param name="indexer">Copies committed versions into Azure AI Search; null (the default) when Search is not configured.</param>
-    public IngestBlobFunction(IDocumentIngestor ingestor, IngestionStatusTable status, AimsAzureOptions options, ILogger<IngestBlobFunction> logger, SearchIndexer? indexer = null)
+    /// <param name="settings">The app's settings: <c>Aims:Extraction:MaxFileBytes</c> caps the download as it caps the pipeline.</param>
+    public IngestBlobFunction(IDocumentIngestor ingestor, IngestionStatusTable status, AimsAzureOptions options, ILogger<IngestBlobFunction> logger, SearchIndexer? indexer = null, AimsSettings? settings = null)
     {
         _ingestor = ingestor;
         _status = status;
         _options = options;
         _logger = logger;
         _indexer = indexer;
+        _maxFileBytes = (settings?.Limits ?? ExtractionLimits.Default).MaxFileBytes;
     }
 
     [Function(FunctionName)]
     public Task RunAsync(
-        [BlobTrigger("evidence-inbox/{name}", Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        [BlobTrigger(InboxPath, Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
         string name,
         CancellationToken cancellationToken) =>
         IngestAsync(blob, name, cancellationToken);
@@ -65,7 +76,7 @@ public sealed class IngestBlobFunction
         BlobDocument document;
         try
         {
-            document = await BlobDocumentSource.DownloadAsync(blob, ExtractionLimits.Default.MaxFileBytes, cancellationToken).ConfigureAwait(false);
+            document = await BlobDocumentSource.DownloadAsync(blob, _maxFileBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 412)
         {

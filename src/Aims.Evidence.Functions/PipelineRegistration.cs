@@ -25,13 +25,12 @@ namespace Aims.Evidence.Functions;
 /// </summary>
 public static class PipelineRegistration
 {
-    /// <summary>Binds and validates <see cref="LlmOptions"/> from <c>Aims:Llm</c>; a bad setting fails at startup.</summary>
-    public static LlmOptions BindLlmOptions(IConfiguration configuration) => AimsComposition.Bind(configuration).Llm;
-
-    public static IServiceCollection AddAimsPipeline(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="services">The Functions app's services.</param>
+    /// <param name="settings">The settings the app bound once (<see cref="AimsComposition.Bind"/>).</param>
+    public static IServiceCollection AddAimsPipeline(this IServiceCollection services, AimsSettings settings)
     {
         services.TryAddSingleton<ILlmLedger, InMemoryLlmLedger>();
-        services.AddAimsEvidence(configuration, sp =>
+        services.AddAimsEvidence(settings, sp =>
         {
             var azure = sp.GetRequiredService<AimsAzureOptions>();
             return new AimsHostServices

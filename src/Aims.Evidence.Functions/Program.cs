@@ -4,7 +4,9 @@ using Aims.Evidence.Azure.Search;
 using Aims.Evidence.Azure.Tables;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
+using Aims.Evidence.Core.Tasks;
 using Aims.Evidence.Functions;
+using Aims.Evidence.Hosting;
 using Azure.Search.Documents;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -24,9 +26,15 @@ namespace Aims.Evidence.Functions
     /// <summary>Service registrations of the Functions app, shared with the tests.</summary>
     public static class FunctionsServiceCollectionExtensions
     {
+        /// <summary>
+        /// Every <c>Aims:*</c> section is bound once, through the composition root (<see cref="AimsComposition"/>):
+        /// <c>Aims:Mapping</c>, <c>Aims:Llm</c> and <c>Aims:Extraction</c> into <see cref="AimsSettings"/>,
+        /// <c>Aims:Azure</c> here, <c>Aims:Api</c>, <c>Aims:Tasks</c> and <c>Aims:Notifications</c> as options.
+        /// </summary>
         public static IServiceCollection AddAimsFunctions(this IServiceCollection services, IConfiguration configuration)
         {
-            var options = AzureClientFactory.BindOptions(configuration);
+            var settings = AimsComposition.Bind(configuration);
+            var options = AimsComposition.BindSection<AimsAzureOptions>(configuration, AimsAzureOptions.SectionName);
             services.AddSingleton(options);
             services.AddSingleton(sp => new AzureClientFactory(configuration, options));
             services.AddSingleton(sp => sp.GetRequiredService<AzureClientFactory>().CreateBlobServiceClient());
@@ -47,9 +55,8 @@ namespace Aims.Evidence.Functions
             });
 
             // The same Core pipeline as the CLI: IngestionPipeline as IDocumentIngestor over Table Storage, with the
-            // mapping stage of Aims:Llm.
-            var llm = PipelineRegistration.BindLlmOptions(configuration);
-            services.AddAimsPipeline(configuration);
+            // mapping stage of Aims:Mapping and Aims:Llm.
+            services.AddAimsPipeline(settings);
 
             // Core's review store (reviews, manual mappings, effective dates, audit log, audited key creation) over
             // the evidence tables and the key table: what the API's shared handlers take.
@@ -69,13 +76,15 @@ namespace Aims.Evidence.Functions
             // The REST API routes (ReadApiFunctions, WriteApiFunctions): the API's options (page sizes, MaxUploadBytes from
             // Aims:Api, app settings Aims__Api__*) and JSON settings.
             services.AddAimsQueries();
-            services.Configure<AimsApiOptions>(configuration.GetSection("Aims:Api"));
-            services.AddAimsTasks(configuration);
+            services.AddAimsSection<AimsApiOptions>(configuration, AimsApiOptions.Section);
+            services.AddAimsSection<TaskOptions>(configuration, TaskOptions.Section);
+            services.AddAimsSection<NotificationOptions>(configuration, NotificationOptions.Section);
+            services.AddAimsTasks();
             if (options.SearchEndpoint is not null)
             {
                 // Azure AI Search: the blob trigger uploads each committed version's passages (SearchIndexer) and the
                 // search route runs hybrid keyword + vector queries there. The vector field follows the embedding model.
-                var dimensions = llm.EmbeddingDimensions;
+                var dimensions = settings.Llm.EmbeddingDimensions;
                 services.AddSingleton(sp =>
                 {
                     var generator = sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();

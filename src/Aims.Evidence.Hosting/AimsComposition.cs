@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel;
 
 namespace Aims.Evidence.Hosting;
@@ -117,6 +118,31 @@ public static class AimsComposition
         return new AimsSettings { Mapping = mapping with { Mapper = kind }, Hybrid = hybrid, Llm = llm, Limits = limits };
     }
 
+    /// <summary>
+    /// Binds the section <paramref name="section"/> (e.g. <c>Aims:Azure</c>) as every <c>Aims:*</c> section is bound:
+    /// unknown keys are ignored, a value of the wrong type fails naming the section; a missing section gives the defaults.
+    /// </summary>
+    public static T BindSection<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentException.ThrowIfNullOrWhiteSpace(section);
+        return Get<T>(configuration.GetSection(section)) ?? new T();
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="T"/> as options bound from <paramref name="section"/> the same way (validated
+    /// when the host starts), for the sections a host reads through <c>IOptions</c> (<c>Aims:Api</c>, <c>Aims:Tasks</c>,
+    /// <c>Aims:Notifications</c>).
+    /// </summary>
+    public static OptionsBuilder<T> AddAimsSection<T>(this IServiceCollection services, IConfiguration configuration, string section)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddOptions<T>().Bind(configuration.GetSection(section), o => o.ErrorOnUnknownConfiguration = false).ValidateOnStart();
+    }
+
     private static T? Get<T>(IConfigurationSection section)
     {
         try
@@ -133,10 +159,14 @@ public static class AimsComposition
     /// Registers the components (<see cref="AimsComponents"/> and its parts as services) from <paramref name="configuration"/>.
     /// The host registers its store and may register an <see cref="ILlmLedger"/> and a <see cref="TokenCredential"/>.
     /// </summary>
-    public static IServiceCollection AddAimsEvidence(this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, AimsHostServices>? host = null)
+    public static IServiceCollection AddAimsEvidence(this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, AimsHostServices>? host = null) =>
+        services.AddAimsEvidence(Bind(configuration), host);
+
+    /// <summary>As <see cref="AddAimsEvidence(IServiceCollection, IConfiguration, Func{IServiceProvider, AimsHostServices}?)"/>, with settings the host bound once (<see cref="Bind"/>).</summary>
+    public static IServiceCollection AddAimsEvidence(this IServiceCollection services, AimsSettings settings, Func<IServiceProvider, AimsHostServices>? host = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var settings = Bind(configuration);
+        ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
         services.AddSingleton(settings.Llm);
         services.AddSingleton(IsoCatalog.Default);
@@ -207,7 +237,7 @@ public static class AimsComposition
         ICandidateProposer? proposer = kind switch
         {
             MapperKinds.Trained => new TrainedControlMapper(model!, encoder!, catalog),
-            MapperKinds.Hybrid => new HybridControlMapper(KernelFactory.Create(embeddings, catalog), settings.Hybrid),
+            MapperKinds.Hybrid => new HybridControlMapper(embeddings, settings.Hybrid, catalog),
             _ => null,
         };
         IDocumentClassifier classifier = kind switch
@@ -220,10 +250,10 @@ public static class AimsComposition
         Kernel? kernel = null;
         if (llm.Enabled)
         {
-            kernel = LlmComposition.CreateKernel(llm, embeddings, catalog, client!, credential);
+            kernel = LlmComposition.CreateKernel(llm, client!, credential);
 
             // The LLM judges the candidates of the embedded engine (the lexical choice still needs one to propose).
-            proposer ??= new HybridControlMapper(KernelFactory.Create(embeddings, catalog), settings.Hybrid);
+            proposer ??= new HybridControlMapper(embeddings, settings.Hybrid, catalog);
             var judged = new LlmControlMapper(proposer, kernel, llm, ledger, catalog, logger: host.LoggerFactory?.CreateLogger<LlmControlMapper>());
             owned.Add(judged);
             mapper = judged;

@@ -1,6 +1,4 @@
-using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Llm;
-using Aims.Evidence.Core.Mapping;
 using Azure.Core;
 using Azure.Identity;
 using Microsoft.Extensions.AI;
@@ -12,8 +10,7 @@ using Polly;
 namespace Aims.Evidence.OpenAI;
 
 /// <summary>
-/// Wires the LLM mapper: a Semantic Kernel with the embedding generator (candidates) and an OpenAI-compatible or
-/// Azure OpenAI chat completion service whose HttpClient comes from IHttpClientFactory with the standard
+/// Wires the LLM mode: a Semantic Kernel with an OpenAI-compatible or Azure OpenAI chat completion service whose HttpClient comes from IHttpClientFactory with the standard
 /// resilience handler (retries on 429/5xx/timeouts with exponential backoff honouring Retry-After, attempt and
 /// total timeouts, circuit breaker).
 /// </summary>
@@ -46,20 +43,16 @@ public static class LlmComposition
     }
 
     /// <summary>
-    /// A kernel with the catalog, the embedding generator and the chat completion service of <paramref name="options"/>.
-    /// Azure OpenAI with Entra ID authenticates with <paramref name="credential"/> (the Functions app passes its
-    /// user-assigned managed identity), or <c>DefaultAzureCredential</c> when none is given.
+    /// A kernel with the chat completion service of <paramref name="options"/> and nothing else: the LLM judge and the
+    /// LLM classifier render their prompt templates (prompts/*.yaml) with it and send them to that service; no plugins,
+    /// no function calling. Azure OpenAI with Entra ID authenticates with <paramref name="credential"/> (the Functions
+    /// app passes its user-assigned managed identity), or <c>DefaultAzureCredential</c> when none is given.
     /// </summary>
-    public static Kernel CreateKernel(LlmOptions options, IEmbeddingGenerator<string, Embedding<float>> generator, IsoCatalog catalog, HttpClient httpClient, TokenCredential? credential = null)
+    public static Kernel CreateKernel(LlmOptions options, HttpClient httpClient, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(generator);
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(httpClient);
         var builder = Kernel.CreateBuilder();
-        builder.Services.AddSingleton(catalog);
-        builder.Services.AddSingleton(generator);
-        builder.Plugins.AddFromObject(new CatalogPlugin(catalog), KernelFactory.CatalogPluginName);
         var endpoint = options.Endpoint!;
         var model = options.Model!;
         switch (LlmProviders.Normalize(options.Provider))

@@ -25,7 +25,7 @@ public sealed class DigestServeTests
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Aims:Notifications:WebhookUrl"] = webhook });
-        builder.Services.AddAimsTasks(builder.Configuration);
+        builder.Services.AddServeSettings(builder.Configuration);
         builder.Services.AddAimsServer(aims, o =>
         {
             o.InboxPath = inbox;

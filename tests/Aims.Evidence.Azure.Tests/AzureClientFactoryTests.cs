@@ -1,4 +1,5 @@
 using Aims.Evidence.Azure.Configuration;
+using Aims.Evidence.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace Aims.Evidence.Azure.Tests;
@@ -8,7 +9,7 @@ public sealed class AzureClientFactoryTests
     private static AzureClientFactory Factory(Dictionary<string, string?> values)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        return new AzureClientFactory(configuration, AzureClientFactory.BindOptions(configuration));
+        return new AzureClientFactory(configuration, AimsComposition.BindSection<AimsAzureOptions>(configuration, AimsAzureOptions.SectionName));
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Functions;
+using Aims.Evidence.Hosting;
 using Aims.Evidence.Tests.Llm;
 using Azure.Core;
 using Microsoft.Extensions.Configuration;
@@ -167,10 +168,10 @@ public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
             ["Aims:Llm:Endpoint"] = "https://aims.openai.azure.com/",
             ["Aims:Llm:UseEntraId"] = "true",
         }).Build();
-        var error = Assert.Throws<ArgumentException>(() => PipelineRegistration.BindLlmOptions(configuration));
+        var error = Assert.Throws<ArgumentException>(() => AimsComposition.Bind(configuration).Llm);
         Assert.Contains("Aims:Llm:EmbeddingsModel", error.Message, StringComparison.Ordinal);
 
-        var local = PipelineRegistration.BindLlmOptions(new ConfigurationBuilder().Build());
+        var local = AimsComposition.Bind(new ConfigurationBuilder().Build()).Llm;
         Assert.False(local.Enabled);
         Assert.Equal(384, local.EmbeddingDimensions);
     }

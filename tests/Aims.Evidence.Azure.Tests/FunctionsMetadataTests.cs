@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using Aims.Evidence.Azure.Configuration;
 using Aims.Evidence.Azure.Tests.Infrastructure;
+using Aims.Evidence.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace Aims.Evidence.Azure.Tests;
 
@@ -90,15 +93,28 @@ public sealed class FunctionsMetadataTests
         Assert.Null(host["extensions"]?["http"]?["routePrefix"]);
     }
 
+    /// <summary>
+    /// The trigger's container comes from the one inbox setting: the host resolves <c>%Aims:Azure:InboxContainer%</c>
+    /// from the app setting <c>Aims__Azure__InboxContainer</c>, the same one the options (and so uploads) bind, which
+    /// the Bicep and the local settings example set.
+    /// </summary>
     [Fact]
-    public void IngestBlob_is_an_event_grid_blob_trigger_on_the_inbox()
+    public void IngestBlob_is_an_event_grid_blob_trigger_on_the_inbox_setting()
     {
         var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == "IngestBlob")!;
         Assert.Equal("Aims.Evidence.Functions.IngestBlobFunction.RunAsync", function["entryPoint"]!.GetValue<string>());
         var trigger = function["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "blobTrigger")!;
-        Assert.Equal("evidence-inbox/{name}", trigger["path"]!.GetValue<string>());
+        Assert.Equal("%Aims:Azure:InboxContainer%/{name}", trigger["path"]!.GetValue<string>());
         Assert.Equal("EventGrid", trigger["source"]!.GetValue<string>());
         Assert.Equal("AzureWebJobsStorage", trigger["connection"]!.GetValue<string>());
+
+        var bound = AimsComposition.BindSection<AimsAzureOptions>(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Aims:Azure:InboxContainer"] = "custom-inbox" }).Build(),
+            AimsAzureOptions.SectionName);
+        Assert.Equal("custom-inbox", bound.InboxContainer);
+        Assert.Equal("evidence-inbox", new AimsAzureOptions().InboxContainer);
+        Assert.Contains("name: 'Aims__Azure__InboxContainer'", File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "resources.bicep")), StringComparison.Ordinal);
+        Assert.Contains("\"Aims__Azure__InboxContainer\": \"evidence-inbox\"", File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Aims.Evidence.Functions", "local.settings.json.example")), StringComparison.Ordinal);
     }
 
     [Fact]

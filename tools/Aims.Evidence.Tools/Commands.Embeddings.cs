@@ -168,16 +168,8 @@ public static partial class AimsTools
         return ((double)hits1 / count, (double)hits3 / count, count);
     }
 
-    private static string FindCorpus()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aims.Evidence.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.GetFullPath(Path.Combine(dir?.FullName ?? ".", "..", "shared", "corpus", "files"));
-    }
+    private static string FindCorpus() =>
+        Path.GetFullPath(Path.Combine(AimsCli.FindRepositoryRoot() ?? ".", "..", "shared", "corpus", "files"));
 }
 
 internal static partial class Passages

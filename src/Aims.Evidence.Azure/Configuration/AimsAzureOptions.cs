@@ -17,7 +17,13 @@ public sealed class AimsAzureOptions
     /// </summary>
     public string StorageConnection { get; set; } = "AzureWebJobsStorage";
 
-    /// <summary>Blob container the pipeline watches.</summary>
+    /// <summary>
+    /// The setting of <see cref="InboxContainer"/> (app setting <c>Aims__Azure__InboxContainer</c>): uploads write to
+    /// the container it names and the blob trigger's path resolves it (<c>%Aims:Azure:InboxContainer%/{name}</c>).
+    /// </summary>
+    public const string InboxContainerSetting = SectionName + ":" + nameof(InboxContainer);
+
+    /// <summary>Blob container the pipeline watches and uploads go to.</summary>
     public string InboxContainer { get; set; } = "evidence-inbox";
 
     /// <summary>Prefix of every table the pipeline creates (letters and digits only).</summary>

@@ -33,15 +33,6 @@ public sealed class AzureClientFactory
         _credential = new Lazy<TokenCredential>(CreateCredential);
     }
 
-    /// <summary>Binds <see cref="AimsAzureOptions"/> from the <c>Aims:Azure</c> section.</summary>
-    public static AimsAzureOptions BindOptions(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var options = new AimsAzureOptions();
-        configuration.GetSection(AimsAzureOptions.SectionName).Bind(options);
-        return options;
-    }
-
     public AimsAzureOptions Options => _options;
 
     /// <summary>The identity used for every Azure call: the user-assigned identity when its client id is set.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -46,6 +47,16 @@ public sealed class IsoCatalog
     public bool Contains(string id) => _byId.ContainsKey(id);
 
     public bool TryGet(string id, out CatalogEntry? entry) => _byId.TryGetValue(id, out entry);
+
+    /// <summary>
+    /// The entry a reviewer decides on or maps to (applicability, owner, manual mapping): a clause or Annex A control
+    /// by its id (surrounding white space ignored), never a grouping clause. One check for the API and the CLI.
+    /// </summary>
+    public bool TryGetDecidable(string? id, [NotNullWhen(true)] out CatalogEntry? entry)
+    {
+        entry = id is not null && _byId.TryGetValue(id.Trim(), out var found) && !found.Container ? found : null;
+        return entry is not null;
+    }
 
     /// <summary>True when two ids are the same or one is a container clause and the other its child.</summary>
     public static bool Equivalent(string a, string b)

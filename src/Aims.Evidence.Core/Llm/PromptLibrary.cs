@@ -36,9 +36,6 @@ public sealed class PromptDefinition
     /// <summary>Renders the template with Semantic Kernel's prompt template engine.</summary>
     public Task<string> RenderAsync(Kernel kernel, KernelArguments arguments, CancellationToken cancellationToken = default) =>
         _template.RenderAsync(kernel, arguments, cancellationToken);
-
-    /// <summary>The template as a Semantic Kernel prompt function.</summary>
-    public KernelFunction CreateFunction() => KernelFunctionFactory.CreateFromPrompt(Config);
 }
 
 /// <summary>Loads prompt templates (YAML in Semantic Kernel's PromptTemplateConfig shape) from a folder at run time.</summary>

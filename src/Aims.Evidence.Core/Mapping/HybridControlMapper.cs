@@ -3,8 +3,6 @@ using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Lexical;
 using Aims.Evidence.Core.Segmentation;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.SemanticKernel;
 
 namespace Aims.Evidence.Core.Mapping;
 
@@ -46,9 +44,8 @@ public sealed record HybridMapperOptions
 }
 
 /// <summary>
-/// The embedded mapping engine: Semantic Kernel holds the embedding generator and the catalog; each passage is
-/// compared with every entry's profile (example evidence statements, title and summary) by cosine, and with its
-/// keywords by BM25; heading context, document-type priors and negative cues adjust; one calibrated threshold
+/// The hand-weighted embedded mapper: each passage is compared with every entry's profile (example evidence
+/// statements, title and summary) by cosine, and with its keywords by BM25; heading context, document-type priors and negative cues adjust; one calibrated threshold
 /// decides. Passages the evidence gate rejects, and passages that resemble no profile, get nothing.
 /// </summary>
 public sealed class HybridControlMapper : ICandidateProposer
@@ -56,19 +53,22 @@ public sealed class HybridControlMapper : ICandidateProposer
     private readonly IsoCatalog _catalog;
     private readonly HybridMapperOptions _options;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;
-    private readonly CandidateRetrievalPlugin _retrieval;
+    private readonly Func<CancellationToken, Task<ProfileIndex>> _index;
     private readonly LexicalControlMapper _lexical;
     private readonly Dictionary<string, int> _lexicalIndex;
     private readonly Dictionary<string, string[]> _headings;
     private readonly Dictionary<string, (string Cue, string Prefer)[]> _cues;
 
-    public HybridControlMapper(Kernel kernel, HybridMapperOptions? options = null)
+    /// <param name="generator">The text embedding model (not owned: dispose it yourself).</param>
+    /// <param name="options">Threshold, weights and bonuses (<c>Aims:Mapping</c>).</param>
+    /// <param name="catalog">The catalog (default: the shipped one).</param>
+    public HybridControlMapper(IEmbeddingGenerator<string, Embedding<float>> generator, HybridMapperOptions? options = null, IsoCatalog? catalog = null)
     {
-        ArgumentNullException.ThrowIfNull(kernel);
-        _catalog = kernel.Services.GetService<IsoCatalog>() ?? IsoCatalog.Default;
+        ArgumentNullException.ThrowIfNull(generator);
+        _catalog = catalog ?? IsoCatalog.Default;
         _options = options ?? new HybridMapperOptions();
-        _generator = kernel.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
-        _retrieval = new CandidateRetrievalPlugin(_catalog, _generator);
+        _generator = generator;
+        _index = ProfileIndex.Lazy(_catalog, _generator);
         _lexical = new LexicalControlMapper(_catalog);
         _lexicalIndex = _lexical.Entries.Select((e, i) => (e.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
         _headings = _catalog.Mappable.ToDictionary(e => e.Id, e => e.Profile.Headings.Select(Tokenizer.Normalize).Where(h => h.Length > 0).ToArray(), StringComparer.Ordinal);
@@ -104,7 +104,7 @@ public sealed class HybridControlMapper : ICandidateProposer
             return result;
         }
 
-        var index = await _retrieval.GetIndexAsync(cancellationToken).ConfigureAwait(false);
+        var index = await _index(cancellationToken).ConfigureAwait(false);
         var scored = new Dictionary<string, (double Score, string Why)>?[passages.Count];
         for (var start = 0; start < candidates.Length; start += _options.BatchSize)
         {
@@ -233,7 +233,7 @@ public sealed class HybridControlMapper : ICandidateProposer
         _catalog = parent._catalog;
         _options = options;
         _generator = parent._generator;
-        _retrieval = parent._retrieval;
+        _index = parent._index;
         _lexical = parent._lexical;
         _lexicalIndex = parent._lexicalIndex;
         _headings = parent._headings;

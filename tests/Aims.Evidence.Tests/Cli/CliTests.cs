@@ -158,15 +158,16 @@ public class CliTests
             Assert.Equal(74, entries.Length);
             var statuses = entries.Select(e => e.GetProperty("status").GetString()).ToHashSet();
             Assert.Contains("missing", statuses);
-            var evidenced = entries.First(e => e.GetProperty("bestEvidence").ValueKind == JsonValueKind.Object).GetProperty("bestEvidence");
-            Assert.False(string.IsNullOrEmpty(evidenced.GetProperty("document").GetString()));
+            var evidenced = entries.First(e => e.TryGetProperty("bestEvidence", out var best) && best.ValueKind == JsonValueKind.Object).GetProperty("bestEvidence");
+            Assert.False(string.IsNullOrEmpty(evidenced.GetProperty("documentName").GetString()));
+            Assert.False(string.IsNullOrEmpty(evidenced.GetProperty("display").GetString()));
             Assert.True(evidenced.GetProperty("page").GetInt32() >= 1);
         }
 
         var search = await Run("search", "intended use", "--json", "--db", tmp.Db);
         using var hits = JsonDocument.Parse(search.Out);
         var first = hits.RootElement.EnumerateArray().First();
-        Assert.Equal("model-card-credit-prescreen.md", first.GetProperty("document").GetProperty("name").GetString());
+        Assert.Equal("model-card-credit-prescreen.md", first.GetProperty("documentName").GetString());
         var hostile = await Run("search", "\"; DROP TABLE documents; -- NEAR( * OR", "--db", tmp.Db);
         Assert.Equal(ExitCodes.Ok, hostile.Code);
     }

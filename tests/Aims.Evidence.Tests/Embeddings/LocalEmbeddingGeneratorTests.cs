@@ -2,7 +2,6 @@ using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Onnx;
 using Microsoft.Extensions.AI;
-using Microsoft.SemanticKernel;
 
 namespace Aims.Evidence.Tests.Embeddings;
 
@@ -134,30 +133,20 @@ public sealed class LocalEmbeddingGeneratorTests(MiniLMFixture fixture) : IClass
     }
 
     [Fact]
-    public async Task Kernel_resolves_the_generator_and_retrieves_candidates()
+    public async Task Profile_index_ranks_the_entries_closest_to_a_passage()
     {
         var ct = TestContext.Current.CancellationToken;
-        var kernel = KernelFactory.Create(_generator);
+        var index = await ProfileIndex.Lazy(IsoCatalog.Default, _generator)(ct);
+        Assert.Equal(IsoCatalog.Default.Mappable.Count(), index.EntryCount);
 
-        Assert.Same(_generator, kernel.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        var query = await _generator.GenerateVectorAsync("This document describes the intended use of the model and the uses it is not designed for.", cancellationToken: ct);
+        var hits = index.Rank(query.Span, 5);
 
-        var result = await kernel.InvokeAsync(
-            KernelFactory.CandidatesPluginName,
-            "top_candidates",
-            new KernelArguments { ["passage"] = "This document describes the intended use of the model and the uses it is not designed for.", ["k"] = 5 },
-            ct);
-        var hits = result.GetValue<IReadOnlyList<CandidateHit>>();
-
-        Assert.NotNull(hits);
         Assert.Equal(5, hits.Count);
         Assert.All(hits, h => Assert.True(IsoCatalog.Default.Contains(h.Id), h.Id));
         Assert.Equal(hits.Count, hits.Select(h => h.Id).Distinct().Count());
+        Assert.Equal(hits.OrderByDescending(h => h.Score).Select(h => h.Id), hits.Select(h => h.Id));
         Assert.Contains(hits, h => h.Id == "A.9.4");
-
-        var control = await kernel.InvokeAsync(KernelFactory.CatalogPluginName, "get_control", new KernelArguments { ["id"] = "A.9.4" }, ct);
-        var info = control.GetValue<ControlInfo>();
-        Assert.NotNull(info);
-        Assert.Equal("A.9.4", info.Id);
-        Assert.False(string.IsNullOrWhiteSpace(info.Title));
+        Assert.All(hits, h => Assert.False(string.IsNullOrWhiteSpace(h.MatchedText)));
     }
 }

@@ -15,7 +15,7 @@ public sealed class HybridControlMapperTests : IDisposable
     [Fact]
     public async Task Maps_typical_evidence_with_a_checkable_rationale_and_stays_silent_on_boilerplate()
     {
-        var mapper = new HybridControlMapper(KernelFactory.Create(_generator));
+        var mapper = new HybridControlMapper(_generator);
         var context = new MappingContext("card.md", "model-card", 0.9, true);
         var passages = new[]
         {
@@ -46,7 +46,7 @@ public sealed class HybridControlMapperTests : IDisposable
     [Fact]
     public async Task Unrelated_documents_get_no_mappings()
     {
-        var mapper = new HybridControlMapper(KernelFactory.Create(_generator));
+        var mapper = new HybridControlMapper(_generator);
         var passages = new[] { P("All staff must complete the annual risk and compliance training before the end of March, and managers must review the results.") };
         var result = await mapper.MapAsync(passages, new MappingContext("memo.txt", "unrelated", 0.9, false), TestContext.Current.CancellationToken);
         Assert.Empty(result[0]);

@@ -1,7 +1,5 @@
-using System.ComponentModel;
 using Aims.Evidence.Core.Catalog;
 using Microsoft.Extensions.AI;
-using Microsoft.SemanticKernel;
 
 namespace Aims.Evidence.Core.Mapping;
 
@@ -10,59 +8,6 @@ public sealed record CandidateHit(string Id, string Title, float Score)
 {
     /// <summary>The profile text (example evidence statement, or title and summary) the passage was closest to.</summary>
     public string? MatchedText { get; init; }
-}
-
-/// <summary>
-/// Semantic Kernel plugin that proposes candidate catalog entries for a passage by embedding similarity.
-/// Each mappable entry is represented by its profile examples plus one "title. summary" text; an entry scores the
-/// maximum cosine over its texts. Profile vectors are computed once, on first use, and cached for the plugin's life.
-/// </summary>
-public sealed class CandidateRetrievalPlugin
-{
-    private readonly IsoCatalog _catalog;
-    private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;
-    private Task<ProfileIndex>? _index;
-
-    public CandidateRetrievalPlugin(IsoCatalog catalog, IEmbeddingGenerator<string, Embedding<float>> generator)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(generator);
-        _catalog = catalog;
-        _generator = generator;
-    }
-
-    [KernelFunction("top_candidates")]
-    [Description("Returns the k ISO/IEC 42001 entries whose example evidence is most similar to the passage, best first.")]
-    public async Task<IReadOnlyList<CandidateHit>> TopCandidatesAsync(
-        [Description("Passage text")] string passage,
-        [Description("Number of candidates")] int k = 5,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(passage);
-        if (k <= 0)
-        {
-            return [];
-        }
-
-        var index = await GetIndexAsync(cancellationToken).ConfigureAwait(false);
-        var query = await _generator.GenerateVectorAsync(passage, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return index.Rank(query.Span, k);
-    }
-
-    /// <summary>Computes (once) and returns the cached profile vectors.</summary>
-    public Task<ProfileIndex> GetIndexAsync(CancellationToken cancellationToken = default)
-    {
-        var task = Volatile.Read(ref _index);
-        if (task is null || task.IsFaulted || task.IsCanceled)
-        {
-            // Built once without the caller's token (other callers share it); a failed build is retried next time.
-            var created = ProfileIndex.BuildAsync(_catalog, _generator, CancellationToken.None);
-            var previous = Interlocked.CompareExchange(ref _index, created, task);
-            task = previous == task ? created : previous!;
-        }
-
-        return task.WaitAsync(cancellationToken);
-    }
 }
 
 /// <summary>Embedded profile texts of the mappable catalog entries.</summary>
@@ -119,6 +64,29 @@ public sealed class ProfileIndex
         var embeddings = await generator.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
         var vectors = embeddings.Select(e => VectorMath.Normalize(e.Vector.Span)).ToArray();
         return new ProfileIndex(entries, [.. owner], vectors, [.. texts]);
+    }
+
+    /// <summary>
+    /// A cache of the index for one catalog and generator: built once on first use (without the caller's token, since
+    /// other callers share it); a failed or cancelled build is tried again on the next call.
+    /// </summary>
+    public static Func<CancellationToken, Task<ProfileIndex>> Lazy(IsoCatalog catalog, IEmbeddingGenerator<string, Embedding<float>> generator)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(generator);
+        Task<ProfileIndex>? built = null;
+        return cancellationToken =>
+        {
+            var task = Volatile.Read(ref built);
+            if (task is null || task.IsFaulted || task.IsCanceled)
+            {
+                var created = BuildAsync(catalog, generator, CancellationToken.None);
+                var previous = Interlocked.CompareExchange(ref built, created, task);
+                task = previous == task ? created : previous!;
+            }
+
+            return task.WaitAsync(cancellationToken);
+        };
     }
 
     /// <summary>Entries ranked by max cosine over their profile vectors; <paramref name="query"/> must be normalised.</summary>
