@@ -36,7 +36,7 @@ public static class HostileInputs
         public int XmlBytes { get; init; } = 96 * 1024 * 1024;
 
         /// <summary>Uncompressed XML of the heavy DOCX that stays under the cap and is read.</summary>
-        public int XmlUnderCapBytes { get; init; } = 24 * 1024 * 1024;
+        public int XmlUnderCapBytes { get; init; } = 18 * 1024 * 1024;
 
         /// <summary>Characters of the runs kept just under the default text cap (20 million characters).</summary>
         public int UnderTextCapBytes { get; init; } = 19 * 1024 * 1024;
