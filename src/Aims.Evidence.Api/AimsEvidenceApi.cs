@@ -105,6 +105,7 @@ public static partial class AimsEvidenceApi
         api.MapGet("/exports/pack", AimsQueries.ExportPack).WithName("exportPack").Produces(200, contentType: "application/zip");
         api.MapGet("/audit-log", GetAuditLog).WithName("auditLog").Produces<Page<AuditView>>();
         api.MapPost("/keys", CreateKey).WithName("createKey").RequireAuthorization(ApiPolicies.Admin).Produces<CreatedKey>(201).ProducesProblem(400);
+        MapKeyRoutes(api);
         return app;
     }
 

@@ -59,6 +59,8 @@ public sealed class SecurityMatrixTests(ApiFixture fx) : IClassFixture<ApiFixtur
         ["GET /api/v1/exports/pack"] = (Access.Reader, "/api/v1/exports/pack"),
         ["GET /api/v1/audit-log"] = (Access.Reader, "/api/v1/audit-log"),
         ["POST /api/v1/keys"] = (Access.Admin, "/api/v1/keys"),
+        ["GET /api/v1/me"] = (Access.Reader, "/api/v1/me"),
+        ["DELETE /api/v1/keys/{id}"] = (Access.Admin, "/api/v1/keys/no-such-key"),
     };
 
     /// <summary>Served by the static-file middleware, not endpoints: open by design.</summary>
@@ -360,6 +362,22 @@ public sealed class SecurityServeTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Error, await AimsCli.RunAsync(["keys", "revoke", revokedRecord.Id, "--db", missing], output, noDb));
         Assert.StartsWith("error: no such database:", noDb.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(missing));
+
+        // Through the API (DELETE /api/v1/keys/{id}, admin): GET /me names the key until then, 401 after; audited with the admin as actor.
+        var (adminRecord, admin) = await _aims.Store.CreateApiKeyAsync(ApiRole.Admin, "test", Ct);
+        using var adminClient = Client(url, admin);
+        var me = JsonNode.Parse(await otherClient.GetStringAsync("/api/v1/me", Ct))!;
+        Assert.Equal("reader", me["role"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, (await otherClient.DeleteAsync($"/api/v1/keys/{adminRecord.Id}", Ct)).StatusCode);
+        var otherId = me["id"]!.GetValue<string>();
+        var deleted = await adminClient.DeleteAsync($"/api/v1/keys/{otherId}", Ct);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal("reader", JsonNode.Parse(await deleted.Content.ReadAsStringAsync(Ct))!["role"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await otherClient.GetAsync("/api/v1/me", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await adminClient.DeleteAsync($"/api/v1/keys/{otherId}", Ct)).StatusCode);
+        var byApi = JsonNode.Parse(await adminClient.GetStringAsync("/api/v1/audit-log?limit=100", Ct))!["items"]!.AsArray()
+            .Single(e => e!["action"]!.GetValue<string>() == "apikey.revoke" && e["target"]!.GetValue<string>() == otherId)!;
+        Assert.Equal(adminRecord.Id, byApi["actor"]!.GetValue<string>());
     }
 
     [Fact]

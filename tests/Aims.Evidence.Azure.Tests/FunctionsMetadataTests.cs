@@ -20,7 +20,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportPack", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
+        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportPack", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "GetMe", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "RevokeKey", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -84,6 +84,20 @@ public sealed class FunctionsMetadataTests
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
         Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
         Assert.Contains(bindings, b => b!["type"]!.GetValue<string>() == "http" && b["direction"]!.GetValue<string>() == "Out");
+    }
+
+    /// <summary>The calling key's role and key revocation: X-Api-Key routes of <c>KeyFunctions</c>, behind the function key too.</summary>
+    [Theory]
+    [InlineData("GetMe", "get", "v1/me")]
+    [InlineData("RevokeKey", "delete", "v1/keys/{id}")]
+    public void Key_routes_are_function_key_triggers_under_api_v1(string name, string method, string route)
+    {
+        var function = Metadata().Single(f => f!["name"]!.GetValue<string>() == name)!;
+        Assert.Equal("Aims.Evidence.Functions.KeyFunctions." + name, function["entryPoint"]!.GetValue<string>());
+        var trigger = function["bindings"]!.AsArray().Single(b => b!["type"]!.GetValue<string>() == "httpTrigger")!;
+        Assert.Equal(route, trigger["route"]!.GetValue<string>());
+        Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => m!.GetValue<string>()));
+        Assert.Equal("Function", trigger["authLevel"]!.GetValue<string>());
     }
 
     [Fact]

@@ -277,5 +277,7 @@ public sealed partial class HttpContractTests(AzuriteFixture azurite)
         public Task AppendAuditAsync(string actor, string action, string target, object? after, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<(ApiKeyRecord Record, string Key)> CreateApiKeyAsync(ApiRole role, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, string actor, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 }

@@ -78,7 +78,7 @@ public static partial class AimsTools
         embedCase.Hidden = true;
         embedCase.SetAction(async (parse, ct) => await EmbedCaseAsync(output, parse.GetValue(textsArg)!, ct).ConfigureAwait(false));
 
-        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase, embedCase, SoakCommand(output, error, files), EmbeddingsCommand(output) };
+        return new Command("bench", "Benchmarks that print throughput and latency as ratios measured in the same run.") { files, maxFiles, ingest, pdf, queries, memory, memoryCase, embedCase, SoakCommand(output, error, files), EmbeddingsCommand(output), HostileCommand(output, error) };
     }
 
     private static List<(string Name, string Path)> Files(string dir, int max)

@@ -20,6 +20,18 @@
   };
   const key = () => sessionStorage.getItem('aims-key') || '';
   let currentControl = null;
+  // The key's role (GET /me): controls the role cannot use are not shown (the API refuses them anyway).
+  let role = null;
+  const RANK = { reader: 1, reviewer: 2, admin: 3 };
+  const allows = (needed) => (RANK[role] || 0) >= (RANK[needed] || 0);
+
+  function applyRole() {
+    for (const e of document.querySelectorAll('[data-needs-role]')) e.hidden = !allows(e.dataset.needsRole);
+    document.body.dataset.role = role || '';
+    $('key-state').textContent = role
+      ? `${role} key in use (this tab only)${allows('reviewer') ? '' : ': read-only, review and owner controls hidden'}`
+      : '';
+  }
 
   function message(text) {
     const m = $('message');
@@ -55,7 +67,13 @@
     const o = coverage.overall;
     // The grid shows every catalog entry; the percentages count the mappable ones: grouping clauses (dashed cells,
     // whose evidence is their children's) and entries excluded as not applicable are not counted.
-    $('overall').textContent = `— ${o.coveredPercent}% covered, ${o.evidencedPercent}% with evidence (of ${o.total} entries counted; grouping clauses, dashed, and entries excluded as not applicable are not counted)`;
+    // Why fewer entries are counted than there are cells, with the numbers of each kind.
+    const cells = controls.items.length;
+    const grouping = controls.items.filter(c => c.container).length;
+    const excluded = controls.items.filter(c => !c.container && c.status === 'notApplicable').length;
+    $('overall').textContent = `— ${o.coveredPercent}% covered, ${o.evidencedPercent}% with evidence, of ${o.total} entries counted`;
+    $('overall-why').textContent = `${cells} cells, ${o.total} counted: ${grouping} are grouping clauses (dashed) whose requirements are their sub-clauses, so evidence is mapped to the sub-clauses and the grouping clause is not counted on its own` +
+      (excluded ? `; ${excluded} excluded as not applicable by a reviewer.` : '.');
     const groups = new Map();
     for (const c of controls.items) {
       if (!groups.has(c.group)) groups.set(c.group, []);
@@ -115,7 +133,7 @@
           e.polarity === 'finding' ? el('span', { className: 'finding', textContent: ' · finding (states the control is absent or failed)' }) : ''),
         el('div', { className: 'meta', textContent: `score ${e.score} · ${e.method} · review: ${e.review} · ${e.rationale}` }),
         el('blockquote', { className: 'passage', textContent: e.text }),
-        e.review === 'unreviewed' ? reviewButtons(e.mappingId) : el('span')));
+        e.review === 'unreviewed' && allows('reviewer') ? reviewButtons(e.mappingId) : el('span')));
       $('detail-evidence').replaceChildren(...(items.length ? items : [el('li', { textContent: 'No evidence found.' })]));
     } catch (e) { message(e.message); }
   }
@@ -225,9 +243,10 @@
 
   async function refresh() {
     try {
+      role = (await api('me')).role;
+      applyRole();
       await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadDocuments(), loadFrameworks()]);
       if (currentControl) await showControl(currentControl);
-      $('key-state').textContent = key() ? 'key in use (this tab only)' : '';
     } catch (e) { message(e.message); }
   }
 

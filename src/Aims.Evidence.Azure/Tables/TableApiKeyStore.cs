@@ -55,6 +55,24 @@ public sealed class TableApiKeyStore
         return new ApiKeyRecord(entity.GetString("Id") ?? string.Empty, role, entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.UnixEpoch);
     }
 
+    /// <summary>
+    /// Deletes the row of the key with this id (a query on the <c>Id</c> column of the one partition; the row key is the
+    /// hash): lookups are point reads on every request, so the key gets 401 from its next request on. Null when no key
+    /// has this id; the bootstrap admin lives in configuration and is removed there.
+    /// </summary>
+    public async Task<ApiKeyRecord?> RevokeAsync(string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        await foreach (var entity in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Id eq {id}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            Enum.TryParse<ApiRole>(entity.GetString("Role"), ignoreCase: true, out var role);
+            await _table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken).ConfigureAwait(false);
+            return new ApiKeyRecord(id, role, entity.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.UnixEpoch);
+        }
+
+        return null;
+    }
+
     /// <summary>Creates a key with this role; returns its record and the key, which only the caller ever sees.</summary>
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(ApiRole role, string actor, CancellationToken cancellationToken = default)
     {

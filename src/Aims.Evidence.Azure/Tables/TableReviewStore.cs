@@ -7,7 +7,7 @@ namespace Aims.Evidence.Azure.Tables;
 /// <summary>
 /// Core's <see cref="IReviewStore"/> over Table Storage: reviews, manual mappings, effective dates and the audit log
 /// from <see cref="TableEvidenceStore"/>, API keys from <see cref="TableApiKeyStore"/> (hashed). Creating a key is
-/// audited (<c>apikey.create</c>, the key's id and role, never the key), as in the SQLite store.
+/// audited (<c>apikey.create</c>, the key's id and role, never the key), as is revoking one (<c>apikey.revoke</c>), as in the SQLite store.
 /// </summary>
 public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore keys) : IReviewStore
 {
@@ -43,4 +43,16 @@ public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore 
     }
 
     public Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default) => keys.FindAsync(keySha256, cancellationToken);
+
+    public async Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, string actor, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        var revoked = await keys.RevokeAsync(id, cancellationToken).ConfigureAwait(false);
+        if (revoked is not null)
+        {
+            await store.AppendAuditAsync(actor, "apikey.revoke", revoked.Id, new { revoked.Id, revoked.Role }, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return revoked;
+    }
 }

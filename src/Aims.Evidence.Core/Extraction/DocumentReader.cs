@@ -99,6 +99,12 @@ public sealed class DocumentReader : IDocumentReader
         }
 
         var format = FormatName(mediaType);
+        if (mediaType is not (MediaTypes.Pdf or MediaTypes.Docx or MediaTypes.Xlsx or MediaTypes.Pptx)
+            && System.Text.Encoding.UTF8.GetCharCount(content.Span) is var chars && chars > limits.MaxTextChars)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, TextLimitReason(format, chars, limits));
+        }
+
         ExtractedDocument document;
         try
         {
@@ -117,6 +123,11 @@ public sealed class DocumentReader : IDocumentReader
             throw new DocumentRejectedException(RejectionKind.Invalid, $"could not read the {format} file: {Short(ex)}", ex);
         }
 
+        if (document.Text.Length > limits.MaxTextChars)
+        {
+            throw new DocumentRejectedException(RejectionKind.Invalid, TextLimitReason(format, document.Text.Length, limits));
+        }
+
         if (document.Blocks.Count > limits.MaxBlocks)
         {
             throw new DocumentRejectedException(RejectionKind.Invalid,
@@ -131,6 +142,9 @@ public sealed class DocumentReader : IDocumentReader
 
         return document;
     }
+
+    private static string TextLimitReason(string format, int chars, ExtractionLimits limits) =>
+        $"the {format} file has {chars} characters of text, over the limit of {limits.MaxTextChars}";
 
     private static string Short(Exception ex)
     {

@@ -42,6 +42,21 @@ public sealed record ExtractionLimits
     /// Open XML SDK builds its tree, which recurses once per level and overflows the stack on pathological nesting).
     /// </summary>
     public int MaxXmlDepth { get; init; } = 256;
+
+    /// <summary>
+    /// Total uncompressed size of the XML parts of a DOCX, XLSX or PPTX package (any entry that reads as XML, whatever
+    /// its name). The Open XML SDK's tree of a part takes many times its size in memory; this keeps an office document
+    /// within the memory budget of the other formats (media parts are not counted).
+    /// </summary>
+    public long MaxXmlBytes { get; init; } = 40L * 1024 * 1024;
+
+    /// <summary>
+    /// Characters of text one document may hold: checked on the file's characters before a text format (plain text,
+    /// Markdown, MDX, reStructuredText, CSV, JSON, YAML, HTML with its markup) is parsed, and on the extracted text of
+    /// every format before segmentation. About 10,000 pages; it keeps the memory of parsing, segmenting and mapping a
+    /// document within budget (a 50 MB line of letters peaked at 1.4-1.8 GB through the whole pipeline).
+    /// </summary>
+    public int MaxTextChars { get; init; } = 20_000_000;
 }
 
 /// <summary>Turns the bytes of one format into the layout model.</summary>

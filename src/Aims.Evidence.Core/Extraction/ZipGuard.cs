@@ -73,9 +73,20 @@ public static class ZipGuard
                     $"the {formatName} package expands {total / compressed}x (limit {limits.MaxCompressionRatio}x); possible zip bomb");
             }
 
+            // The Open XML SDK holds a parsed part as a tree of objects many times the part's size (96 MB of XML peaked
+            // at 2.2 GB), so the XML it could be asked to load is bounded as a whole, whatever the parts are named.
+            long xml = 0;
             foreach (var entry in archive.Entries)
             {
-                CheckXmlDepth(entry, formatName, limits.MaxXmlDepth);
+                if (CheckXmlDepth(entry, formatName, limits.MaxXmlDepth))
+                {
+                    xml += entry.Length;
+                    if (xml > limits.MaxXmlBytes)
+                    {
+                        throw new DocumentRejectedException(RejectionKind.Invalid,
+                            $"the {formatName}'s XML parts hold more than {limits.MaxXmlBytes / (1024 * 1024)} MB uncompressed (limit; passed at {entry.FullName}): too large to read within the memory limit");
+                    }
+                }
             }
         }
     }
@@ -88,20 +99,28 @@ public static class ZipGuard
     /// size (the zip stream stops there) and memory bounded by the limit; an entry that is not XML, or stops being
     /// well-formed, stops the scan of that entry, as it stops the SDK's stricter reader at the same point or earlier.
     /// </summary>
-    private static void CheckXmlDepth(ZipArchiveEntry entry, string formatName, int maxDepth)
+    /// <returns>Whether the entry holds XML (at least one element was read).</returns>
+    private static bool CheckXmlDepth(ZipArchiveEntry entry, string formatName, int maxDepth)
     {
         if (entry.Length == 0 || entry.FullName.EndsWith('/'))
         {
-            return;
+            return false;
         }
 
+        var isXml = false;
         try
         {
             using var stream = entry.Open();
             using var reader = XmlReader.Create(stream, DepthScan);
             while (reader.Read())
             {
-                if (reader.NodeType == XmlNodeType.Element && reader.Depth >= maxDepth)
+                if (reader.NodeType != XmlNodeType.Element)
+                {
+                    continue;
+                }
+
+                isXml = true;
+                if (reader.Depth >= maxDepth)
                 {
                     throw new DocumentRejectedException(RejectionKind.Invalid,
                         $"the {formatName} has XML nested at least {reader.Depth + 1} levels deep in {entry.FullName} (limit {maxDepth})");
@@ -116,6 +135,8 @@ public static class ZipGuard
         {
             throw new DocumentRejectedException(RejectionKind.Invalid, $"not a valid {formatName} (the zip entry {entry.FullName} cannot be decompressed)", ex);
         }
+
+        return isXml;
     }
 
     /// <summary>Entry names of a zip, or null when the bytes are not a readable zip.</summary>

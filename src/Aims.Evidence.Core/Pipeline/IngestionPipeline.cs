@@ -89,17 +89,48 @@ public sealed class IngestionPipeline(
             return await RecordNotRegularAsync(name, kind, cancellationToken).ConfigureAwait(false);
         }
 
-        var size = new FileInfo(path).Length;
-        if (size <= _options.Limits.MaxFileBytes)
-        {
-            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            return await IngestAsync(name, bytes, cancellationToken).ConfigureAwait(false);
-        }
-
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         await using (stream.ConfigureAwait(false))
         {
+            // Never more than the cap is buffered, whatever the file's stated size: a file that reports 0 bytes and
+            // streams on (a /proc entry, a file still growing) is cut at the cap and recorded as over it.
+            if (stream.Length <= _options.Limits.MaxFileBytes
+                && await ReadWithinAsync(stream, _options.Limits.MaxFileBytes, cancellationToken).ConfigureAwait(false) is { } bytes)
+            {
+                return await IngestAsync(name, bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            stream.Position = 0;
             return await RecordOversizedAsync(name, stream, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The whole stream when it holds at most <paramref name="limit"/> bytes; null (having read limit + 1) otherwise.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadWithinAsync(Stream stream, long limit, CancellationToken cancellationToken)
+    {
+        // One byte beyond the stated length, so the end of a file that keeps its size is seen without growing the buffer.
+        limit = Math.Min(limit, Array.MaxLength - 1);
+        var buffer = new byte[(int)Math.Min(Math.Max(stream.Length + 1, 1 << 12), limit + 1)];
+        var filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (filled > limit)
+                {
+                    return null;
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, limit + 1));
+            }
+
+            var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer.AsMemory(0, filled);
+            }
+
+            filled += read;
         }
     }
 
@@ -387,7 +418,9 @@ public sealed class IngestionPipeline(
 
     /// <summary>The one wording of the size-cap reason, whether the file was streamed or already in memory.</summary>
     private string OversizeReason(long size) =>
-        $"the file is {size / (1024 * 1024)} MB, above the {_options.Limits.MaxFileBytes / (1024 * 1024)} MB limit";
+        $"the file is {Megabytes(size)}, above the {Megabytes(_options.Limits.MaxFileBytes)} limit";
+
+    private static string Megabytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024 * 1024)} MB" : $"{bytes} bytes";
 
     private static string NewId() => Guid.CreateVersion7().ToString("N");
 }

@@ -13,6 +13,13 @@ public sealed record SegmenterOptions
 
     /// <summary>No passage exceeds this many words: longer blocks are split at sentence boundaries.</summary>
     public int MaxWords { get; init; } = 300;
+
+    /// <summary>
+    /// No passage exceeds this many characters, whatever its words: a run without word breaks (a 50 MB line of
+    /// letters, an embedded blob) is cut at the last space in reach or, without one, at this length, so no later
+    /// stage (classification, mapping, embeddings, the index) ever sees a giant string.
+    /// </summary>
+    public int MaxChars { get; init; } = 4000;
 }
 
 /// <summary>
@@ -92,7 +99,7 @@ public sealed class Segmenter(SegmenterOptions? options = null)
             var start = first.Start;
             var length = last.Start + last.Length - first.Start;
             var kind = blocks.All(b => b.Kind == first.Kind) ? first.Kind : BlockKind.Paragraph;
-            var chunks = SplitToMax(text, _options.MaxWords).ToArray();
+            var chunks = SplitToMax(text, _options.MaxWords, _options.MaxChars).ToArray();
             var cursor = start;
             foreach (var chunk in chunks)
             {
@@ -178,25 +185,29 @@ public sealed class Segmenter(SegmenterOptions? options = null)
         return count;
     }
 
-    /// <summary>Splits text longer than <paramref name="maxWords"/> into balanced chunks at sentence ends where possible.</summary>
-    internal static IEnumerable<string> SplitToMax(string text, int maxWords)
+    /// <summary>
+    /// Splits text longer than <paramref name="maxWords"/> words or <paramref name="maxChars"/> characters into
+    /// balanced chunks at sentence ends where possible; a sentence over the limits is cut at word breaks, and a run
+    /// without word breaks at <paramref name="maxChars"/>. Linear in the text: no per-word strings are built.
+    /// </summary>
+    internal static IEnumerable<string> SplitToMax(string text, int maxWords, int maxChars = int.MaxValue)
     {
         var total = CountWords(text);
-        if (total <= maxWords)
+        if (total <= maxWords && text.Length <= maxChars)
         {
             yield return text;
             yield break;
         }
 
-        var parts = (int)Math.Ceiling(total / (double)maxWords);
-        var target = (int)Math.Ceiling(total / (double)parts);
+        var parts = Math.Max(1, (int)Math.Ceiling(total / (double)maxWords));
+        var target = Math.Max(1, (int)Math.Ceiling(total / (double)parts));
         var sentences = SplitSentences(text);
         var current = new StringBuilder();
         var currentWords = 0;
         foreach (var sentence in sentences)
         {
             var words = CountWords(sentence);
-            if (words > maxWords)
+            if (words > maxWords || sentence.Length > maxChars)
             {
                 if (current.Length > 0)
                 {
@@ -205,16 +216,15 @@ public sealed class Segmenter(SegmenterOptions? options = null)
                     currentWords = 0;
                 }
 
-                var tokens = sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                for (var i = 0; i < tokens.Length; i += target)
+                foreach (var piece in CutWords(sentence, target, maxChars))
                 {
-                    yield return string.Join(' ', tokens.Skip(i).Take(target));
+                    yield return piece;
                 }
 
                 continue;
             }
 
-            if (currentWords > 0 && (currentWords + (words / 2.0) > target || currentWords + words > maxWords))
+            if (currentWords > 0 && (currentWords + (words / 2.0) > target || currentWords + words > maxWords || current.Length + sentence.Length + 1 > maxChars))
             {
                 yield return current.ToString().Trim();
                 current.Clear();
@@ -228,6 +238,73 @@ public sealed class Segmenter(SegmenterOptions? options = null)
         if (current.Length > 0)
         {
             yield return current.ToString().Trim();
+        }
+    }
+
+    /// <summary>
+    /// Cuts one over-long sentence into pieces of at most <paramref name="words"/> words and <paramref name="maxChars"/>
+    /// characters, at word breaks; a run without a break longer than <paramref name="maxChars"/> is cut at that length
+    /// (never inside a surrogate pair). Whitespace inside a piece becomes single spaces.
+    /// </summary>
+    internal static IEnumerable<string> CutWords(string sentence, int words, int maxChars)
+    {
+        var piece = new StringBuilder();
+        var count = 0;
+        var i = 0;
+        while (i < sentence.Length)
+        {
+            while (i < sentence.Length && char.IsWhiteSpace(sentence[i]))
+            {
+                i++;
+            }
+
+            if (i >= sentence.Length)
+            {
+                break;
+            }
+
+            var start = i;
+            while (i < sentence.Length && !char.IsWhiteSpace(sentence[i]))
+            {
+                i++;
+            }
+
+            // The word [start, i): appended whole when it fits, otherwise the piece is emitted first; a word longer
+            // than a piece is emitted in slices of maxChars.
+            var length = i - start;
+            var needed = piece.Length == 0 ? length : piece.Length + 1 + length;
+            if (piece.Length > 0 && (count >= words || needed > maxChars))
+            {
+                yield return piece.ToString();
+                piece.Clear();
+                count = 0;
+            }
+
+            while (length > maxChars)
+            {
+                var cut = maxChars;
+                if (char.IsHighSurrogate(sentence[start + cut - 1]))
+                {
+                    cut--;
+                }
+
+                yield return sentence.Substring(start, cut);
+                start += cut;
+                length -= cut;
+            }
+
+            if (piece.Length > 0)
+            {
+                piece.Append(' ');
+            }
+
+            piece.Append(sentence, start, length);
+            count++;
+        }
+
+        if (piece.Length > 0)
+        {
+            yield return piece.ToString();
         }
     }
 

@@ -45,6 +45,12 @@ public interface IReviewStore
 
     /// <summary>The key with this SHA-256 (lower-case hex) hash, if any.</summary>
     Task<ApiKeyRecord?> FindApiKeyAsync(string keySha256, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Revokes the key with this id: it authenticates no more from the next request on; audited as <c>apikey.revoke</c>
+    /// (the id and the role it had, never the key). Null when there is no such key.
+    /// </summary>
+    Task<ApiKeyRecord?> RevokeApiKeyAsync(string id, string actor, CancellationToken cancellationToken = default);
 }
 
 /// <summary>API roles, ordered: each includes the rights of the ones before it.</summary>

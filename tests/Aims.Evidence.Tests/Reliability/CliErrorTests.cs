@@ -22,7 +22,7 @@ public sealed class CliErrorTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string RequireAimsDll()
+    internal static string RequireAimsDll()
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");

@@ -8,6 +8,7 @@ using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Hosting;
 using Aims.Evidence.Local;
 using Aims.Evidence.Tests.Extraction;
+using Aims.Evidence.Tools;
 using Microsoft.Data.Sqlite;
 using UglyToad.PdfPig.Fonts.Standard14Fonts;
 using UglyToad.PdfPig.Writer;
@@ -32,11 +33,11 @@ public sealed class HostileInputTests
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static Task<LocalAims> OpenAsync(TempDir tmp, ExtractionLimits? limits = null) =>
+    internal static Task<LocalAims> OpenAsync(TempDir tmp, ExtractionLimits? limits = null) =>
         LocalAims.OpenAsync(tmp.Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical }, Limits = limits ?? ExtractionLimits.Default }, Ct);
 
     /// <summary>Ingests the hostile input, then a good document in the same run, and checks both outcomes.</summary>
-    private static async Task<IngestOutcome> IngestThenGoodAsync(string name, byte[] bytes, IngestStatus expected, string reasonPart, ExtractionLimits? limits = null, TimeSpan? maxElapsed = null)
+    internal static async Task<IngestOutcome> IngestThenGoodAsync(string name, byte[] bytes, IngestStatus expected, string reasonPart, ExtractionLimits? limits = null, TimeSpan? maxElapsed = null)
     {
         using var tmp = new TempDir();
         using var aims = await OpenAsync(tmp, limits);
@@ -147,20 +148,7 @@ public sealed class HostileInputTests
         return IngestThenGoodAsync("many.docx", stream.ToArray(), IngestStatus.Failed, "entries");
     }
 
-    private const string Laughs = """
-        <!DOCTYPE lolz [
-         <!ENTITY lol "lol">
-         <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-         <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
-         <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
-         <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-         <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
-         <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
-         <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
-         <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
-         <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-        ]>
-        """;
+    private const string Laughs = HostileInputs.Laughs;
 
     [Fact]
     public Task Billion_laughs_in_docx_fails_without_expanding()

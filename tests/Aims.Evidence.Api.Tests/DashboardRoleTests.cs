@@ -1,0 +1,76 @@
+using Aims.Evidence.Core.Storage;
+using Microsoft.Playwright;
+
+namespace Aims.Evidence.Api.Tests;
+
+/// <summary>
+/// The dashboard in headless Chromium against `aims serve` (Kestrel on 127.0.0.1): it asks <c>GET /api/v1/me</c> for
+/// the key's role and shows review and owner controls only to a reviewer (or admin) key, and it says why 74 cells
+/// give 70 counted entries.
+/// </summary>
+public sealed class DashboardRoleTests(ServerFixture fx) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task A_reader_key_sees_no_review_or_owner_controls_a_reviewer_key_does_and_the_counted_entries_are_explained()
+    {
+        HeadlessChromium.Require();
+        var reader = (await fx.Aims.Store.CreateApiKeyAsync(ApiRole.Reader, "test", TestContext.Current.CancellationToken)).Key;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+
+        // A suggestion awaiting review, found with the reviewer's page; then the same entry seen by each key.
+        string? id = null;
+        foreach (var (key, canReview) in new[] { (fx.ReviewerKey, true), (reader, false) })
+        {
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(fx.Url + "/");
+            await page.FillAsync("#api-key", key);
+            await page.ClickAsync("#key-form button[type=submit]");
+            await Assertions.Expect(page.Locator("#heatmap .cell")).ToHaveCountAsync(74);
+            await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-role", canReview ? "reviewer" : "reader");
+            await Assertions.Expect(page.Locator("#overall")).ToContainTextAsync("of 70 entries counted");
+            await Assertions.Expect(page.Locator("#overall-why")).ToContainTextAsync("74 cells, 70 counted: 4 are grouping clauses (dashed)");
+            await Assertions.Expect(page.Locator("#heatmap .cell.container")).ToHaveCountAsync(4);
+
+            if (id is null)
+            {
+                foreach (var cell in await page.Locator("#heatmap .cell:not(.container)[data-status=weak], #heatmap .cell:not(.container)[data-status=suggested]").AllAsync())
+                {
+                    await cell.ClickAsync();
+                    await Assertions.Expect(page.Locator("#detail")).ToBeVisibleAsync();
+                    await Assertions.Expect(page.Locator("#detail-title")).ToContainTextAsync((await cell.GetAttributeAsync("data-id"))!);
+                    if (await page.Locator("#detail-evidence button.accept").CountAsync() > 0)
+                    {
+                        id = await cell.GetAttributeAsync("data-id");
+                        break;
+                    }
+                }
+
+                Assert.NotNull(id);
+            }
+            else
+            {
+                await page.Locator($"#heatmap .cell[data-id='{id}']").ClickAsync();
+                await Assertions.Expect(page.Locator("#detail-title")).ToContainTextAsync(id);
+            }
+
+            // The same unreviewed suggestions are listed for both keys; only the reviewer gets the buttons and the owner form.
+            await Assertions.Expect(page.Locator("#detail-evidence .meta", new() { HasTextString = "review: unreviewed" }).First).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#detail-evidence button.accept")).ToHaveCountAsync(canReview ? await page.Locator("#detail-evidence .meta", new() { HasTextString = "review: unreviewed" }).CountAsync() : 0);
+            await Assertions.Expect(page.Locator("#detail-evidence button.reject")).ToHaveCountAsync(canReview ? await page.Locator("#detail-evidence button.accept").CountAsync() : 0);
+            if (canReview)
+            {
+                await Assertions.Expect(page.Locator("#owner-form")).ToBeVisibleAsync();
+                await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("reviewer key in use (this tab only)");
+            }
+            else
+            {
+                await Assertions.Expect(page.Locator("#owner-form")).ToBeHiddenAsync();
+                await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("reader key in use (this tab only): read-only, review and owner controls hidden");
+            }
+
+            await page.CloseAsync();
+        }
+    }
+}
