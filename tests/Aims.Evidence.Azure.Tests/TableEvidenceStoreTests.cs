@@ -5,6 +5,7 @@ using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Azure.Tests;
 
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class TableEvidenceStoreTests(AzuriteFixture azurite)
 {
     private static DocumentWrite Write(string id, string name, string sha, int passages, params string[] controls)

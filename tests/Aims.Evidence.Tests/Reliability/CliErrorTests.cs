@@ -11,6 +11,7 @@ namespace Aims.Evidence.Tests.Reliability;
 /// Every CLI error is one line on stderr with exit 2 (usage) or 1 (environment), never an unhandled exception, and a
 /// read command never creates a database. Each case runs the built <c>aims.dll</c> as a child process.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class CliErrorTests
 {
     private const string GoodText = """
@@ -21,18 +22,6 @@ public sealed class CliErrorTests
         """;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static string RequireAimsDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
-        if (!File.Exists(dll))
-        {
-            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
-        }
-
-        return dll;
-    }
 
     private sealed record Run(int Code, string Out, string Err)
     {
@@ -52,7 +41,7 @@ public sealed class CliErrorTests
     /// <summary>Runs <c>dotnet aims.dll args</c> in <paramref name="workingDirectory"/>; <paramref name="prefix"/> wraps it (e.g. setpriv).</summary>
     private static async Task<Run> RunAimsAsync(string workingDirectory, string[] args, string[]? prefix = null)
     {
-        var dll = RequireAimsDll();
+        var dll = BuiltCli.RequireAimsDll();
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var command = (prefix ?? []).Concat([dotnet, dll]).Concat(args).ToArray();
         var info = new ProcessStartInfo(command[0])

@@ -321,21 +321,11 @@ public sealed class HostileInputTests
         Assert.True(pptxOutcome.Document!.PassageCount > 0);
     }
 
-    private static string? AimsDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
-        return File.Exists(dll) ? dll : null;
-    }
-
     [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Deep_docx_through_the_cli_process_exits_with_the_failure_code_instead_of_crashing()
     {
-        var dll = AimsDll();
-        if (dll is null)
-        {
-            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
-        }
+        var dll = BuiltCli.RequireAimsDll();
 
         using var tmp = new TempDir();
         var file = tmp.File("deep.docx", DeepDocx("tables"));

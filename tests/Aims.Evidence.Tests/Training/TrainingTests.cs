@@ -178,6 +178,7 @@ public sealed class TrainingTests
 }
 
 /// <summary>The shipped model is exactly what <c>aims train</c> builds from the training corpus and the labels in the tree.</summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class ShippedModelTests
 {
     [Fact]
