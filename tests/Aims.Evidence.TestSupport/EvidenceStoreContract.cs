@@ -28,7 +28,7 @@ public abstract class EvidenceStoreContract
     protected abstract Task<StoreUnderTest> NewStoreAsync();
 
     /// <summary>A processed document with <paramref name="passages"/> passages, each mapped to every control; passage 0's second mapping is rejected.</summary>
-    protected static DocumentWrite Write(string id, string name, string sha, int passages, params string[] controls)
+    public static DocumentWrite Write(string id, string name, string sha, int passages, params string[] controls)
     {
         var document = new DocumentRecord
         {

@@ -5,6 +5,7 @@ namespace Aims.Evidence.Tools.Tests;
 
 /// <summary>The benchmarks of aims-tools at tiny sizes, in process: they run, print their tables and keep the CLI's error contract.</summary>
 [Collection(nameof(SoakGroup))]
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class BenchTests : IDisposable
 {
     private readonly TempDir _tmp = new("aims-tools-tests-");
