@@ -51,7 +51,7 @@ public sealed class ApiFixture : IAsyncLifetime
         var pipeline = aims.CreatePipeline();
         foreach (var name in SampleFiles)
         {
-            var outcome = await pipeline.IngestAsync(name, await File.ReadAllBytesAsync(Path.Combine(RepoRoot(), "samples", name)));
+            var outcome = await pipeline.IngestAsync(name, await File.ReadAllBytesAsync(Path.Combine(TestPaths.SamplesDir, name)));
             Assert.Equal(IngestStatus.Processed, outcome.Status);
         }
     }
@@ -80,24 +80,7 @@ public sealed class ApiFixture : IAsyncLifetime
         ArgumentNullException.ThrowIfNull(aims);
         aims.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aims.Evidence.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Aims.Evidence.sln not found above the test binaries.");
+        TempDir.Delete(dir);
     }
 }
 

@@ -8,6 +8,7 @@ using Aims.Evidence.Core.Catalog;
 
 namespace Aims.Evidence.Api.Tests;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
 {
     private static readonly string[] AnnexA = IsoCatalog.Default.Entries.Where(e => e.Kind == EntryKind.Control && !e.Container).Select(e => e.Id).ToArray();

@@ -8,6 +8,7 @@ namespace Aims.Evidence.Api.Tests;
 /// the key's role and shows review and owner controls only to a reviewer (or admin) key, and it says why 74 cells
 /// give 70 counted entries.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class DashboardRoleTests(ServerFixture fx) : IClassFixture<ServerFixture>
 {
     [Fact]

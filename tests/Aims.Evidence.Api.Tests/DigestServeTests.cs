@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Aims.Evidence.Cli;
+using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,17 +16,23 @@ namespace Aims.Evidence.Api.Tests;
 /// The digest end to end in the <c>aims serve</c> composition (real Kestrel, real SQLite file): sent at start to a
 /// receiver on 127.0.0.1, not again by a restarted server the same day; a bad webhook setting stops the host at start.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class DigestServeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static WebApplication Serve(LocalAims aims, string inbox, string? webhook)
+    private static WebApplication Serve(LocalAims aims, string inbox, string? webhook, IDigestStore? digests = null)
     {
         // What AimsServer.Build composes, with the notification settings given in memory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Aims:Notifications:WebhookUrl"] = webhook });
+        if (digests is not null)
+        {
+            builder.Services.AddSingleton(digests);
+        }
+
         builder.Services.AddServeSettings(builder.Configuration);
         builder.Services.AddAimsServer(aims, o =>
         {
@@ -78,11 +86,12 @@ public sealed class DigestServeTests
             Assert.Contains("1 overdue task", digest.GetProperty("text").GetString(), StringComparison.Ordinal);
             Assert.Equal("A.6.2.2", digest.GetProperty("overdueTasks")[0].GetProperty("entryId").GetString());
 
-            // Restarted the same day: the day is taken, nothing more is sent.
-            await using (var second = Serve(aims, dir, webhook))
+            // Restarted the same day: its claim on the day is refused (waited for, so a dead digest service fails), nothing more is sent.
+            var claims = new WatchedDigests(aims.Store);
+            await using (var second = Serve(aims, dir, webhook, claims))
             {
                 await second.StartAsync(Ct);
-                await Task.Delay(1500, Ct);
+                Assert.False(await claims.FirstClaim.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct));
                 await second.StopAsync(Ct);
             }
 
@@ -98,6 +107,23 @@ public sealed class DigestServeTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    /// <summary>The store's digest days, with the outcome of the first claim made through it.</summary>
+    private sealed class WatchedDigests(IDigestStore inner) : IDigestStore
+    {
+        public TaskCompletionSource<bool> FirstClaim { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<bool> TryClaimDigestAsync(DateOnly day, IReadOnlyList<string> gaps, CancellationToken cancellationToken = default)
+        {
+            var claimed = await inner.TryClaimDigestAsync(day, gaps, cancellationToken);
+            FirstClaim.TrySetResult(claimed);
+            return claimed;
+        }
+
+        public Task ReleaseDigestAsync(DateOnly day, CancellationToken cancellationToken = default) => inner.ReleaseDigestAsync(day, cancellationToken);
+
+        public Task<DigestRecord?> GetLastDigestBeforeAsync(DateOnly day, CancellationToken cancellationToken = default) => inner.GetLastDigestBeforeAsync(day, cancellationToken);
     }
 
     private static int Count(List<string> bodies)

@@ -31,7 +31,7 @@ public sealed class PackFixture : IAsyncLifetime
 
     public string Db => Path.Combine(Dir, "aims.db");
 
-    public static string CorpusDir => Path.GetFullPath(Path.Combine(ApiFixture.RepoRoot(), "..", "shared", "corpus", "files"));
+    public static string CorpusDir => TestPaths.CorpusDir;
 
     public bool HasCorpus { get; private set; }
 
@@ -48,7 +48,7 @@ public sealed class PackFixture : IAsyncLifetime
         Directory.CreateDirectory(Dir);
         Aims = await LocalAims.OpenAsync(Db, new AimsSettings { Mapping = new() { Mapper = MapperKinds.Lexical } });
         var pipeline = Aims.CreatePipeline();
-        var files = ApiFixture.SampleFiles.Select(n => (n, Path.Combine(ApiFixture.RepoRoot(), "samples", n))).ToList();
+        var files = ApiFixture.SampleFiles.Select(n => (n, Path.Combine(TestPaths.RepoRoot, "samples", n))).ToList();
         HasCorpus = Directory.Exists(CorpusDir);
         if (HasCorpus)
         {
@@ -80,6 +80,7 @@ public sealed class PackFixture : IAsyncLifetime
     }
 }
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<PackFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -280,6 +281,7 @@ public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<Pa
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
     public async Task The_shared_corpus_pack_opens_in_headless_Chromium_and_its_citations_land_on_passages()
     {
         if (!fx.HasCorpus)
@@ -334,8 +336,8 @@ public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<Pa
             await Assertions.Expect(page.Locator("section.passage:target")).ToHaveCountAsync(1);
         }
 
-        Directory.CreateDirectory(Path.Combine(ApiFixture.RepoRoot(), "TestResults"));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ApiFixture.RepoRoot(), "TestResults", "evidence-pack.png"), FullPage = false });
+        Directory.CreateDirectory(Path.Combine(TestPaths.RepoRoot, "TestResults"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(TestPaths.RepoRoot, "TestResults", "evidence-pack.png"), FullPage = false });
         Assert.Empty(errors);
     }
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aims.Evidence.Api.Tests;
 
 /// <summary>A review through the API re-scores similar passages in the background (its own database: it changes suggestions).</summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class ReviewLearningApiTests
 {
     private const string Supplier = "Suppliers of AI components are assessed before contract signature and every year thereafter against our responsible AI requirements, and the assessment covers data handling, model documentation and incident notification.";

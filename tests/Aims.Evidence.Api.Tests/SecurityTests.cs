@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Aims.Evidence.Api.Tests;
 
 /// <summary>Who may call what, and what every response carries: the endpoint × role matrix, headers and hostile search (TestServer).</summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class SecurityMatrixTests(ApiFixture fx) : IClassFixture<ApiFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -264,6 +265,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 }
 
 /// <summary>Rate limits, CORS, body size and log hygiene on a real Kestrel at 127.0.0.1 with the `aims serve` composition.</summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class SecurityServeTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "aims-sec-" + Guid.NewGuid().ToString("N")[..12]);
@@ -284,13 +286,7 @@ public sealed class SecurityServeTests : IAsyncLifetime
     {
         _aims.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TempDir.Delete(_dir);
 
         return ValueTask.CompletedTask;
     }

@@ -2,10 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Aims.Evidence.Cli;
+using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Local;
 using Aims.Evidence.Sqlite;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 
 namespace Aims.Evidence.Api.Tests;
@@ -51,6 +54,7 @@ public sealed class ServerFixture : IAsyncLifetime
     }
 }
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -60,14 +64,35 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
     {
         using var client = fx.Client();
         var before = JsonNode.Parse(await client.GetStringAsync("/api/v1/documents", Ct))!["items"]!.AsArray().Count;
-        var source = Path.Combine(ApiFixture.RepoRoot(), "samples", "impact-assessment-assistant.html");
+        var source = Path.Combine(TestPaths.RepoRoot, "samples", "impact-assessment-assistant.html");
         File.Copy(source, Path.Combine(fx.Inbox, "impact.html"));
         var count = await WaitForDocumentsAsync(client, before + 1);
         Assert.Equal(before + 1, count);
 
-        // The same bytes under another name: the pipeline reports Unchanged, nothing new is stored.
-        File.Copy(source, Path.Combine(fx.Inbox, "impact-copy.html"));
-        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        // The same bytes under another name: the watcher reports the copy Unchanged (waited for, so a dead watcher
+        // fails the test) and nothing new is stored.
+        var watcher = fx.App.Services.GetServices<IHostedService>().OfType<InboxIngestionService>().Single();
+        var copied = new TaskCompletionSource<IngestOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnIngested(object? sender, IngestOutcome outcome)
+        {
+            if (outcome.Name.EndsWith("impact-copy.html", StringComparison.Ordinal))
+            {
+                copied.TrySetResult(outcome);
+            }
+        }
+
+        watcher.Ingested += OnIngested;
+        try
+        {
+            File.Copy(source, Path.Combine(fx.Inbox, "impact-copy.html"));
+            var outcome = await copied.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+            Assert.Equal(IngestStatus.Unchanged, outcome.Status);
+        }
+        finally
+        {
+            watcher.Ingested -= OnIngested;
+        }
+
         Assert.Equal(before + 1, JsonNode.Parse(await client.GetStringAsync("/api/v1/documents", Ct))!["items"]!.AsArray().Count);
     }
 
@@ -88,6 +113,7 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Dashboard_in_a_real_browser_shows_74_cells_a_framework_selector_searches_accepts_a_suggestion_and_assigns_an_owner_whose_task_is_overdue()
     {
         HeadlessChromium.Require();
@@ -146,13 +172,13 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         await Assertions.Expect(task.Locator("td.overdue")).ToHaveTextAsync("2020-01-31");
         await Assertions.Expect(page.Locator("#task-counts")).ToContainTextAsync("1 of 1 open tasks overdue");
         await Assertions.Expect(page.Locator($"#gaps tbody tr[data-id='{missingId}'] td.owner")).ToHaveTextAsync("alice@example.org, due 2020-01-31");
-        Directory.CreateDirectory(Path.Combine(ApiFixture.RepoRoot(), "TestResults"));
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ApiFixture.RepoRoot(), "TestResults", "dashboard-tasks.png"), FullPage = true });
+        Directory.CreateDirectory(Path.Combine(TestPaths.RepoRoot, "TestResults"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(TestPaths.RepoRoot, "TestResults", "dashboard-tasks.png"), FullPage = true });
         await page.ClickAsync("#owner-clear");
         await Assertions.Expect(page.Locator("#detail-owner")).ToHaveTextAsync("No owner.");
         await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(0);
 
-        var dir = Path.Combine(ApiFixture.RepoRoot(), "TestResults");
+        var dir = Path.Combine(TestPaths.RepoRoot, "TestResults");
         Directory.CreateDirectory(dir);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(dir, "dashboard.png"), FullPage = true });
         Assert.Empty(cspErrors);

@@ -10,6 +10,7 @@ public sealed class SoakGroup;
 
 /// <summary>The inbox watcher's bounded parallelism, which the soak (aims-tools bench soak, tests/Aims.Evidence.Tools.Tests) loads.</summary>
 [Collection(nameof(SoakGroup))]
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class SoakTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -16,6 +16,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// The client only accepts https endpoints, so it is given one and <see cref="LoopbackRedirectHandler"/>
 /// moves each request to the local http server.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class AzureAiSearchPassageIndexTests
 {
     private static AzureAiSearchPassageIndex Index(LocalHttpServer server, AzureAiSearchOptions? options = null)

@@ -23,6 +23,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// against <see cref="FakeOpenAiServer"/> speaking the Azure OpenAI wire format, over Azurite (and the fake Search
 /// service for the vector field).
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
 {
     private const string Policy = "# Artificial intelligence policy\n\n## Purpose\n\nThis policy sets the direction of Contoso Lending for the responsible development and use of AI systems. It is approved by the board and reviewed every year.\n\n## Commitments\n\nTop management commits to meet applicable legal requirements, to assess the impact of AI systems on individuals and groups, and to continually improve the AI management system. Roles and responsibilities for AI are assigned to named owners.\n";
@@ -47,7 +48,7 @@ public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
         azurite.Require();
         settings["AzureWebJobsStorage"] = azurite.ConnectionString;
         settings["Aims:Azure:TablePrefix"] = AzuriteFixture.UniquePrefix();
-        settings["Aims:Llm:PromptsDirectory"] = Path.Combine(RepoPaths.Root, "prompts");
+        settings["Aims:Llm:PromptsDirectory"] = Path.Combine(TestPaths.RepoRoot, "prompts");
         settings["Aims:Llm:MaxRetries"] = "1";
         settings["Aims:Llm:RetryBaseDelaySeconds"] = "0.05";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
@@ -180,7 +181,7 @@ public sealed partial class AzureOpenAIFunctionsTests(AzuriteFixture azurite)
     [Fact]
     public void Bicep_app_settings_match_the_options_the_app_reads()
     {
-        var bicep = File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "resources.bicep"));
+        var bicep = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "infra", "modules", "resources.bicep"));
         var settings = AppSetting().Matches(bicep).Select(m => (Section: m.Groups[1].Value, Name: m.Groups[2].Value)).ToList();
         Assert.Contains(settings, s => s.Section == "Llm");
         Assert.Contains(settings, s => s.Section == "Azure");

@@ -4,6 +4,7 @@ using Aims.Evidence.Azure.Tests.Infrastructure;
 namespace Aims.Evidence.Azure.Tests;
 
 /// <summary>Compiles and lints infra/main.bicep with the Bicep CLI that restore downloads from NuGet.</summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class BicepTests
 {
     private static string BicepPath()
@@ -30,7 +31,7 @@ public sealed class BicepTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepoPaths.Root,
+            WorkingDirectory = TestPaths.RepoRoot,
         };
         foreach (var arg in args)
         {

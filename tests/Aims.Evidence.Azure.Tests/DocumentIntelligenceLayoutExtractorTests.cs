@@ -6,6 +6,7 @@ using Azure.Core;
 
 namespace Aims.Evidence.Azure.Tests;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class DocumentIntelligenceLayoutExtractorTests
 {
     private const string AnalyzePath = "/documentintelligence/documentModels/prebuilt-layout:analyze?api-version=2024-11-30";

@@ -11,7 +11,7 @@ public sealed class FunctionsMetadataTests
 {
     private static JsonArray Metadata()
     {
-        var path = Path.Combine(RepoPaths.FunctionsOutput, "functions.metadata");
+        var path = Path.Combine(TestPaths.BuildOutput("Aims.Evidence.Functions"), "functions.metadata");
         Assert.True(File.Exists(path), $"functions.metadata not found at {path}; build the Functions project.");
         return JsonNode.Parse(File.ReadAllText(path))!.AsArray();
     }
@@ -103,7 +103,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Host_json_keeps_the_default_api_route_prefix()
     {
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "host.json")))!;
         Assert.Null(host["extensions"]?["http"]?["routePrefix"]);
     }
 
@@ -127,8 +127,8 @@ public sealed class FunctionsMetadataTests
             AimsAzureOptions.SectionName);
         Assert.Equal("custom-inbox", bound.InboxContainer);
         Assert.Equal("evidence-inbox", new AimsAzureOptions().InboxContainer);
-        Assert.Contains("name: 'Aims__Azure__InboxContainer'", File.ReadAllText(Path.Combine(RepoPaths.Root, "infra", "modules", "resources.bicep")), StringComparison.Ordinal);
-        Assert.Contains("\"Aims__Azure__InboxContainer\": \"evidence-inbox\"", File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Aims.Evidence.Functions", "local.settings.json.example")), StringComparison.Ordinal);
+        Assert.Contains("name: 'Aims__Azure__InboxContainer'", File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "infra", "modules", "resources.bicep")), StringComparison.Ordinal);
+        Assert.Contains("\"Aims__Azure__InboxContainer\": \"evidence-inbox\"", File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Functions", "local.settings.json.example")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -154,10 +154,10 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Output_has_host_json_and_worker_config()
     {
-        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "host.json")));
-        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "worker.config.json")));
-        Assert.True(File.Exists(Path.Combine(RepoPaths.FunctionsOutput, "extensions.json")));
-        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "host.json")))!;
+        Assert.True(File.Exists(Path.Combine(TestPaths.BuildOutput("Aims.Evidence.Functions"), "host.json")));
+        Assert.True(File.Exists(Path.Combine(TestPaths.BuildOutput("Aims.Evidence.Functions"), "worker.config.json")));
+        Assert.True(File.Exists(Path.Combine(TestPaths.BuildOutput("Aims.Evidence.Functions"), "extensions.json")));
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "host.json")))!;
         Assert.Equal("2.0", host["version"]!.GetValue<string>());
         Assert.NotNull(host["extensions"]!["blobs"]!["maxDegreeOfParallelism"]);
         Assert.NotNull(host["extensions"]!["queues"]!["batchSize"]);

@@ -18,6 +18,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// (invoked directly with a DefaultHttpContext request, their IResult executed against it) answer each read route
 /// with the same status, content type and body.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed partial class HttpContractTests(AzuriteFixture azurite)
 {
     private const string ReaderKey = "contract-reader-key";

@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Aims.Evidence.Azure.Tests;
 
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class IngestBlobFunctionTests(AzuriteFixture azurite)
 {
     private sealed class RecordingIngestor(Func<int, Exception?>? failOnCall = null) : IDocumentIngestor

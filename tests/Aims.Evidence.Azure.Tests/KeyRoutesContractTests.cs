@@ -13,6 +13,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// <c>GET /api/v1/me</c> and <c>DELETE /api/v1/keys/{id}</c> in both hosts over one key table in Azurite: the same
 /// statuses and bodies, and a key revoked through either host gets 401 from both at its next request.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class KeyRoutesContractTests(AzuriteFixture azurite)
 {
     private const string AdminKey = "key-contract-admin-key";

@@ -12,6 +12,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// The Functions app and the embedded host build their classifier and mapper in the one composition root from the
 /// same settings, so the same document gets the same type and the same mappings (ids, scores, methods, rationales).
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class OneMapperEverywhereTests(AzuriteFixture azurite)
 {
     [Theory]
@@ -30,7 +31,7 @@ public sealed class OneMapperEverywhereTests(AzuriteFixture azurite)
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var name = "model-card-credit-prescreen.md";
-        var bytes = await File.ReadAllBytesAsync(Path.Combine(RepoPaths.Root, "samples", name), ct);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(TestPaths.RepoRoot, "samples", name), ct);
 
         // Functions: the blob trigger's pipeline over Table Storage (Azurite).
         var services = new ServiceCollection();

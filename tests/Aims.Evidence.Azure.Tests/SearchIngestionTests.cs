@@ -20,6 +20,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// Azurite, the real Azure.Search.Documents client against <see cref="FakeSearchService"/>, the bundled embedding
 /// model for the vector field. A blob through <see cref="IngestBlobFunction"/> ends in Table Storage and in the index.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class SearchIngestionTests(AzuriteFixture azurite)
 {
     // One model instance for the class: loading the ONNX model per test would only cost time. Never disposed by the

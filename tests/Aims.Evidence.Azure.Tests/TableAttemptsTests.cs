@@ -4,6 +4,7 @@ using Aims.Evidence.Azure.Tests.Infrastructure;
 namespace Aims.Evidence.Azure.Tests;
 
 /// <summary>Unfinished ingestion attempts in Table Storage on Azurite: counted, ended, and raised without lost increments.</summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class TableAttemptsTests(AzuriteFixture azurite)
 {
     [Fact]

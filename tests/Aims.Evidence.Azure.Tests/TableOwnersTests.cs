@@ -7,6 +7,7 @@ using Aims.Evidence.Core.Storage;
 namespace Aims.Evidence.Azure.Tests;
 
 /// <summary>Owners and digest days in Table Storage (Azurite): the same behaviour as the SQLite store.</summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class TableOwnersTests(AzuriteFixture azurite)
 {
     private async Task<(TableEvidenceStore Store, string Prefix)> NewStoreAsync()

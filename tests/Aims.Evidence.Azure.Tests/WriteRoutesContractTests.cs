@@ -16,6 +16,7 @@ namespace Aims.Evidence.Azure.Tests;
 /// policies, uploads into an inbox folder) and the HTTP functions (<see cref="ApiKeyGate"/>, uploads into the inbox
 /// blob container in Azurite) answer the same requests with the same status and body.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDisposable
 {
     private const string AdminKey = "write-contract-admin-key";

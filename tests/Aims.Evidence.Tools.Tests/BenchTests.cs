@@ -5,16 +5,17 @@ namespace Aims.Evidence.Tools.Tests;
 
 /// <summary>The benchmarks of aims-tools at tiny sizes, in process: they run, print their tables and keep the CLI's error contract.</summary>
 [Collection(nameof(SoakGroup))]
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class BenchTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "aims-tools-tests-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly TempDir _tmp = new("aims-tools-tests-");
 
-    public BenchTests() => Directory.CreateDirectory(_dir);
+    private string _dir => _tmp.Path;
 
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
+        _tmp.Dispose();
     }
 
     private static async Task<(int Code, string Out, string Err)> Tools(params string[] args)

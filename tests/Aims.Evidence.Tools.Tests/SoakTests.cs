@@ -8,6 +8,7 @@ public sealed class SoakGroup;
 
 /// <summary>Load and soak: `aims-tools bench soak` end to end at a small size, against a real `aims serve` child.</summary>
 [Collection(nameof(SoakGroup))]
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class SoakTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -16,9 +17,9 @@ public sealed class SoakTests
     public async Task Bench_soak_ingests_every_document_exactly_once_under_load_with_zero_errors()
     {
         // Both are built next to the tests (project references): the soak serves with that aims.dll by default.
-        var dll = Path.Combine(AppContext.BaseDirectory, "aims-tools.dll");
+        var dll = BuiltCli.ToolsDllBesideTests;
         Assert.True(File.Exists(dll), dll);
-        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "aims.dll")), "aims.dll next to aims-tools.dll");
+        Assert.True(File.Exists(BuiltCli.AimsDllBesideTests), "aims.dll next to aims-tools.dll");
 
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {

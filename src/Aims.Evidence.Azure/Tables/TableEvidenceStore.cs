@@ -95,6 +95,12 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
         var document = write.Document;
         var documentKey = TableKeys.Key(document.Id);
 
+        // The same name with the same bytes already current: nothing is written, the stored version comes back.
+        if (await GetCurrentByNameAsync(document.Name, cancellationToken).ConfigureAwait(false) is { } current && IsSameContent(current, document))
+        {
+            return current;
+        }
+
         // 1. Passages (with their mappings) in the document's partition.
         var passageEntities = write.Passages.Select(p => ToPassageEntity(documentKey, p)).ToList();
         await SubmitBatchesAsync(_passages, passageEntities, cancellationToken).ConfigureAwait(false);
@@ -123,6 +129,10 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
         }
     }
 
+    /// <summary>Another version id with the same bytes (rewriting the same id keeps its version number instead).</summary>
+    private static bool IsSameContent(DocumentRecord current, DocumentRecord document) =>
+        !string.Equals(current.Id, document.Id, StringComparison.Ordinal) && string.Equals(current.Sha256, document.Sha256, StringComparison.Ordinal);
+
     private async Task<DocumentRecord> CommitAsync(DocumentWrite write, string documentKey, CancellationToken cancellationToken)
     {
         var document = write.Document;
@@ -134,6 +144,11 @@ public sealed partial class TableEvidenceStore : IEvidenceStore, IApplicabilityS
         {
             var previous = await GetEntityOrNullAsync(_documents, DocPartition, TableKeys.Key(previousId), cancellationToken).ConfigureAwait(false);
             var previousVersion = previous?.GetInt32("Version") ?? nameRow.GetInt32("Version") ?? 0;
+            if (previous is not null && IsSameContent(ToDocument(previous), document))
+            {
+                return ToDocument(previous); // written meanwhile by another writer
+            }
+
             if (string.Equals(previousId, document.Id, StringComparison.Ordinal))
             {
                 version = Math.Max(1, previousVersion);

@@ -23,7 +23,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = string.Empty;
 
-    public string AzuritePath { get; } = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "azurite");
+    public string AzuritePath { get; } = Path.Combine(TestPaths.RepoRoot, "node_modules", ".bin", "azurite");
 
     public async ValueTask InitializeAsync()
     {
@@ -106,13 +106,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _process?.Dispose();
         if (_dataDir is not null)
         {
-            try
-            {
-                Directory.Delete(_dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            TempDir.Delete(_dataDir);
         }
     }
 }

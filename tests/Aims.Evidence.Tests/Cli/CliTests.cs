@@ -3,6 +3,7 @@ using Aims.Evidence.Cli;
 
 namespace Aims.Evidence.Tests.Cli;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public class CliTests
 {
     /// <summary>Runs the CLI in process with captured output (shared by the tests of other commands).</summary>

@@ -13,6 +13,7 @@ public sealed class MiniLMFixture : IDisposable
     public void Dispose() => Generator.Dispose();
 }
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class LocalEmbeddingGeneratorTests(MiniLMFixture fixture) : IClassFixture<MiniLMFixture>
 {
     private readonly LocalEmbeddingGenerator _generator = fixture.Generator;

@@ -5,6 +5,7 @@ using Aims.Evidence.Core.Extraction;
 
 namespace Aims.Evidence.Tests.Extraction;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public class CorpusExtractionTests(ITestOutputHelper output)
 {
     private static readonly DocumentReader Reader = DocumentReader.CreateDefault();

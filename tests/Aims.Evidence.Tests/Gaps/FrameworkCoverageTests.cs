@@ -113,6 +113,7 @@ public sealed class FrameworkCoverageTests
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Integration)]
     public async Task Cli_prints_every_requirement_with_the_gap_reports_statuses_filters_and_follows_exclusions()
     {
         using var tmp = new TempDir();

@@ -14,6 +14,7 @@ using Aims.Evidence.Local;
 namespace Aims.Evidence.Tests.Llm;
 
 /// <summary>LLM-judged mapping against a local OpenAI-compatible server. No test calls the internet.</summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public class LlmMappingTests
 {
     internal const string Policy = """

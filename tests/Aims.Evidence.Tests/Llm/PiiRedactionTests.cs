@@ -118,6 +118,7 @@ public class PiiRedactionTests
         : FakeOpenAiServer.Comply(r, n);
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Integration)]
     public async Task Planted_identifiers_never_reach_the_model_while_the_stored_text_keeps_them()
     {
         Assert.Contains("jane.doe@lender.example", PolicyWithPii, StringComparison.Ordinal);
@@ -169,6 +170,7 @@ public class PiiRedactionTests
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Integration)]
     public async Task With_redaction_off_the_same_document_sends_the_identifiers()
     {
         // The control for the test above: the capture does see the values when redaction is switched off.
@@ -184,6 +186,7 @@ public class PiiRedactionTests
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Integration)]
     public async Task Cli_ingest_redacts_by_default_reports_the_count_and_llm_redact_false_turns_it_off()
     {
         foreach (var redact in new[] { true, false })

@@ -6,6 +6,7 @@ using Aims.Evidence.Onnx;
 
 namespace Aims.Evidence.Tests.Mapping;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class HybridControlMapperTests : IDisposable
 {
     private readonly LocalEmbeddingGenerator _generator = new();

@@ -11,6 +11,7 @@ namespace Aims.Evidence.Tests.Pipeline;
 /// before it parses and clears it when the document has a status; a process that dies leaves it behind (simulated
 /// here by recording attempts the way a dying process leaves them, since a stack overflow cannot be caught in a test).
 /// </summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class IngestionAttemptTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -6,6 +6,7 @@ using Aims.Evidence.Local;
 
 namespace Aims.Evidence.Tests.Pipeline;
 
+[Trait(Tiers.Name, Tiers.Integration)]
 public class PipelineTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

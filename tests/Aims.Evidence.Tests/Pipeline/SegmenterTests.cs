@@ -62,6 +62,7 @@ public class SegmenterTests
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Integration)]
     public async Task Corpus_passages_satisfy_the_invariants()
     {
         var dir = TestPaths.RequireCorpus();

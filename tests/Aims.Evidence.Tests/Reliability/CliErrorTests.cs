@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -11,6 +10,7 @@ namespace Aims.Evidence.Tests.Reliability;
 /// Every CLI error is one line on stderr with exit 2 (usage) or 1 (environment), never an unhandled exception, and a
 /// read command never creates a database. Each case runs the built <c>aims.dll</c> as a child process.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class CliErrorTests
 {
     private const string GoodText = """
@@ -21,18 +21,6 @@ public sealed class CliErrorTests
         """;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    internal static string RequireAimsDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
-        if (!File.Exists(dll))
-        {
-            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
-        }
-
-        return dll;
-    }
 
     private sealed record Run(int Code, string Out, string Err)
     {
@@ -52,44 +40,8 @@ public sealed class CliErrorTests
     /// <summary>Runs <c>dotnet aims.dll args</c> in <paramref name="workingDirectory"/>; <paramref name="prefix"/> wraps it (e.g. setpriv).</summary>
     private static async Task<Run> RunAimsAsync(string workingDirectory, string[] args, string[]? prefix = null)
     {
-        var dll = RequireAimsDll();
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        var command = (prefix ?? []).Concat([dotnet, dll]).Concat(args).ToArray();
-        var info = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var arg in command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["HOME"] = workingDirectory;
-        info.Environment.Remove("AIMS_DEBUG");
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            // Generous: proves "does not hang", not speed.
-            timeout.CancelAfter(TimeSpan.FromSeconds(120));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"aims {string.Join(' ', args)} did not finish in 120 s");
-            }
-        }
-
-        var run = new Run(process.ExitCode, await stdout, await stderr);
-        TestContext.Current.TestOutputHelper?.WriteLine($"aims {string.Join(' ', args)}: exit {run.Code}\nstdout: {run.Out}\nstderr: {run.Err}");
-        return run;
+        var run = await BuiltCli.RunAimsAsync(args, workingDirectory, prefix, new Dictionary<string, string?> { ["HOME"] = workingDirectory, ["AIMS_DEBUG"] = null });
+        return new Run(run.Code, run.Out, run.Err);
     }
 
     private static string[] Entries(string folder) =>

@@ -309,56 +309,16 @@ public sealed class HostileInputTests
         Assert.True(pptxOutcome.Document!.PassageCount > 0);
     }
 
-    private static string? AimsDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(TestPaths.RepoRoot, "src", "Aims.Evidence.Cli", "bin", configuration, "net10.0", "aims.dll");
-        return File.Exists(dll) ? dll : null;
-    }
-
     [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Deep_docx_through_the_cli_process_exits_with_the_failure_code_instead_of_crashing()
     {
-        var dll = AimsDll();
-        if (dll is null)
-        {
-            Assert.Skip("src/Aims.Evidence.Cli/bin/<Configuration>/net10.0/aims.dll is not built (dotnet build first); the process test is skipped.");
-        }
-
         using var tmp = new TempDir();
         var file = tmp.File("deep.docx", DeepDocx("tables"));
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { dll, "ingest", file, "--db", tmp.Db, "--mapper", "lexical", "--json" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
-        var stderr = process.StandardError.ReadToEndAsync(Ct);
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct))
-        {
-            timeout.CancelAfter(TimeSpan.FromSeconds(120));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail("aims ingest did not finish in 120 s");
-            }
-        }
-
-        var error = await stderr;
-        TestContext.Current.TestOutputHelper?.WriteLine($"exit {process.ExitCode}; stderr: {error}; stdout: {await stdout}");
+        var run = await BuiltCli.RunAimsAsync(["ingest", file, "--db", tmp.Db, "--mapper", "lexical", "--json"]);
+        var error = run.Err;
         Assert.DoesNotContain("Stack overflow", error, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(ExitCodes.DocumentsFailed, process.ExitCode); // 134 (SIGABRT after the stack overflow) before
+        Assert.Equal(ExitCodes.DocumentsFailed, run.Code); // 134 (SIGABRT after the stack overflow) before
         Assert.Contains("levels deep in word/document.xml", error, StringComparison.Ordinal);
 
         using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);

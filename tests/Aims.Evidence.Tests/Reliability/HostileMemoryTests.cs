@@ -14,6 +14,7 @@ namespace Aims.Evidence.Tests.Reliability;
 /// <see cref="HostileInputs"/>, smaller than in `aims-tools bench hostile`, which measures the peak memory of
 /// `aims ingest` on them at full size.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class HostileMemoryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

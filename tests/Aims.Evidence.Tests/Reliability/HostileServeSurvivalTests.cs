@@ -14,6 +14,7 @@ namespace Aims.Evidence.Tests.Reliability;
 /// crash-loop guard needs) and the input is recorded failed by the guard; then <c>/health</c> answers 200 and a good
 /// document dropped afterwards is processed.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class HostileServeSurvivalTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "aims-survival-" + Guid.NewGuid().ToString("N")[..12]);
@@ -39,7 +40,7 @@ public sealed class HostileServeSurvivalTests : IDisposable
     [Fact]
     public async Task Serve_survives_every_generated_hostile_input_in_its_inbox_and_processes_a_good_document_afterwards()
     {
-        var dll = CliErrorTests.RequireAimsDll();
+        var dll = BuiltCli.RequireAimsDll();
         var staging = Path.Combine(_dir, "staging");
         Directory.CreateDirectory(staging);
         Directory.CreateDirectory(Inbox);
@@ -48,7 +49,7 @@ public sealed class HostileServeSurvivalTests : IDisposable
         var inputs = HostileInputs.All(new HostileInputs.Sizes { RunBytes = 4 * 1024 * 1024, XmlBytes = 41 * 1024 * 1024, XmlUnderCapBytes = 2 * 1024 * 1024, UnderTextCapBytes = 3 * 1024 * 1024 });
         var staged = inputs.Select(i => (Input: i, Path: i.WriteTo(staging))).ToList();
 
-        var port = FreePort();
+        var port = FreePort.Next();
         var server = Start(dll, port);
         var restarts = 0;
         try
@@ -225,12 +226,5 @@ public sealed class HostileServeSurvivalTests : IDisposable
         }
 
         return result;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -15,6 +15,7 @@ public sealed class NoNetworkGroup;
 /// single outbound connection, DNS lookup or HTTP request. Runs alone so no other test's traffic is counted.
 /// </summary>
 [Collection(nameof(NoNetworkGroup))]
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class NoNetworkTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -9,6 +9,7 @@ namespace Aims.Evidence.Tests.Storage;
 /// Reviews teach the mapper, end to end over a real SQLite file and the embedded trained mapper: decisions move the
 /// stored candidates of similar passages (re-scoring) and of passages ingested later (the pipeline's reviews stage).
 /// </summary>
+[Trait(Tiers.Name, Tiers.Integration)]
 public sealed class ReviewLearningTests
 {
     private const string Supplier = "Suppliers of AI components are assessed before contract signature and every year thereafter against our responsible AI requirements, and the assessment covers data handling, model documentation and incident notification.";

@@ -180,12 +180,7 @@ public sealed class DigestTests
         using var store = await StoreWithOwnersAsync(tmp);
 
         // Nothing listens on the port: network errors, retried, then the day stays open.
-        int port;
-        using (var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            socket.Start();
-            port = ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
-        }
+        var port = FreePort.Next();
 
         using (var runner = Runner(store, $"http://127.0.0.1:{port}/hook", new TestClock(Morning), maxAttempts: 2))
         {

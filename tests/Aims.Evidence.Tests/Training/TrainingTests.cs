@@ -145,6 +145,7 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Training_is_deterministic_byte_for_byte()
     {
         // Same corpus, same labels, same seeds: the same model bytes. Vectors come from a hash embedder here so that
@@ -178,10 +179,10 @@ public sealed class TrainingTests
 }
 
 /// <summary>The shipped model is exactly what <c>aims train</c> builds from the training corpus and the labels in the tree.</summary>
+[Trait(Tiers.Name, Tiers.Slow)]
 public sealed class ShippedModelTests
 {
     [Fact]
-    [Trait("tier", "slow")]
     public async Task Aims_train_rebuilds_the_shipped_model_byte_for_byte()
     {
         var corpus = Path.Combine(TestPaths.SharedDir, "training");

@@ -1,9 +1,13 @@
-namespace Aims.Evidence.Tests;
+namespace Aims.Evidence.TestSupport;
 
-/// <summary>Locates the repository and the shared corpus (which a user's fresh clone does not have).</summary>
-internal static class TestPaths
+/// <summary>Locates the repository, its build outputs and the shared corpus (which a user's fresh clone does not have).</summary>
+public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>The build configuration of the running tests (Debug or Release), read from their output path.</summary>
+    public static string Configuration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
     public static string SharedDir => Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
 
@@ -12,6 +16,9 @@ internal static class TestPaths
     public static string GoldDev => Path.Combine(SharedDir, "eval", "gold-dev.jsonl");
 
     public static string SamplesDir => Path.Combine(RepoRoot, "samples");
+
+    /// <summary>The build output of a project under src/ in the tests' configuration.</summary>
+    public static string BuildOutput(string project) => Path.Combine(RepoRoot, "src", project, "bin", Configuration, "net10.0");
 
     /// <summary>Skips the calling test with a clear message when ../shared/corpus/files is absent.</summary>
     public static string RequireCorpus()

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Aims.Evidence.Azure.Tests.Infrastructure;
+namespace Aims.Evidence.TestSupport;
 
-internal static class FreePort
+/// <summary>Loopback ports for servers the tests start.</summary>
+public static class FreePort
 {
+    /// <summary>A port nothing listens on right now (the system's choice for an ephemeral listener, released at once).</summary>
     public static int Next()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -14,6 +16,7 @@ internal static class FreePort
         return port;
     }
 
+    /// <summary>Waits until something accepts connections on the loopback port; false after <paramref name="timeout"/>.</summary>
     public static async Task<bool> WaitUntilOpenAsync(int port, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
