@@ -216,7 +216,9 @@ public static class AimsComposition
         }
 
         var credential = llm.UseEntraId ? host.Credential ?? new Azure.Identity.DefaultAzureCredential() : null;
-        var miniLM = new LocalEmbeddingGenerator(LocalEmbeddingModel.MiniLM);
+        // The trained mapper runs its two encoders side by side (PassageEncoder): each session gets half the cores.
+        var onnxThreads = kind == MapperKinds.Trained ? Math.Max(1, Environment.ProcessorCount / 2) : 0;
+        var miniLM = new LocalEmbeddingGenerator(new LocalEmbeddingOptions { Model = LocalEmbeddingModel.MiniLM, IntraOpThreads = onnxThreads });
         owned.Add(miniLM);
         IEmbeddingGenerator<string, Embedding<float>> embeddings = miniLM;
         if (llm.AzureOpenAIEmbeddings)
@@ -229,7 +231,7 @@ public static class AimsComposition
         PassageEncoder? encoder = null;
         if (kind == MapperKinds.Trained)
         {
-            var arctic = new LocalEmbeddingGenerator(LocalEmbeddingModel.ArcticXs);
+            var arctic = new LocalEmbeddingGenerator(new LocalEmbeddingOptions { Model = LocalEmbeddingModel.ArcticXs, IntraOpThreads = onnxThreads });
             owned.Add(arctic);
             encoder = new PassageEncoder(miniLM, arctic);
         }

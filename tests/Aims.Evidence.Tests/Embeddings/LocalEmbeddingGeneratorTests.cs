@@ -119,6 +119,29 @@ public sealed class LocalEmbeddingGeneratorTests(MiniLMFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task One_intra_op_thread_gives_the_same_vectors_as_the_default_threads()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] texts =
+        [
+            "Roles and responsibilities for AI are defined.",
+            string.Join(' ', Enumerable.Repeat("The provider documents the intended use and the foreseeable misuse of the AI system.", 12)),
+            "Incidents involving the AI system are reported to the AI governance board within 24 hours.",
+        ];
+        using var single = new LocalEmbeddingGenerator(new LocalEmbeddingOptions { IntraOpThreads = 1 });
+
+        var defaults = await _generator.GenerateAsync(texts, cancellationToken: ct);
+        var oneThread = await single.GenerateAsync(texts, cancellationToken: ct);
+        for (var i = 0; i < texts.Length; i++)
+        {
+            for (var d = 0; d < 384; d++)
+            {
+                Assert.Equal(defaults[i].Vector.Span[d], oneThread[i].Vector.Span[d], 1e-6f);
+            }
+        }
+    }
+
+    [Fact]
     public void Very_long_inputs_are_cut_to_the_word_limit()
     {
         var text = string.Join("  ", Enumerable.Repeat("word", 1000));

@@ -3,6 +3,7 @@ using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Trained;
 using Aims.Evidence.Hosting;
+using Aims.Evidence.Onnx;
 using Microsoft.Extensions.Configuration;
 
 namespace Aims.Evidence.Tests.Hosting;
@@ -63,6 +64,10 @@ public sealed class CompositionTests
         Assert.IsType<TrainedControlMapper>(polarity.Inner);
         Assert.IsType<TrainedDocumentClassifier>(components.Classifier);
         Assert.Equal(MapperKinds.Trained, components.Settings.Mapping.Mapper);
+
+        // The two encoders run side by side, so each ONNX session gets half the cores.
+        var miniLM = Assert.IsType<LocalEmbeddingGenerator>(components.Embeddings);
+        Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2), miniLM.Options.IntraOpThreads);
     }
 
     [Fact]
