@@ -270,8 +270,7 @@ public static partial class AimsCli
             {
                 // The candidates a judge would be offered: the proposer re-run over the stored passages.
                 var stored = await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
-                var segments = stored.Select(s => s.Passage).OrderBy(p => p.Ordinal).Select(p => new Passage(
-                    p.Ordinal, p.Text, p.Page, p.Headings, p.Start, p.Length, Enum.TryParse<BlockKind>(p.Kind, true, out var kind) ? kind : BlockKind.Paragraph)).ToArray();
+                var segments = stored.Select(s => s.Passage).OrderBy(p => p.Ordinal).Select(p => p.ToPassage()).ToArray();
                 var docType = doc.DocType ?? DocumentTypes.Reference;
                 var offered = await proposer.ProposeCandidatesAsync(segments, new MappingContext(doc.Name, docType, doc.DocTypeConfidence, docType != DocumentTypes.Unrelated), candidates, ct).ConfigureAwait(false);
                 list = list.Select((p, i) => i < offered.Count ? p with { Candidates = offered[i].Select(s => s.ControlId).ToArray() } : p).ToArray();

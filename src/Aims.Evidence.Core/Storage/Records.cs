@@ -89,6 +89,14 @@ public sealed record PassageRecord
 
     /// <summary>The mapper's best entries for this passage (also under its threshold), kept so reviews can re-rank it; null when the mapper keeps none.</summary>
     public Mapping.Feedback.PassageCandidates? Candidates { get; init; }
+
+    /// <summary>The passage as the segmenter made it (what mappers read), from its stored form.</summary>
+    public Segmentation.Passage ToPassage() =>
+        new(Ordinal, Text, Page, Headings, Start, Length, Enum.TryParse<Extraction.BlockKind>(Kind, ignoreCase: true, out var kind) ? kind : Extraction.BlockKind.Paragraph)
+        {
+            RowStart = RowStart,
+            RowEnd = RowEnd,
+        };
 }
 
 /// <summary>Review state of a mapping. Rejected mappings never count as evidence.</summary>

@@ -106,7 +106,7 @@ public sealed class ReviewLearningTests
         Assert.Equal(1, bank.Count);
         Assert.Contains("policy.md", bank.Source[0], StringComparison.Ordinal);
 
-        var rescored = rescorer.Rescore([.. vendorRows.Select(r => ReviewLearner.ToPassage(r.Passage))], [.. vendorRows.Select(r => r.Passage.Candidates)], bank);
+        var rescored = rescorer.Rescore([.. vendorRows.Select(r => r.Passage.ToPassage())], [.. vendorRows.Select(r => r.Passage.Candidates)], bank);
         var after = ProbabilityOf(rescored[paraphrase]);
         Assert.True(after > before + 0.05, $"{before} -> {after}");
         Assert.Contains("reviewed here: \"policy.md\"", rescored[paraphrase]!.Notes![Added], StringComparison.Ordinal);
@@ -140,7 +140,7 @@ public sealed class ReviewLearningTests
         var rows = (await aims.Store.GetPassagesAsync(vendorsDoc.Id, Ct)).OrderBy(r => r.Passage.Ordinal).ToArray();
         var i = Array.FindIndex(rows, r => r.Passage.Text.Contains("vendor", StringComparison.Ordinal));
         var top = rows[i].Passage.Candidates!.Entries[0];
-        var rescored = rescorer.Rescore([.. rows.Select(r => ReviewLearner.ToPassage(r.Passage))], [.. rows.Select(r => r.Passage.Candidates)], bank);
+        var rescored = rescorer.Rescore([.. rows.Select(r => r.Passage.ToPassage())], [.. rows.Select(r => r.Passage.Candidates)], bank);
         var after = rescored[i]!.Entries.FirstOrDefault(e => e.ControlId == top.ControlId)?.Probability ?? 0;
         Assert.True(after < top.Probability, $"{top.ControlId}: {top.Probability} -> {after}");
 

@@ -1,6 +1,4 @@
 using Aims.Evidence.Core.Catalog;
-using Aims.Evidence.Core.Extraction;
-using Aims.Evidence.Core.Segmentation;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Core.Mapping.Feedback;
@@ -37,7 +35,7 @@ public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, Is
             var rows = (await store.GetPassagesAsync(document.Id, cancellationToken).ConfigureAwait(false)).OrderBy(r => r.Passage.Ordinal).ToArray();
             var rescored = reviewed is null
                 ? rows.Select(r => r.Passage.Candidates).ToArray()
-                : rescorer!.Rescore([.. rows.Select(r => ToPassage(r.Passage))], [.. rows.Select(r => r.Passage.Candidates)], reviewed);
+                : rescorer!.Rescore([.. rows.Select(r => r.Passage.ToPassage())], [.. rows.Select(r => r.Passage.Candidates)], reviewed);
             for (var i = 0; i < rows.Length; i++)
             {
                 var row = rows[i];
@@ -68,14 +66,6 @@ public sealed class ReviewLearner(IEvidenceStore store, IReviewStore reviews, Is
 
         var changed = changes.Count == 0 ? 0 : await reviews.ReplaceSuggestionsAsync(changes, catalog.Version, cancellationToken).ConfigureAwait(false);
         return new RescoreResult(decisions.Count, scored, changed) { Changed = [.. changes.Select(c => c.Item1)] };
-    }
-
-    /// <summary>A stored passage as the segmenter made it (what the trained mapper's features read).</summary>
-    public static Passage ToPassage(PassageRecord p)
-    {
-        ArgumentNullException.ThrowIfNull(p);
-        var kind = Enum.TryParse<BlockKind>(p.Kind, ignoreCase: true, out var k) ? k : BlockKind.Paragraph;
-        return new Passage(p.Ordinal, p.Text, p.Page, p.Headings, p.Start, p.Length, kind) { RowStart = p.RowStart, RowEnd = p.RowEnd };
     }
 
     private static bool Same(MappingSuggestion[] a, MappingSuggestion[] b) =>
