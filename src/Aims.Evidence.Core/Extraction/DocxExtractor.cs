@@ -13,17 +13,7 @@ public sealed class DocxExtractor : IDocumentExtractor
     public Task<ExtractedDocument> ExtractAsync(ReadOnlyMemory<byte> content, ExtractionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ZipGuard.Check(content, "DOCX", context.Limits);
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
-        WordprocessingDocument doc;
-        try
-        {
-            doc = WordprocessingDocument.Open(stream, false, new OpenSettings { MaxCharactersInPart = context.Limits.MaxUncompressedBytes });
-        }
-        catch (Exception ex) when (ex is OpenXmlPackageException or InvalidDataException or FileFormatException)
-        {
-            throw new DocumentRejectedException(RejectionKind.Invalid, $"not a valid DOCX: {TextNormalizer.CollapseWhitespace(ex.Message)}", ex);
-        }
+        var doc = OpenXmlPackages.Open(content, "DOCX", context.Limits, static (stream, settings) => WordprocessingDocument.Open(stream, false, settings));
 
         using (doc)
         {

@@ -13,17 +13,7 @@ public sealed class PptxExtractor : IDocumentExtractor
     public Task<ExtractedDocument> ExtractAsync(ReadOnlyMemory<byte> content, ExtractionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ZipGuard.Check(content, "PPTX", context.Limits);
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
-        PresentationDocument doc;
-        try
-        {
-            doc = PresentationDocument.Open(stream, false, new OpenSettings { MaxCharactersInPart = context.Limits.MaxUncompressedBytes });
-        }
-        catch (Exception ex) when (ex is OpenXmlPackageException or InvalidDataException or FileFormatException)
-        {
-            throw new DocumentRejectedException(RejectionKind.Invalid, $"not a valid PPTX: {TextNormalizer.CollapseWhitespace(ex.Message)}", ex);
-        }
+        var doc = OpenXmlPackages.Open(content, "PPTX", context.Limits, static (stream, settings) => PresentationDocument.Open(stream, false, settings));
 
         using (doc)
         {

@@ -14,17 +14,7 @@ public sealed class XlsxExtractor : IDocumentExtractor
     public Task<ExtractedDocument> ExtractAsync(ReadOnlyMemory<byte> content, ExtractionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ZipGuard.Check(content, "XLSX", context.Limits);
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
-        SpreadsheetDocument doc;
-        try
-        {
-            doc = SpreadsheetDocument.Open(stream, false, new OpenSettings { MaxCharactersInPart = context.Limits.MaxUncompressedBytes });
-        }
-        catch (Exception ex) when (ex is OpenXmlPackageException or InvalidDataException or FileFormatException)
-        {
-            throw new DocumentRejectedException(RejectionKind.Invalid, $"not a valid XLSX: {TextNormalizer.CollapseWhitespace(ex.Message)}", ex);
-        }
+        var doc = OpenXmlPackages.Open(content, "XLSX", context.Limits, static (stream, settings) => SpreadsheetDocument.Open(stream, false, settings));
 
         using (doc)
         {
