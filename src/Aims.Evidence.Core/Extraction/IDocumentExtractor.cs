@@ -57,6 +57,16 @@ public sealed record ExtractionLimits
     /// document within budget (a 50 MB line of letters peaked at 1.4-1.8 GB through the whole pipeline).
     /// </summary>
     public int MaxTextChars { get; init; } = 20_000_000;
+
+    /// <summary>
+    /// Passages one document may give: checked after segmentation, before the expensive steps (the trained classifier
+    /// and mapper embed every passage with two encoders and score it against every entry: 4,990 passages of 300 words
+    /// took 339 s on 2 cores), so a document over it fails with the count and the limit instead of holding a worker
+    /// for hours (a 150,000-row CSV is under the text and block caps). The largest real document of the training
+    /// corpus gives 1,292 passages and its densest PDF 7 a page, so 5,000 is a report of about 700 pages; the text cap
+    /// alone lets through documents of tens of thousands of passages.
+    /// </summary>
+    public int MaxPassages { get; init; } = 5_000;
 }
 
 /// <summary>Turns the bytes of one format into the layout model.</summary>

@@ -301,6 +301,13 @@ public sealed class IngestionPipeline(
             return await RecordWithoutPassagesAsync(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, clock, cancellationToken).ConfigureAwait(false);
         }
 
+        if (passages.Count > _options.Limits.MaxPassages)
+        {
+            var reason = $"the {DocumentReader.FormatName(extracted.MediaType)} file has {passages.Count} passages, over the limit of {_options.Limits.MaxPassages}";
+            _logger.LogWarning("{Name} {Status}: {Reason}", name, DocumentStatus.Failed, reason);
+            return await RecordWithoutPassagesAsync(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, clock, cancellationToken).ConfigureAwait(false);
+        }
+
         var classification = await classifier.ClassifyAsync(extracted, passages, name, cancellationToken).ConfigureAwait(false);
         var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated)
         {

@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Classification;
+using Aims.Evidence.Core.Extraction;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Trained;
@@ -47,6 +48,16 @@ public sealed class CompositionTests
     {
         var error = Assert.Throws<ArgumentException>(() => AimsComposition.Bind(Config((key, value))));
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Extraction_limits_bind_from_their_section_including_the_passage_cap()
+    {
+        var settings = AimsComposition.Bind(Config(("Aims:Extraction:MaxPassages", "123"), ("Aims:Extraction:MaxTextChars", "4567")));
+        Assert.Equal(123, settings.Limits.MaxPassages);
+        Assert.Equal(4567, settings.Limits.MaxTextChars);
+        Assert.Equal(ExtractionLimits.Default.MaxPages, settings.Limits.MaxPages);
+        Assert.Equal(5_000, AimsComposition.Bind(Config()).Limits.MaxPassages);
     }
 
     [Fact]

@@ -80,6 +80,35 @@ public sealed class HostileMemoryTests
     }
 
     [Theory]
+    [InlineData("many-rows.csv", "CSV")]
+    [InlineData("words-under-cap.txt", "text")]
+    public async Task A_document_over_the_passage_cap_fails_before_it_is_classified_or_mapped(string name, string format)
+    {
+        var sizes = Small with { ManyRows = 3_000 };
+        var bytes = Bytes(name, sizes);
+        var limits = ExtractionLimits.Default with { MaxPassages = 1_000 };
+        var outcome = await HostileInputTests.IngestThenGoodAsync(name, bytes, IngestStatus.Failed, $"the {format} file has ", limits);
+        Assert.Matches(@"^the \w+ file has \d+ passages, over the limit of 1000$", outcome.Reason);
+        Assert.Equal(0, outcome.Document!.PassageCount);
+
+        // Within the limit the same document is read: the cap is what failed it.
+        using var tmp = new TempDir();
+        using var aims = await HostileInputTests.OpenAsync(tmp, limits with { MaxPassages = 100_000 });
+        var read = await aims.CreatePipeline("run-memory").IngestAsync(name, bytes, Ct);
+        Assert.True(read.Status == IngestStatus.Processed, $"{name}: {read.Status} {read.Reason}");
+        Assert.InRange(read.Document!.PassageCount, 1_001, 100_000);
+    }
+
+    [Fact]
+    public async Task A_table_of_150000_rows_fails_on_the_default_passage_cap_before_mapping()
+    {
+        var bytes = Bytes("many-rows.csv", HostileInputs.Sizes.Full);
+        var outcome = await HostileInputTests.IngestThenGoodAsync("many-rows.csv", bytes, IngestStatus.Failed,
+            $"passages, over the limit of {ExtractionLimits.Default.MaxPassages}");
+        Assert.StartsWith("the CSV file has 15000", outcome.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("xml-heavy.docx", "DOCX")]
     [InlineData("xml-heavy.xlsx", "XLSX")]
     [InlineData("xml-heavy.pptx", "PPTX")]

@@ -46,7 +46,7 @@ public sealed class HostileServeSurvivalTests : IDisposable
         Directory.CreateDirectory(Inbox);
 
         // Every class, the memory ones smaller than in the benchmark but the office XML still past the default cap.
-        var inputs = HostileInputs.All(new HostileInputs.Sizes { RunBytes = 4 * 1024 * 1024, XmlBytes = 41 * 1024 * 1024, XmlUnderCapBytes = 2 * 1024 * 1024, UnderTextCapBytes = 3 * 1024 * 1024 });
+        var inputs = HostileInputs.All(new HostileInputs.Sizes { RunBytes = 4 * 1024 * 1024, XmlBytes = 41 * 1024 * 1024, XmlUnderCapBytes = 2 * 1024 * 1024, UnderTextCapBytes = 3 * 1024 * 1024, UnderPassageCap = 400, ManyRows = 6_000 });
         var staged = inputs.Select(i => (Input: i, Path: i.WriteTo(staging))).ToList();
 
         var port = FreePort.Next();
