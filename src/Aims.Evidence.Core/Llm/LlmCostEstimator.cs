@@ -82,6 +82,11 @@ public static class LlmCostEstimator
             }
 
             var passages = segmenter.Segment(extracted);
+            if (passages.Count > ExtractionLimits.Default.MaxPassages)
+            {
+                continue; // ingestion fails such a document before it is mapped: nothing of it would be sent
+            }
+
             var gated = passages.Where(p => EvidenceGate.Reject(p) is null).ToArray();
             long batched = 0, naive = 0, batchedExact = 0, naiveExact = 0;
             var batchedCalls = 0;
