@@ -31,9 +31,10 @@ public static partial class AimsCli
         var curve = new Option<bool>("--learning-curve") { Description = "Also cross-validate on 25% and 50% of the documents." };
         var reviews = new Option<double>("--review-fraction") { Description = "Also measure, out of fold, what the labels of this share of the documents teach as review decisions (e.g. 0.2)." };
         var sweep = new Option<bool>("--review-sweep") { Description = "With --review-fraction: also measure a grid of review-memory settings (how the shipped default was chosen)." };
+        var polarityOnly = new Option<bool>("--polarity-only") { Description = "Only the polarity model: print its out-of-fold figures (all evidence passages, polarity set); no embeddings, no pair scorer, --out is not written." };
         var command = new Command("train", "Train the mapper on a labelled corpus: the same corpus and labels give the same model, byte for byte.")
         {
-            corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet, reviews, sweep,
+            corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet, reviews, sweep, polarityOnly,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -67,6 +68,22 @@ public static partial class AimsCli
             if (training.Documents.Count < 10)
             {
                 throw new UsageException($"only {training.Documents.Count} labelled documents were found; training needs the corpus the labels point to");
+            }
+
+            if (parse.GetValue(polarityOnly))
+            {
+                var (_, figures) = Trainer.TrainPolarityOnly(training, new TrainOptions
+                {
+                    PolaritySet = File.Exists(polarityPath) ? PolarityDocument.Read(polarityPath) : [],
+                    Log = m => error.WriteLine(m),
+                });
+                await output.WriteLineAsync("polarity, out of fold (grouped by document):").ConfigureAwait(false);
+                foreach (var (k, v) in figures)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {k,-28} {v:0.####}")).ConfigureAwait(false);
+                }
+
+                return ExitCodes.Ok;
             }
 
             using var mini = new LocalEmbeddingGenerator(LocalEmbeddingModel.MiniLM);

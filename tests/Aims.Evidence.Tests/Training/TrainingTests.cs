@@ -161,6 +161,23 @@ public sealed class TrainingTests
         Assert.Equal(a, reloaded.ToBytes());
         Assert.Equal(first.Model.Version, reloaded.Version);
         Assert.InRange(first.Report.Metrics["expected_calibration_error"], 0, 0.2);
+
+        // aims train --polarity-only: the same polarity model and out-of-fold figures, without the embeddings.
+        var (polarity, figures) = Trainer.TrainPolarityOnly(corpus, options);
+        Assert.Equal(PolarityBytes(first.Model.Polarity!), PolarityBytes(polarity));
+        Assert.NotEmpty(figures);
+        Assert.All(figures, kv => Assert.Equal(first.Report.Metrics[kv.Key], kv.Value));
+    }
+
+    private static byte[] PolarityBytes(PolarityModel model)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream))
+        {
+            model.Write(w);
+        }
+
+        return stream.ToArray();
     }
 
     private static EmbedTexts HashEmbed(int seed) => (texts, _) => Task.FromResult(texts.Select(t =>
