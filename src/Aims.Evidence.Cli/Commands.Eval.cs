@@ -33,8 +33,12 @@ public static partial class AimsCli
         };
         var seed = new Option<int>("--seed") { Description = "Seed of the first draw of reviewed documents.", DefaultValueFactory = _ => 1 };
         var repeat = new Option<int>("--repeat") { Description = "How many draws (seeds seed, seed+1, ...); the figures are per draw and their mean.", DefaultValueFactory = _ => 1 };
+        var reuse = new Option<bool>("--reuse-db")
+        {
+            Description = "With --db: when the database exists, measure it as it is instead of ingesting the folder again (e.g. review draws over one ingestion). The database must hold this folder ingested by this build and model.",
+        };
         var json = JsonOption();
-        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, json };
+        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, json };
         command.SetAction(async (parse, ct) =>
         {
             var goldPath = parse.GetValue(goldOption)!;
@@ -61,7 +65,17 @@ public static partial class AimsCli
 
             var keepDb = parse.GetResult(DbOption) is { Implicit: false };
             var db = keepDb ? parse.GetValue(DbOption)! : Path.Combine(Path.GetTempPath(), $"aims-eval-{Guid.NewGuid():N}.db");
-            DeleteDatabase(db);
+            if (parse.GetValue(reuse) && !keepDb)
+            {
+                throw new UsageException("--reuse-db needs --db");
+            }
+
+            var reused = keepDb && parse.GetValue(reuse) && File.Exists(db);
+            if (!reused)
+            {
+                DeleteDatabase(db);
+            }
+
             var asJson = parse.GetValue(json);
             var fraction = parse.GetValue(reviewFraction);
             if (fraction is < 0 or >= 1 || parse.GetValue(repeat) < 1)
@@ -77,7 +91,7 @@ public static partial class AimsCli
             {
                 using (var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false))
                 {
-                    var outcomes = await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
+                    IReadOnlyList<Core.Pipeline.IngestOutcome> outcomes = reused ? [] : await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
                     foreach (var f in outcomes.Where(o => o.Status == Core.Pipeline.IngestStatus.Failed))
                     {
                         await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);

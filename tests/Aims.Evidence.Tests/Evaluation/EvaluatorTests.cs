@@ -304,6 +304,24 @@ public class EvaluatorTests
 
             var missing = await AimsCli.RunAsync(["eval", "--gold", Path.Combine(dir.FullName, "nope.jsonl"), "--files", files.FullName], stdout, stderr);
             Assert.Equal(ExitCodes.Usage, missing);
+
+            // --reuse-db measures a kept database as it is: the policy, gone from the folder, is still measured.
+            var db = Path.Combine(dir.FullName, "eval.db");
+            using var kept = new StringWriter();
+            Assert.Equal(0, await AimsCli.RunAsync(["eval", "--gold", gold, "--files", files.FullName, "--json", "--db", db], kept, stderr));
+            File.Delete(Path.Combine(files.FullName, "ai-policy.md"));
+            using var reused = new StringWriter();
+            Assert.Equal(0, await AimsCli.RunAsync(["eval", "--gold", gold, "--files", files.FullName, "--json", "--db", db, "--reuse-db"], reused, stderr));
+            using var keptJson = JsonDocument.Parse(kept.ToString());
+            using var reusedJson = JsonDocument.Parse(reused.ToString());
+            foreach (var name in new[] { "passage_recall@3", "passage_precision@3", "passage_f1", "null_fpr", "doc_must_recall", "doc_precision", "doc_type_accuracy" })
+            {
+                Assert.Equal(keptJson.RootElement.GetProperty("metrics").GetProperty(name).GetDouble(), reusedJson.RootElement.GetProperty("metrics").GetProperty(name).GetDouble());
+            }
+
+            Assert.Equal(2, reusedJson.RootElement.GetProperty("documents").EnumerateArray().Count(d => d.GetProperty("produced").GetBoolean()));
+            Assert.Equal(ExitCodes.Usage, await AimsCli.RunAsync(["eval", "--gold", gold, "--files", files.FullName, "--reuse-db"], stdout, stderr));
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
         finally
         {
