@@ -57,7 +57,7 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
             "/api/v1/controls", "/api/v1/controls/{id}", "/api/v1/gaps", "/api/v1/coverage", "/api/v1/documents", "/api/v1/documents/{id}",
             "/api/v1/documents/{id}/effective-date", "/api/v1/search", "/api/v1/mappings/{id}/review", "/api/v1/passages/{id}/mappings",
             "/api/v1/exports/soa", "/api/v1/exports/oscal", "/api/v1/exports/pack", "/api/v1/audit-log", "/api/v1/health", "/api/v1/controls/{id}/applicability",
-            "/api/v1/controls/{id}/owner", "/api/v1/tasks",
+            "/api/v1/controls/{id}/owner", "/api/v1/tasks", "/api/v1/ai-systems", "/api/v1/ai-systems/{id}", "/api/v1/ai-systems/{id}/edits",
             "/api/v1/frameworks", "/api/v1/frameworks/{id}/coverage",
         })
         {

@@ -191,7 +191,7 @@ public static partial class AiSystemInventoryBuilder
         return kinds.Count(k => k) >= 2;
     }
 
-    /// <summary>The headers of a table's rows: the "Header: " prefixes that start a field in at least a third of the rows.</summary>
+    /// <summary>The headers of a table's rows: the "Header: " prefixes that start a field in a third of the rows, in two, or that are short.</summary>
     private static HashSet<string> RowHeaders(IEnumerable<string> rowTexts)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -205,7 +205,9 @@ public static partial class AiSystemInventoryBuilder
             }
         }
 
-        return counts.Where(kv => kv.Value * 3 >= n || kv.Value >= 3).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        // A header is short; one that starts fields in few rows (its cells are mostly empty) still counts.
+        return counts.Where(kv => kv.Value * 3 >= n || kv.Value >= 2 || (kv.Key.Length <= 40 && kv.Key.Split(' ').Length <= 5))
+            .Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>"Header: value; Header: value" back into fields (a "; " inside a value stays in it).</summary>
