@@ -42,6 +42,19 @@ public static partial class AimsCli
         return command;
     }
 
+    /// <summary>The gold file and the folder of an evaluation command: both must exist, else a usage error.</summary>
+    internal static (string Gold, string Folder) GoldAndFolder(ParseResult parse, Option<string> goldOption, Option<string> filesOption)
+    {
+        var goldPath = parse.GetValue(goldOption)!;
+        var folder = parse.GetValue(filesOption)!;
+        if (!File.Exists(goldPath))
+        {
+            throw new UsageException($"no such gold file: {goldPath}");
+        }
+
+        return Directory.Exists(folder) ? (goldPath, folder) : throw new UsageException($"no such folder: {folder}");
+    }
+
     private static Command EvalInventoryCommand(TextWriter output, TextWriter error)
     {
         var goldOption = new Option<string>("--gold") { Description = "Gold list of AI systems ({\"systems\":[{\"name\",\"aliases\",\"unit\"}]}).", Required = true };
@@ -50,17 +63,7 @@ public static partial class AimsCli
         var command = new Command("eval-inventory", "Ingest a folder into a fresh database and measure the AI-system inventory against a gold list (precision, recall, misses).") { goldOption, filesOption, json };
         command.SetAction(async (parse, ct) =>
         {
-            var goldPath = parse.GetValue(goldOption)!;
-            var folder = parse.GetValue(filesOption)!;
-            if (!File.Exists(goldPath))
-            {
-                throw new UsageException($"no such gold file: {goldPath}");
-            }
-
-            if (!Directory.Exists(folder))
-            {
-                throw new UsageException($"no such folder: {folder}");
-            }
+            var (goldPath, folder) = GoldAndFolder(parse, goldOption, filesOption);
 
             IReadOnlyList<GoldSystem> gold;
             try

@@ -189,4 +189,32 @@ public sealed class AiSystemInventoryTests
         using var reopened = new SqliteEvidenceStore(tmp.Db);
         Assert.Equal(6, (await reopened.ListAiSystemEditsAsync(Ct)).Count);
     }
+
+    [Fact]
+    public async Task Aims_eval_inventory_ingests_a_folder_and_prints_precision_recall_and_the_misses()
+    {
+        using var tmp = new TempDir();
+        var files = Directory.CreateDirectory(Path.Combine(tmp.Path, "files")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(files, "register.csv"), Inventory, Ct);
+        await File.WriteAllTextAsync(Path.Combine(files, "triage-card.md"), Card, Ct);
+        var gold = Path.Combine(tmp.Path, "gold.json");
+        await File.WriteAllTextAsync(gold, """
+            {"systems":[
+              {"name":"Fabrikam Triage-3B","aliases":[],"unit":null},
+              {"name":"BLD","aliases":["Benefit Letter Drafting"],"unit":"Claims Office"},
+              {"name":"Fraud Lead Scoring","unit":"Audit Division"},
+              {"name":"Parcel Router","unit":"Customs Unit"}
+            ]}
+            """, Ct);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-inventory", "--gold", gold, "--files", files], output, error);
+        Assert.True(code == 0, error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("gold 4, predicted 4, matched 3: precision 0.750, recall 0.750", lines);
+        Assert.Contains("miss: Parcel Router (Customs Unit)", lines);
+        Assert.Contains("false positive: Fraud Lead Scoring (Customs Unit)", lines);
+        var missing = await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-inventory", "--gold", gold + ".absent", "--files", files], output, error);
+        Assert.Equal(2, missing);
+    }
 }
