@@ -95,6 +95,12 @@ public static partial class AimsEvidenceApi
         api.MapDelete("/controls/{id}/owner", ClearOwner).WithName("clearOwner").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces(204).ProducesProblem(404);
         api.MapGet("/tasks", GetTasks).WithName("listTasks").Produces<TaskList>().ProducesProblem(400);
+        api.MapGet("/ai-systems", ListAiSystems).WithName("listAiSystems").Produces<AiSystemList>();
+        api.MapGet("/ai-systems/{id}", GetAiSystem).WithName("getAiSystem").Produces<AiSystemView>().ProducesProblem(404);
+        api.MapPost("/ai-systems", AddAiSystem).WithName("addAiSystem").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<AiSystemView>(201).ProducesProblem(400).ProducesProblem(409);
+        api.MapPost("/ai-systems/{id}/edits", EditAiSystem).WithName("editAiSystem").RequireAuthorization(ApiPolicies.Reviewer)
+            .Produces<AiSystemView>().Produces(204).ProducesProblem(400).ProducesProblem(404);
         api.MapGet("/search", AimsQueries.Search).WithName("search").Produces<Page<SearchResult>>();
         api.MapPost("/mappings/{id}/review", ReviewMapping).WithName("reviewMapping").RequireAuthorization(ApiPolicies.Reviewer)
             .Produces<MappingView>().ProducesProblem(400).ProducesProblem(404);

@@ -183,6 +183,7 @@ public static class AimsQueries
         }
 
         var rows = await AimsEvidenceApi.BuildSoaAsync(evidence, ct).ConfigureAwait(false);
+        var systems = (await evidence.Inventory.ListAsync(ct).ConfigureAwait(false)).Select(AiSystemView.From).ToArray();
         switch (format)
         {
             case "md":
@@ -197,6 +198,17 @@ public static class AimsQueries
                         .Append(" | ").Append(r.Status).Append(": ").Append(AimsEvidenceApi.Md(r.Reason)).Append(" | ").Append(r.Evidence.Count == 0 ? "-" : string.Join("<br>", r.Evidence.Select(AimsEvidenceApi.Md))).AppendLine(" |");
                 }
 
+                md.AppendLine().AppendLine("## AI systems").AppendLine()
+                    .AppendLine("The AI-system inventory (ISO/IEC 42001 A.4.2, A.6): every AI system the documents describe, with the reviewer's edits.").AppendLine()
+                    .AppendLine("| System | Purpose | Provider | Role | Unit | Stage | Risk | Cited in |")
+                    .AppendLine("|---|---|---|---|---|---|---|---|");
+                foreach (var a in systems)
+                {
+                    md.Append("| ").Append(AimsEvidenceApi.Md(a.Name)).Append(" | ").Append(AimsEvidenceApi.Md(a.Purpose ?? "-")).Append(" | ").Append(AimsEvidenceApi.Md(a.Provider ?? "-"))
+                        .Append(" | ").Append(a.Role ?? "-").Append(" | ").Append(AimsEvidenceApi.Md(a.Unit ?? "-")).Append(" | ").Append(AimsEvidenceApi.Md(a.Lifecycle ?? "-"))
+                        .Append(" | ").Append(AimsEvidenceApi.Md(a.RiskLevel ?? "-")).Append(" | ").Append(string.Join("<br>", a.Documents.Select(d => AimsEvidenceApi.Md(d.Citation)))).AppendLine(" |");
+                }
+
                 return ApiResults.CachedBytes(context, Encoding.UTF8.GetBytes(md.ToString()), "text/markdown; charset=utf-8");
             case "csv":
                 var csv = new StringBuilder("control_id,title,objective,applicable,justification,status,reason,evidence\r\n");
@@ -205,9 +217,16 @@ public static class AimsQueries
                     csv.AppendJoin(',', new[] { r.ControlId, r.Title, r.Objective, r.Applicable, r.Justification, r.Status, r.Reason, string.Join(" | ", r.Evidence) }.Select(AimsEvidenceApi.Csv)).Append("\r\n");
                 }
 
+                // The inventory in the same columns: the system's id, name and purpose; "AI system"; provider, role and unit; stage; risk; citations.
+                foreach (var a in systems)
+                {
+                    var who = string.Join("; ", new[] { a.Provider is null ? null : "provider " + a.Provider, a.Role is null ? null : "role " + a.Role, a.Unit is null ? null : "unit " + a.Unit }.OfType<string>());
+                    csv.AppendJoin(',', new[] { a.Id, a.Name, a.Purpose ?? string.Empty, "AI system", who, a.Lifecycle ?? string.Empty, a.RiskLevel ?? string.Empty, string.Join(" | ", a.Documents.Select(d => d.Citation)) }.Select(AimsEvidenceApi.Csv)).Append("\r\n");
+                }
+
                 return ApiResults.CachedBytes(context, Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8");
             default:
-                return ApiResults.CachedBytes(context, JsonSerializer.SerializeToUtf8Bytes(new { standard = "ISO/IEC 42001:2023 Annex A", draft = true, controls = rows }, AimsEvidenceApi.ExportJson), "application/json; charset=utf-8");
+                return ApiResults.CachedBytes(context, JsonSerializer.SerializeToUtf8Bytes(new { standard = "ISO/IEC 42001:2023 Annex A", draft = true, controls = rows, aiSystems = systems }, AimsEvidenceApi.ExportJson), "application/json; charset=utf-8");
         }
     }
 

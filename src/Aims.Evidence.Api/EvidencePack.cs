@@ -16,7 +16,7 @@ public sealed record EvidencePackSummary(int Entries, int CitedPassages, int Doc
 
 /// <summary>
 /// An auditor's evidence pack: one ZIP archive with an offline index page (plain HTML, inline CSS, no scripts), the
-/// draft SoA, the gap report, the documents, and one page per clause or control with every passage mapped to it (its
+/// draft SoA, the gap report, the documents, the AI-system inventory, and one page per clause or control with every passage mapped to it (its
 /// document, version, location, mapping probability, polarity and review decision). Every link in the pages points
 /// to a file of the archive and, for a citation, to the passage's anchor (<c>entries/ID.html#p-PASSAGE</c>).
 /// </summary>
@@ -35,9 +35,11 @@ public sealed class EvidencePackWriter
     private readonly string _catalogVersion;
     private readonly ILookup<string, EvidenceLink> _byEntry;
     private readonly HashSet<string> _entryIds;
+    private readonly IReadOnlyList<AiSystemView> _systems;
 
-    private EvidencePackWriter(GapSnapshot snapshot, IReadOnlyList<DocumentRecord> documents, string catalogVersion)
+    private EvidencePackWriter(GapSnapshot snapshot, IReadOnlyList<DocumentRecord> documents, string catalogVersion, IReadOnlyList<AiSystemView> systems)
     {
+        _systems = systems;
         _snapshot = snapshot;
         _soa = AimsEvidenceApi.BuildSoa(snapshot);
         _documents = documents;
@@ -57,7 +59,8 @@ public sealed class EvidencePackWriter
         ArgumentNullException.ThrowIfNull(evidence);
         var snapshot = await evidence.GetGapSnapshotAsync(ct).ConfigureAwait(false);
         var documents = await evidence.Store.ListDocumentsAsync(false, ct).ConfigureAwait(false);
-        return new EvidencePackWriter(snapshot, documents, evidence.Catalog.Version);
+        var systems = (await evidence.Inventory.ListAsync(ct).ConfigureAwait(false)).Select(AiSystemView.From).ToArray();
+        return new EvidencePackWriter(snapshot, documents, evidence.Catalog.Version, systems);
     }
 
     /// <summary>Writes the archive to <paramref name="output"/> (left open), entry by entry.</summary>
@@ -74,7 +77,9 @@ public sealed class EvidencePackWriter
             await AddAsync(archive, sink, "soa.html", stamp, SoaPage(), ct).ConfigureAwait(false);
             await AddAsync(archive, sink, "gaps.html", stamp, GapsPage(), ct).ConfigureAwait(false);
             await AddAsync(archive, sink, "documents.html", stamp, DocumentsPage(), ct).ConfigureAwait(false);
-            await AddAsync(archive, sink, "soa.json", stamp, JsonSerializer.Serialize(new { standard = "ISO/IEC 42001:2023 Annex A", draft = true, controls = _soa }, AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
+            await AddAsync(archive, sink, "inventory.html", stamp, InventoryPage(), ct).ConfigureAwait(false);
+            await AddAsync(archive, sink, "inventory.json", stamp, JsonSerializer.Serialize(new AiSystemList(_systems.Count, _systems), AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
+            await AddAsync(archive, sink, "soa.json", stamp, JsonSerializer.Serialize(new { standard = "ISO/IEC 42001:2023 Annex A", draft = true, controls = _soa, aiSystems = _systems }, AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
             await AddAsync(archive, sink, "gaps.json", stamp, JsonSerializer.Serialize(GapReportView.From(report, Entries), AimsEvidenceApi.ExportJson), ct).ConfigureAwait(false);
             foreach (var g in Entries)
             {
@@ -225,7 +230,7 @@ public sealed class EvidencePackWriter
         <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{H(title)}</title><style>{Style}</style></head>
-        <body><nav><a href="{prefix}index.html">Index</a><a href="{prefix}soa.html">Statement of Applicability</a><a href="{prefix}gaps.html">Gap report</a><a href="{prefix}documents.html">Documents</a></nav>
+        <body><nav><a href="{prefix}index.html">Index</a><a href="{prefix}soa.html">Statement of Applicability</a><a href="{prefix}gaps.html">Gap report</a><a href="{prefix}documents.html">Documents</a><a href="{prefix}inventory.html">AI systems</a></nav>
         <h1>{H(title)}</h1>
         {body}
         </body></html>
@@ -238,11 +243,11 @@ public sealed class EvidencePackWriter
         var report = _snapshot.Report;
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture, $"<p>ISO/IEC 42001 evidence found by Aims.Evidence in {_documents.Count} current documents, for {_entryIds.Count} clauses and Annex A controls (catalog {H(_catalogVersion)}). Generated {Time(report.GeneratedAt)}. A draft: review every entry before relying on it.</p>");
-        b.Append("<p class=\"note\">Not included: an AI-system inventory. Aims.Evidence does not keep one yet.</p>");
         b.Append("<h2>Contents</h2><ul>")
             .Append("<li><a href=\"soa.html\">Statement of Applicability</a> (draft; machine-readable: <a href=\"soa.json\">soa.json</a>)</li>")
             .Append("<li><a href=\"gaps.html\">Gap report</a> (machine-readable: <a href=\"gaps.json\">gaps.json</a>)</li>")
-            .Append("<li><a href=\"documents.html\">Documents</a></li></ul>");
+            .Append("<li><a href=\"documents.html\">Documents</a></li>")
+            .Append(CultureInfo.InvariantCulture, $"<li><a href=\"inventory.html\">AI systems</a> ({_systems.Count}; machine-readable: <a href=\"inventory.json\">inventory.json</a>)</li></ul>");
         b.Append("<h2>Entries by status</h2><table><thead><tr><th>Status</th><th>Entries</th></tr></thead><tbody>");
         foreach (var group in Entries.GroupBy(g => g.Status).OrderBy(g => g.Key))
         {
@@ -261,6 +266,22 @@ public sealed class EvidencePackWriter
 
         b.Append("</tbody></table>");
         return Page("ISO/IEC 42001 evidence pack", b.ToString());
+    }
+
+    /// <summary>The AI-system inventory: every system the documents describe, with its fields and the citations it came from.</summary>
+    private string InventoryPage()
+    {
+        var b = new StringBuilder("<p>Every AI system the documents describe (model and system cards, inventories, registers), merged across documents, with the reviewer's edits (confirmed systems are marked).</p>");
+        b.Append("<table><thead><tr><th>System</th><th>Purpose</th><th>Provider</th><th>Role</th><th>Unit</th><th>Stage</th><th>Risk</th><th>Cited in</th></tr></thead><tbody>");
+        foreach (var a in _systems)
+        {
+            b.Append("<tr><td>").Append(H(a.Name)).Append(a.Confirmed ? " (confirmed)" : string.Empty).Append("</td><td>").Append(H(a.Purpose ?? "-")).Append("</td><td>").Append(H(a.Provider ?? "-"))
+                .Append("</td><td>").Append(H(a.Role ?? "-")).Append("</td><td>").Append(H(a.Unit ?? "-")).Append("</td><td>").Append(H(a.Lifecycle ?? "-"))
+                .Append("</td><td>").Append(H(a.RiskLevel ?? "-")).Append("</td><td>").AppendJoin("<br>", a.Documents.Select(d => H(d.Citation))).Append("</td></tr>");
+        }
+
+        b.Append("</tbody></table>");
+        return Page("AI-system inventory", b.ToString());
     }
 
     private string SoaPage()

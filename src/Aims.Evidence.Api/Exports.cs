@@ -163,6 +163,10 @@ public static partial class AimsEvidenceApi
             ["observations"] = observations,
             ["findings"] = findings,
         };
+        if (await InventoryItemsAsync(evidence, ct).ConfigureAwait(false) is { Count: > 0 } items)
+        {
+            result["local-definitions"] = new JsonObject { ["inventory-items"] = items };
+        }
 
         return new JsonObject
         {
@@ -180,6 +184,37 @@ public static partial class AimsEvidenceApi
                 ["results"] = new JsonArray(result),
             },
         };
+    }
+
+    /// <summary>The AI-system inventory as OSCAL inventory items: one per system, its fields and citations as props.</summary>
+    private static async Task<JsonArray> InventoryItemsAsync(EvidenceService evidence, CancellationToken ct)
+    {
+        var items = new JsonArray();
+        foreach (var s in await evidence.Inventory.ListAsync(ct).ConfigureAwait(false))
+        {
+            var props = new JsonArray(Prop("asset-type", "ai-system"), Prop("ai-system-id", s.Id), Prop("name", s.Name), Prop("source", s.Source), Prop("confirmed", s.Confirmed ? "true" : "false"));
+            foreach (var (name, value) in new[] { ("provider", s.Provider), ("role", s.Role), ("lifecycle", s.Lifecycle), ("risk-level", s.RiskLevel), ("unit", s.Unit) })
+            {
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    props.Add(Prop(name, value));
+                }
+            }
+
+            foreach (var c in s.Citations)
+            {
+                props.Add(Prop("citation", c.Citation));
+            }
+
+            items.Add(new JsonObject
+            {
+                ["uuid"] = StableUuid("ai-system:" + s.Id),
+                ["description"] = s.Purpose is null ? s.Name : $"{s.Name}: {s.Purpose}",
+                ["props"] = props,
+            });
+        }
+
+        return items;
     }
 
     private static JsonObject Prop(string name, string value) => new() { ["name"] = name, ["value"] = value };

@@ -79,6 +79,8 @@ public static partial class AimsCli
         root.Subcommands.Add(ApplicabilityCommand(output));
         root.Subcommands.Add(OwnerCommand(output));
         root.Subcommands.Add(TasksCommand(output));
+        root.Subcommands.Add(InventoryCommand(output));
+        root.Subcommands.Add(EvalInventoryCommand(output, error));
         root.Subcommands.Add(SearchCommand(output));
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));

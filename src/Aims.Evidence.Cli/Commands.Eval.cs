@@ -41,17 +41,7 @@ public static partial class AimsCli
         var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, json };
         command.SetAction(async (parse, ct) =>
         {
-            var goldPath = parse.GetValue(goldOption)!;
-            var folder = parse.GetValue(filesOption)!;
-            if (!File.Exists(goldPath))
-            {
-                throw new UsageException($"no such gold file: {goldPath}");
-            }
-
-            if (!Directory.Exists(folder))
-            {
-                throw new UsageException($"no such folder: {folder}");
-            }
+            var (goldPath, folder) = GoldAndFolder(parse, goldOption, filesOption);
 
             IReadOnlyList<GoldDocument> gold;
             try

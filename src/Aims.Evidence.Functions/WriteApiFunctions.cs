@@ -210,6 +210,50 @@ public sealed class WriteApiFunctions(
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    [Function("ListAiSystems")]
+    public async Task<IResult> ListAiSystems(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/ai-systems")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reader, _ => AimsEvidenceApi.ListAiSystemsAsync(request.HttpContext, Evidence(request), cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("GetAiSystem")]
+    public async Task<IResult> GetAiSystem(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "v1/ai-systems/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reader, _ => AimsEvidenceApi.GetAiSystemAsync(request.HttpContext, Evidence(request), id, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("AddAiSystem")]
+    public async Task<IResult> AddAiSystem(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/ai-systems")] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
+        {
+            var body = await ReadJsonAsync<AiSystemAddRequest>(request, cancellationToken).ConfigureAwait(false);
+            return await AimsEvidenceApi.AddAiSystemAsync(Evidence(request), body, key.Id, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("EditAiSystem")]
+    public async Task<IResult> EditAiSystem(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/ai-systems/{id}/edits")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
+        {
+            var body = await ReadJsonAsync<AiSystemEditRequest>(request, cancellationToken).ConfigureAwait(false);
+            return await AimsEvidenceApi.EditAiSystemAsync(Evidence(request), id, body, key.Id, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static EvidenceService Evidence(HttpRequest request) => request.HttpContext.RequestServices.GetRequiredService<EvidenceService>();
+
     [Function("AddManualMapping")]
     public async Task<IResult> AddManualMapping(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "v1/passages/{id}/mappings")] HttpRequest request,

@@ -226,6 +226,12 @@ internal static class SqliteSchema
         [
             "CREATE TABLE ingest_attempts (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, attempts INTEGER NOT NULL, started_at TEXT NOT NULL)",
         ],
+
+        // v11: reviewer edits of the AI-system inventory (append only, applied in order over the systems derived from
+        // the documents at read time, so they survive re-ingestion). The inventory reads them at every request: no trigger.
+        [
+            "CREATE TABLE ai_system_edits (seq INTEGER PRIMARY KEY AUTOINCREMENT, system_id TEXT NOT NULL, action TEXT NOT NULL, body TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL)",
+        ],
     ];
 
     /// <summary>The columns of gap_evidence, in insert order.</summary>

@@ -57,7 +57,7 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
             "/api/v1/controls", "/api/v1/controls/{id}", "/api/v1/gaps", "/api/v1/coverage", "/api/v1/documents", "/api/v1/documents/{id}",
             "/api/v1/documents/{id}/effective-date", "/api/v1/search", "/api/v1/mappings/{id}/review", "/api/v1/passages/{id}/mappings",
             "/api/v1/exports/soa", "/api/v1/exports/oscal", "/api/v1/exports/pack", "/api/v1/audit-log", "/api/v1/health", "/api/v1/controls/{id}/applicability",
-            "/api/v1/controls/{id}/owner", "/api/v1/tasks",
+            "/api/v1/controls/{id}/owner", "/api/v1/tasks", "/api/v1/ai-systems", "/api/v1/ai-systems/{id}", "/api/v1/ai-systems/{id}/edits",
             "/api/v1/frameworks", "/api/v1/frameworks/{id}/coverage",
         })
         {
@@ -368,7 +368,18 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
             Assert.Contains($"\"{id}\",", csv, StringComparison.Ordinal);
         }
 
-        Assert.Equal(39, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        // The AI-system inventory follows in every format: a section in Markdown, rows (the system's id first) in CSV, aiSystems in JSON.
+        var systems = (await Json(await client.GetAsync("/api/v1/ai-systems", Ct)))["systems"]!.AsArray();
+        Assert.NotEmpty(systems);
+        Assert.Equal(39 + systems.Count, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("## AI systems", md, StringComparison.Ordinal);
+        foreach (var system in systems)
+        {
+            Assert.Contains($"\"{system!["id"]!.GetValue<string>()}\",", csv, StringComparison.Ordinal);
+            Assert.Contains($"| {AimsEvidenceApi.Md(system["name"]!.GetValue<string>())} |", md, StringComparison.Ordinal);
+        }
+
+        Assert.True(JsonNode.DeepEquals(systems, json["aiSystems"]), "the SoA's aiSystems are not the inventory");
         var rows = json["controls"]!.AsArray();
         Assert.Equal(AnnexA, rows.Select(r => r!["controlId"]!.GetValue<string>()).ToArray());
         Assert.All(rows, r =>
@@ -423,6 +434,19 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
             Assert.Equal("objective-id", t["type"]!.GetValue<string>());
             Assert.NotNull(t["target-id"]);
             Assert.Contains(t["status"]!["state"]!.GetValue<string>(), new[] { "satisfied", "not-satisfied" });
+        }
+
+        // The AI-system inventory: one inventory item per system, with its id, name and citations as props.
+        var systems = (await Json(await client.GetAsync("/api/v1/ai-systems", Ct)))["systems"]!.AsArray();
+        var items = result["local-definitions"]!["inventory-items"]!.AsArray();
+        Assert.Equal(systems.Count, items.Count);
+        foreach (var (item, system) in items.Zip(systems))
+        {
+            AssertUuid(item!["uuid"]);
+            Assert.StartsWith(system!["name"]!.GetValue<string>(), item["description"]!.GetValue<string>(), StringComparison.Ordinal);
+            var props = item["props"]!.AsArray().Select(p => (p!["name"]!.GetValue<string>(), p["value"]!.GetValue<string>())).ToArray();
+            Assert.Contains(("ai-system-id", system["id"]!.GetValue<string>()), props);
+            Assert.Contains(("citation", system["documents"]![0]!["citation"]!.GetValue<string>()), props);
         }
 
         var uuids = observations.Select(o => o!["uuid"]!.GetValue<string>()).Concat(findings.Select(f => f!["uuid"]!.GetValue<string>())).ToArray();

@@ -107,4 +107,17 @@ public sealed class CliJsonTests(ApiFixture fx) : IClassFixture<ApiFixture>
         Assert.Equal(5, page["items"]!.AsArray().Count);
         AssertSame(page["items"]!, search);
     }
+
+    [Fact]
+    public async Task Inventory_is_the_api_ai_system_list()
+    {
+        var cli = await Cli("inventory", "--json", "--db", Db);
+        using var client = fx.Client(fx.ReaderKey);
+        var api = JsonNode.Parse(await client.GetStringAsync("/api/v1/ai-systems", Ct))!;
+        AssertSame(api, cli);
+        var systems = cli["systems"]!.AsArray();
+        Assert.Equal(systems.Count, cli["count"]!.GetValue<int>());
+        Assert.Contains(systems, s => s!["name"]!.GetValue<string>() == "CPS-2 Credit Pre-Screening Model");
+        Assert.All(systems, s => Assert.NotEmpty(s!["documents"]!.AsArray()));
+    }
 }

@@ -74,4 +74,46 @@ public sealed class DashboardRoleTests(ServerFixture fx) : IClassFixture<ServerF
             await page.CloseAsync();
         }
     }
+
+    [Fact]
+    public async Task The_inventory_lists_the_systems_with_citations_and_only_a_reviewer_can_confirm_or_add()
+    {
+        HeadlessChromium.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await fx.Aims.Store.CreateApiKeyAsync(ApiRole.Reader, "test", ct)).Key;
+        var systems = await fx.Aims.Evidence.Inventory.ListAsync(ct);
+        var card = Assert.Single(systems, s => s.Name == "CPS-2 Credit Pre-Screening Model");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        foreach (var (key, canEdit) in new[] { (reader, false), (fx.ReviewerKey, true) })
+        {
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(fx.Url + "/");
+            await page.FillAsync("#api-key", key);
+            await page.ClickAsync("#key-form button[type=submit]");
+            var row = page.Locator($"#ai-systems tr[data-id='{card.Id}']");
+            await Assertions.Expect(row).ToContainTextAsync(card.Name);
+            await Assertions.Expect(row.Locator(".cite").First).ToHaveTextAsync(card.Citations[0].Citation);
+            await Assertions.Expect(page.Locator("#ai-systems tbody tr")).ToHaveCountAsync((await fx.Aims.Evidence.Inventory.ListAsync(ct)).Count);
+            if (!canEdit)
+            {
+                await Assertions.Expect(row.Locator("button.ai-confirm")).ToBeHiddenAsync();
+                await Assertions.Expect(page.Locator("#ai-system-add")).ToBeHiddenAsync();
+                await page.CloseAsync();
+                continue;
+            }
+
+            await row.Locator("button.ai-confirm").ClickAsync();
+            await Assertions.Expect(row.Locator(".badge.covered")).ToHaveTextAsync("confirmed");
+            await page.FillAsync("#ai-system-name", "Dashboard Added Tool");
+            await page.ClickAsync("#ai-system-add button[type=submit]");
+            await Assertions.Expect(page.Locator("#ai-systems tbody tr", new() { HasTextString = "Dashboard Added Tool" })).ToHaveCountAsync(1);
+            await page.CloseAsync();
+        }
+
+        var after = await fx.Aims.Evidence.Inventory.ListAsync(ct);
+        Assert.True(after.Single(s => s.Id == card.Id).Confirmed);
+        Assert.Equal("manual", after.Single(s => s.Name == "Dashboard Added Tool").Source);
+    }
 }

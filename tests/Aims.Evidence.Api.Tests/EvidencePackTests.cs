@@ -198,12 +198,21 @@ public sealed partial class EvidencePackTests(PackFixture fx) : IClassFixture<Pa
 
         Assert.Contains(links, l => l.Mapping.Id == fx.AcceptedMappingId && l.Mapping.Review == ReviewState.Accepted);
         Assert.Contains("not applicable (reviewer's decision: No customers &lt;b&gt;at all&lt;/b&gt;)", pack[EvidencePackWriter.EntryFile("A.10.4")], StringComparison.Ordinal);
-        Assert.Contains("AI-system inventory", pack["index.html"], StringComparison.Ordinal);
+        Assert.Contains("<a href=\"inventory.html\">AI systems</a>", pack["index.html"], StringComparison.Ordinal);
+        Assert.DoesNotContain("Not included", pack["index.html"], StringComparison.Ordinal);
 
-        // The machine-readable files are the API's JSON.
+        // The machine-readable files are the API's JSON; the inventory page lists every system of the API's inventory with its citations.
         using var client = fx.Factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", fx.ReaderKey);
         Assert.Equal(await client.GetStringAsync("/api/v1/exports/soa?format=json", Ct), pack["soa.json"]);
+        var inventory = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/api/v1/ai-systems", Ct))!;
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(inventory, System.Text.Json.Nodes.JsonNode.Parse(pack["inventory.json"])), "inventory.json is not the API's inventory");
+        Assert.NotEmpty(inventory["systems"]!.AsArray());
+        foreach (var system in inventory["systems"]!.AsArray())
+        {
+            Assert.Contains(WebUtility.HtmlEncode(system!["name"]!.GetValue<string>()), pack["inventory.html"], StringComparison.Ordinal);
+            Assert.Contains(WebUtility.HtmlEncode(system["documents"]![0]!["citation"]!.GetValue<string>()), pack["inventory.html"], StringComparison.Ordinal);
+        }
     }
 
     [Fact]

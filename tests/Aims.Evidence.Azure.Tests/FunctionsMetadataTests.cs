@@ -20,7 +20,7 @@ public sealed class FunctionsMetadataTests
     public void Declares_exactly_the_expected_functions()
     {
         var names = Metadata().Select(f => f!["name"]!.GetValue<string>()).Order(StringComparer.Ordinal);
-        Assert.Equal(["AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "ExportOscal", "ExportPack", "ExportSoa", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "GetMe", "Health", "IngestBlob", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "RevokeKey", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
+        Assert.Equal(["AddAiSystem", "AddManualMapping", "AuditLog", "ClearOwner", "CreateKey", "EditAiSystem", "ExportOscal", "ExportPack", "ExportSoa", "GetAiSystem", "GetControl", "GetCoverage", "GetDocument", "GetFrameworkCoverage", "GetMe", "Health", "IngestBlob", "ListAiSystems", "ListControls", "ListDocuments", "ListFrameworks", "ListGaps", "ListTasks", "ReviewMapping", "RevokeKey", "Search", "SendDigest", "SetApplicability", "SetEffectiveDate", "SetOwner", "UploadDocument"], names);
     }
 
     public static TheoryData<string, string, string> ReadRoutes() => new()
@@ -66,6 +66,10 @@ public sealed class FunctionsMetadataTests
         { "ClearOwner", "delete", "v1/controls/{id}/owner" },
         { "ListTasks", "get", "v1/tasks" },
         { "AuditLog", "get", "v1/audit-log" },
+        { "ListAiSystems", "get", "v1/ai-systems" },
+        { "GetAiSystem", "get", "v1/ai-systems/{id}" },
+        { "AddAiSystem", "post", "v1/ai-systems" },
+        { "EditAiSystem", "post", "v1/ai-systems/{id}/edits" },
     };
 
     /// <summary>

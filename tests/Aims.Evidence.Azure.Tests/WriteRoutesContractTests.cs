@@ -396,6 +396,56 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
     }
 
     [Fact]
+    public async Task Ai_system_inventory_answers_the_same_in_both_hosts_and_edits_are_kept_and_audited()
+    {
+        azurite.Require();
+        var hosts = await HostsAsync();
+        var ct = TestContext.Current.CancellationToken;
+        var reader = (await hosts.Keys.CreateAsync(ApiRole.Reader, "test", ct)).Key;
+        var reviewer = await hosts.Keys.CreateAsync(ApiRole.Reviewer, "test", ct);
+        await hosts.Functions.GetRequiredService<Core.Pipeline.IDocumentIngestor>().IngestAsync(
+            $"card-{Guid.NewGuid():N}.md",
+            Encoding.UTF8.GetBytes("# Model Card for Contoso Vision 2\n\n## Model Details\n\nContoso Vision 2 is a model that classifies photographs of road damage for the maintenance team. It was trained on municipal street images.\n"),
+            ct);
+        var json = "application/json";
+        byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+        await hosts.AssertSameAsync(HttpMethods.Get, "ai-systems", null, null, null, 401);
+        var list = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "ai-systems", reader, null, null, 200))!;
+        var system = list["systems"]!.AsArray().Single(s => s!["name"]!.GetValue<string>() == "Contoso Vision 2")!;
+        var id = system["id"]!.GetValue<string>();
+        Assert.EndsWith("p. 1, \u00a7 Model Details", system["documents"]![0]!["citation"]!.GetValue<string>(), StringComparison.Ordinal);
+        await hosts.AssertSameAsync(HttpMethods.Get, $"ai-systems/{id}", reader, null, null, 200);
+        await hosts.AssertSameAsync(HttpMethods.Get, "ai-systems/ais-none", reader, null, null, 404);
+
+        var edits = $"ai-systems/{id}/edits";
+        await hosts.AssertSameAsync(edits, null, Body("""{"action":"confirm"}"""), json, 401);
+        await hosts.AssertSameAsync(edits, reader, Body("""{"action":"confirm"}"""), json, 403);
+        await hosts.AssertSameAsync(edits, reviewer.Key, Body("""{"action":"explode"}"""), json, 400);
+        await hosts.AssertSameAsync(edits, reviewer.Key, Body("""{"action":"rename","name":" "}"""), json, 400);
+        await hosts.AssertSameAsync(edits, reviewer.Key, Body("""{"action":"merge","targetId":"ais-none"}"""), json, 400);
+        await hosts.AssertSameAsync("ai-systems/ais-none/edits", reviewer.Key, Body("""{"action":"confirm"}"""), json, 404);
+        await hosts.AssertSameAsync("ai-systems", reader, Body("""{"name":"Hand Tool"}"""), json, 403);
+        await hosts.AssertSameAsync("ai-systems", reviewer.Key, Body("""{"name":"Hand Tool","role":"owner"}"""), json, 400);
+
+        // A rename through the API and a system added through the function: both hosts then list the same inventory.
+        var (renameStatus, _, renamed) = await hosts.CallApiAsync(HttpMethods.Post, edits, reviewer.Key, Body("""{"action":"rename","name":"Contoso Road Vision"}"""), json);
+        Assert.Equal(200, renameStatus);
+        Assert.Equal(("Contoso Road Vision", id, true), (JsonNode.Parse(renamed)!["name"]!.GetValue<string>(), JsonNode.Parse(renamed)!["id"]!.GetValue<string>(), JsonNode.Parse(renamed)!["confirmed"]!.GetValue<bool>()));
+        var (addStatus, _, added) = await hosts.CallFunctionAsync(HttpMethods.Post, "ai-systems", reviewer.Key, Body("""{"name":"Hand Tool","purpose":"drafts letters","role":"user"}"""), json);
+        Assert.Equal(201, addStatus);
+        Assert.Equal("manual", JsonNode.Parse(added)!["source"]!.GetValue<string>());
+        await hosts.AssertSameAsync("ai-systems", reviewer.Key, Body("""{"name":"hand tool"}"""), json, 409);
+        var after = JsonNode.Parse(await hosts.AssertSameAsync(HttpMethods.Get, "ai-systems", reader, null, null, 200))!["systems"]!.AsArray();
+        Assert.Contains(after, s => s!["name"]!.GetValue<string>() == "Contoso Road Vision" && s["aliases"]!.AsArray().Any(a => a!.GetValue<string>() == "Contoso Vision 2"));
+        Assert.Contains(after, s => s!["name"]!.GetValue<string>() == "Hand Tool");
+
+        var audit = (await hosts.Both.Functions.GetRequiredService<IReviewStore>().ListAuditAsync(0, 1000, ct)).Where(a => a.Action.StartsWith("aisystem.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["aisystem.rename", "aisystem.add"], audit.Select(a => a.Action));
+        Assert.All(audit, a => Assert.Equal(reviewer.Record.Id, a.Actor));
+    }
+
+    [Fact]
     public async Task Manual_mapping_answers_the_same_in_both_hosts_and_becomes_evidence()
     {
         azurite.Require();
@@ -612,6 +662,10 @@ public sealed class WriteRoutesContractTests(AzuriteFixture azurite) : IAsyncDis
                 ("PUT", ["controls", var id, "owner"]) => await Write.SetOwner(request, id, ct),
                 ("DELETE", ["controls", var id, "owner"]) => await Write.ClearOwner(request, id, ct),
                 ("GET", ["tasks"]) => await Write.ListTasks(request, ct),
+                ("GET", ["ai-systems"]) => await Write.ListAiSystems(request, ct),
+                ("GET", ["ai-systems", var id]) => await Write.GetAiSystem(request, id, ct),
+                ("POST", ["ai-systems"]) => await Write.AddAiSystem(request, ct),
+                ("POST", ["ai-systems", var id, "edits"]) => await Write.EditAiSystem(request, id, ct),
                 ("GET", ["audit-log"]) => await Write.AuditLog(request, ct),
                 _ => throw new ArgumentException($"no function for {method} {route}", nameof(route)),
             });

@@ -165,6 +165,58 @@
     }));
   }
 
+  // The AI-system inventory: every system the documents describe, with its citations; reviewers confirm, rename or reject.
+  async function loadAiSystems() {
+    const list = await api('ai-systems');
+    $('ai-system-count').textContent = `— ${list.count}`;
+    const reviewer = allows('reviewer');
+    $('ai-systems').tBodies[0].replaceChildren(...list.systems.map(s => {
+      const cited = s.documents.slice(0, 3).map(d => el('div', { className: 'cite', textContent: d.citation }));
+      if (s.documents.length > 3) cited.push(el('div', { className: 'meta', textContent: `and ${s.documents.length - 3} more` }));
+      const actions = el('td', { hidden: !reviewer });
+      actions.dataset.needsRole = 'reviewer';
+      for (const [action, label] of [['confirm', 'Confirm'], ['rename', 'Rename'], ['reject', 'Reject']]) {
+        const b = el('button', { type: 'button', textContent: label, className: `ai-${action}` });
+        b.addEventListener('click', () => editAiSystem(s, action));
+        actions.append(b, ' ');
+      }
+      const name = el('td', { textContent: s.name + (s.unit ? ` (${s.unit})` : '') });
+      if (s.confirmed) name.append(el('span', { className: 'badge covered', textContent: 'confirmed' }));
+      const tr = el('tr', {}, name, el('td', { textContent: s.purpose || '-' }), el('td', { textContent: s.provider || '-' }),
+        el('td', { textContent: s.role || '-' }), el('td', { textContent: s.lifecycle || '-' }), el('td', { textContent: s.riskLevel || '-' }),
+        el('td', {}, ...cited), actions);
+      tr.dataset.id = s.id;
+      return tr;
+    }));
+  }
+
+  async function editAiSystem(system, action) {
+    const body = { action };
+    if (action === 'rename') {
+      const name = window.prompt(`New name of ${system.name}`, system.name);
+      if (!name || !name.trim()) return;
+      body.name = name.trim();
+    }
+    try {
+      await api(`ai-systems/${encodeURIComponent(system.id)}/edits`, { method: 'POST', body });
+      message(`${system.name}: ${action} saved.`);
+      await loadAiSystems();
+    } catch (e) { message(e.message); }
+  }
+
+  async function addAiSystem(ev) {
+    ev.preventDefault();
+    const name = $('ai-system-name').value.trim();
+    if (!name) return;
+    try {
+      await api('ai-systems', { method: 'POST', body: { name, purpose: $('ai-system-purpose').value.trim() || null } });
+      $('ai-system-name').value = '';
+      $('ai-system-purpose').value = '';
+      message(`${name} added to the inventory.`);
+      await loadAiSystems();
+    } catch (e) { message(e.message); }
+  }
+
   // Another framework's requirements through its crosswalk: each with the status its ISO/IEC 42001 entries give it.
   async function loadFrameworks() {
     const select = $('framework');
@@ -245,7 +297,7 @@
     try {
       role = (await api('me')).role;
       applyRole();
-      await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadDocuments(), loadFrameworks()]);
+      await Promise.all([loadHeatmap(), loadGaps(), loadTasks(), loadAiSystems(), loadDocuments(), loadFrameworks()]);
       if (currentControl) await showControl(currentControl);
     } catch (e) { message(e.message); }
   }
@@ -263,6 +315,7 @@
     $('search-form').addEventListener('submit', search);
     $('owner-form').addEventListener('submit', (ev) => saveOwner(ev, false));
     $('owner-clear').addEventListener('click', () => saveOwner(null, true));
+    $('ai-system-add').addEventListener('submit', addAiSystem);
     $('framework').addEventListener('change', () => loadFrameworkCoverage().catch(e => message(e.message)));
     if (key()) refresh(); else message('Enter your API key above to load the dashboard.');
   });

@@ -52,8 +52,10 @@ public sealed class CsvExtractor : IDocumentExtractor
 
     /// <summary>"Header: value; Header: value" over the non-empty cells (a cell without a header stands alone).</summary>
     /// <summary>
-    /// The column that identifies a row, readable names before ids: a header named name, title, system or use case,
-    /// then one ending in "name"/"title", then id, then one mentioning "use case" or "id" (leftmost on ties); else the first.
+    /// The column that identifies a row, readable names before ids: a header named name, title, system, model or use
+    /// case (name), then a name/title header about a use case, system, model or tool, then any other name/title header
+    /// that does not name an organisation or person (agency, bureau, vendor, contact...), then id, then one mentioning
+    /// "use case" or "id" (leftmost on ties); else the first. Underscores, slashes and hyphens separate words.
     /// </summary>
     public static int KeyColumn(IReadOnlyList<string> header)
     {
@@ -62,10 +64,13 @@ public sealed class CsvExtractor : IDocumentExtractor
         var bestScore = 0;
         for (var i = 0; i < header.Count; i++)
         {
-            var h = header[i].Trim().ToLowerInvariant().Replace('_', ' ');
-            var words = h.Split([' ', '-', '/', '(', ')'], StringSplitOptions.RemoveEmptyEntries);
-            var score = h is "name" or "title" or "system" or "system name" or "use case" ? 4
-                : h.EndsWith("name", StringComparison.Ordinal) || h.EndsWith("title", StringComparison.Ordinal) ? 3
+            var words = HeaderWords(header[i]);
+            var h = string.Join(' ', words);
+            var named = h.EndsWith("name", StringComparison.Ordinal) || h.EndsWith("title", StringComparison.Ordinal);
+            var score = h is "name" or "title" or "naam" or "system" or "system name" or "ai system" or "ai system name" or "model" or "model name"
+                    or "use case" or "use case name" or "use case title" or "algorithm" or "algorithm name" ? 5
+                : named && words.Any(w => w is "use" or "system" or "model" or "application" or "tool" or "algorithm" or "product" or "service" or "project") ? 4
+                : named && !words.Any(w => NotTheThing.Contains(w)) ? 3
                 : h is "id" or "identifier" ? 2
                 : h.Contains("use case", StringComparison.Ordinal) || words.Contains("id") ? 1
                 : 0;
@@ -77,6 +82,21 @@ public sealed class CsvExtractor : IDocumentExtractor
 
         return best;
     }
+
+    /// <summary>A header's words, lower case: underscores, slashes, hyphens, dots and brackets separate them ("Bureau/Component" is two words).</summary>
+    public static string[] HeaderWords(string header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        return header.Trim().ToLowerInvariant().Split([' ', '_', '-', '/', '(', ')', '.', ':', '\\', '\t'], StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>Header words of a name column that names who runs or supplies a system, not the system.</summary>
+    private static readonly HashSet<string> NotTheThing = new(StringComparer.Ordinal)
+    {
+        "agency", "bureau", "component", "department", "office", "organisation", "organization", "organisatie", "unit", "division",
+        "vendor", "supplier", "provider", "developer", "contractor", "company", "contact", "owner", "author", "person", "manager",
+        "email", "file", "sponsor", "ato",
+    };
 
     /// <summary>The row's identifying value in <paramref name="column"/>, else its first filled cell; at most 80 characters.</summary>
     public static string? RowKey(IReadOnlyList<string> cells, int column)

@@ -17,6 +17,9 @@ public sealed class EvidenceService(IEvidenceStore store, IsoCatalog catalog, Ga
 
     public IEvidenceStore Store => store;
 
+    /// <summary>The AI-system inventory derived from the store's documents (cached per store version), with the reviewer edits the store keeps.</summary>
+    public Inventory.AiSystemInventory Inventory { get; } = new(store);
+
     /// <summary>How old the newest evidence of an entry may be before the entry is stale.</summary>
     public TimeSpan ReviewPeriod => (gapOptions ?? new GapOptions()).ReviewPeriod;
 

@@ -1,0 +1,124 @@
+using Aims.Evidence.Core.Storage;
+
+namespace Aims.Evidence.Core.Inventory;
+
+/// <summary>
+/// The AI-system inventory of a store: the systems derived from its current documents (cached per store version when
+/// the store has one), with the reviewer edits applied on top at every read, so edits keep across re-ingestion.
+/// </summary>
+public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? edits = null)
+{
+    private readonly Lock _lock = new();
+    private (long Version, IReadOnlyList<AiSystem> Systems)? _cache;
+
+    public IAiSystemEditStore? Edits => edits ?? store as IAiSystemEditStore;
+
+    /// <summary>The inventory: derived systems with every edit applied, ordered by name.</summary>
+    public async Task<IReadOnlyList<AiSystem>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var derived = await DerivedAsync(cancellationToken).ConfigureAwait(false);
+        var list = Edits is { } e ? await e.ListAiSystemEditsAsync(cancellationToken).ConfigureAwait(false) : [];
+        return Apply(derived, list);
+    }
+
+    /// <summary>The systems the documents describe, before edits.</summary>
+    public async Task<IReadOnlyList<AiSystem>> DerivedAsync(CancellationToken cancellationToken = default)
+    {
+        long? version = store is IStoreVersion v ? await v.GetVersionAsync(cancellationToken).ConfigureAwait(false) : null;
+        lock (_lock)
+        {
+            if (version is not null && _cache is { } c && c.Version == version)
+            {
+                return c.Systems;
+            }
+        }
+
+        var sources = new List<InventorySource>();
+        foreach (var doc in await store.ListDocumentsAsync(false, cancellationToken).ConfigureAwait(false))
+        {
+            if (doc.Status != DocumentStatus.Processed)
+            {
+                continue;
+            }
+
+            var passages = await store.GetPassagesAsync(doc.Id, cancellationToken).ConfigureAwait(false);
+            sources.Add(new InventorySource(doc, passages.Select(p => p.Passage).ToArray()));
+        }
+
+        var systems = AiSystemInventoryBuilder.Build(sources);
+        if (version is { } ver)
+        {
+            lock (_lock)
+            {
+                _cache = (ver, systems);
+            }
+        }
+
+        return systems;
+    }
+
+    /// <summary>
+    /// Applies the edits in order: confirm marks a system confirmed; reject removes it; rename changes its name (its id
+    /// and the old name, kept as an alias, stay); merge moves its citations and names into the target; split moves the
+    /// citations of the named documents to a new system; add creates a system by hand. An edit whose system is absent
+    /// (its document was removed) is skipped.
+    /// </summary>
+    public static IReadOnlyList<AiSystem> Apply(IReadOnlyList<AiSystem> derived, IReadOnlyList<AiSystemEdit> edits)
+    {
+        ArgumentNullException.ThrowIfNull(derived);
+        ArgumentNullException.ThrowIfNull(edits);
+        var systems = derived.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        foreach (var edit in edits)
+        {
+            var present = systems.TryGetValue(edit.SystemId, out var s);
+            switch (edit.Action)
+            {
+                case AiSystemEditActions.Add when !present && edit.Name is { } name:
+                    systems[edit.SystemId] = new AiSystem
+                    {
+                        Id = edit.SystemId, Name = name, Purpose = edit.Purpose, Provider = edit.Provider, Role = edit.Role,
+                        Source = "manual", Confirmed = true, Kind = "product",
+                    };
+                    break;
+                case AiSystemEditActions.Confirm when present:
+                    systems[edit.SystemId] = s! with { Confirmed = true };
+                    break;
+                case AiSystemEditActions.Reject when present:
+                    systems.Remove(edit.SystemId);
+                    break;
+                case AiSystemEditActions.Rename when present && edit.Name is { } newName:
+                    systems[edit.SystemId] = s! with { Name = newName, Aliases = WithAlias(s!.Aliases, s.Name, newName), Confirmed = true };
+                    break;
+                case AiSystemEditActions.Merge when present && edit.TargetId is { } target && target != edit.SystemId && systems.TryGetValue(target, out var t):
+                    systems[target] = t with
+                    {
+                        Aliases = s!.Aliases.Prepend(s.Name).Aggregate(t.Aliases, (a, n) => WithAlias(a, n, t.Name)),
+                        Citations = [.. t.Citations, .. s.Citations.Where(c => t.Citations.All(x => x.PassageId != c.PassageId))],
+                        Purpose = t.Purpose ?? s.Purpose,
+                        Provider = t.Provider ?? s.Provider,
+                        Confirmed = true,
+                    };
+                    systems.Remove(edit.SystemId);
+                    break;
+                case AiSystemEditActions.Split when present && edit.Name is { } splitName && edit.Documents.Count > 0:
+                    var moved = s!.Citations.Where(c => edit.Documents.Contains(c.DocumentName, StringComparer.Ordinal)).ToArray();
+                    if (moved.Length == 0 || moved.Length == s.Citations.Count)
+                    {
+                        break;
+                    }
+
+                    var newId = AiSystemInventoryBuilder.IdOf(splitName, s.Unit);
+                    systems[edit.SystemId] = s with { Citations = s.Citations.Except(moved).ToArray() };
+                    systems[newId] = s with { Id = newId, Name = splitName, Aliases = [], Citations = moved, Confirmed = true, Source = "manual" };
+                    break;
+            }
+        }
+
+        return systems.Values.OrderBy(x => x.Name, StringComparer.OrdinalIgnoreCase).ThenBy(x => x.Unit, StringComparer.Ordinal).ThenBy(x => x.Id, StringComparer.Ordinal).ToArray();
+    }
+
+    private static string[] WithAlias(IReadOnlyList<string> aliases, string alias, string name) =>
+        AiSystemInventoryBuilder.NormalizeName(alias) == AiSystemInventoryBuilder.NormalizeName(name) || aliases.Any(a => AiSystemInventoryBuilder.NormalizeName(a) == AiSystemInventoryBuilder.NormalizeName(alias))
+            ? aliases.Where(a => AiSystemInventoryBuilder.NormalizeName(a) != AiSystemInventoryBuilder.NormalizeName(name)).ToArray()
+            : [.. aliases.Where(a => AiSystemInventoryBuilder.NormalizeName(a) != AiSystemInventoryBuilder.NormalizeName(name)), alias];
+}
