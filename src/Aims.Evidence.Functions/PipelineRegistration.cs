@@ -57,7 +57,8 @@ public static class PipelineRegistration
             sp.GetRequiredService<IsoCatalog>(),
             new PipelineOptions { Limits = sp.GetRequiredService<AimsSettings>().Limits },
             sp.GetService<ILogger<IngestionPipeline>>(),
-            sp.GetService<IReviewStore>()));
+            sp.GetService<IReviewStore>(),
+            systems: sp.GetRequiredService<AimsComponents>().SystemLister));
         services.AddSingleton(sp => new EvidenceService(sp.GetRequiredService<IEvidenceStore>(), sp.GetRequiredService<IsoCatalog>()));
         return services;
     }

@@ -1,6 +1,7 @@
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Inventory;
 using Aims.Evidence.Core.Llm;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Trained;
@@ -250,6 +251,7 @@ public static class AimsComposition
         };
         IControlMapper mapper = proposer ?? (IControlMapper)new LexicalControlMapper(catalog);
         Kernel? kernel = null;
+        IAiSystemLister? systemLister = null;
         if (llm.Enabled)
         {
             kernel = LlmComposition.CreateKernel(llm, client!, credential);
@@ -263,6 +265,11 @@ public static class AimsComposition
             {
                 classifier = new LlmDocumentClassifier(classifier, kernel, llm, ledger);
             }
+
+            if (llm.ListAiSystems)
+            {
+                systemLister = new LlmAiSystemLister(kernel, llm, ledger, logger: host.LoggerFactory?.CreateLogger<LlmAiSystemLister>());
+            }
         }
 
         // Every mapper's suggestions get their polarity (finding or supporting) from the shipped model's polarity part.
@@ -271,7 +278,7 @@ public static class AimsComposition
             mapper = new PolarityMapper(mapper, polarity);
         }
 
-        return new AimsComponents(settings with { Mapping = settings.Mapping with { Mapper = kind } }, catalog, reader, classifier, mapper, embeddings, kernel, owned);
+        return new AimsComponents(settings with { Mapping = settings.Mapping with { Mapper = kind } }, catalog, reader, classifier, mapper, embeddings, kernel, owned, systemLister);
     }
 }
 
@@ -284,8 +291,12 @@ public sealed class AimsComponents(
     IControlMapper mapper,
     IEmbeddingGenerator<string, Embedding<float>> embeddings,
     Kernel? kernel,
-    IReadOnlyList<IDisposable> owned) : IDisposable
+    IReadOnlyList<IDisposable> owned,
+    IAiSystemLister? systemLister = null) : IDisposable
 {
+    /// <summary>The LLM pass of the AI-system inventory (null without an LLM or with Aims:Llm:ListAiSystems off).</summary>
+    public IAiSystemLister? SystemLister { get; } = systemLister;
+
     /// <summary>The settings in effect (the mapper is the one actually built, e.g. hybrid when no trained model exists).</summary>
     public AimsSettings Settings { get; } = settings;
 

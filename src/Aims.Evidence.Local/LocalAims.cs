@@ -71,7 +71,8 @@ public sealed class LocalAims : IDisposable
         Mapper,
         Store,
         Catalog,
-        new PipelineOptions { Limits = Settings.Limits, RunId = runId });
+        new PipelineOptions { Limits = Settings.Limits, RunId = runId },
+        systems: _components.SystemLister);
 
     public void Dispose()
     {

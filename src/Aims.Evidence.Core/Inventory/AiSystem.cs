@@ -34,7 +34,8 @@ public sealed record AiSystem
     /// <summary>model, use-case, product or tool.</summary>
     public string Kind { get; init; } = "product";
 
-    /// <summary>derived (from the documents) or manual (added by a reviewer).</summary>
+    /// <summary>derived (from the documents), llm (suggested by the language model at ingestion, see
+    /// <see cref="AiSystemEditActions.Suggest"/>) or manual (added by a reviewer).</summary>
     public string Source { get; init; } = "derived";
 
     public bool Confirmed { get; init; }
@@ -52,6 +53,14 @@ public static class AiSystemEditActions
     public const string Split = "split";
     public const string Add = "add";
 
+    /// <summary>
+    /// A machine suggestion written at ingestion by the LLM pass (actor "llm:&lt;model&gt;"), tied to one document
+    /// version (<see cref="AiSystemEdit.DocumentId"/>): applied before the reviewer edits, and only while that version
+    /// is the current one. Not accepted from the API.
+    /// </summary>
+    public const string Suggest = "suggest";
+
+    /// <summary>The actions a reviewer may send.</summary>
     public static IReadOnlyList<string> All { get; } = [Confirm, Reject, Rename, Merge, Split, Add];
 }
 
@@ -80,6 +89,21 @@ public sealed record AiSystemEdit
 
     public string? Role { get; init; }
 
+    /// <summary>suggest: the document version the suggestion was read from (a document id is one version).</summary>
+    public string? DocumentId { get; init; }
+
+    /// <summary>suggest: the ids of the passages that describe the system.</summary>
+    public IReadOnlyList<string> Passages { get; init; } = [];
+
+    /// <summary>suggest: other names of the system.</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>suggest: lifecycle stage as the document states it.</summary>
+    public string? Lifecycle { get; init; }
+
+    /// <summary>suggest: risk level as the document states it.</summary>
+    public string? RiskLevel { get; init; }
+
     public string Actor { get; init; } = "anonymous";
 
     public DateTimeOffset At { get; init; }
@@ -93,4 +117,13 @@ public interface IAiSystemEditStore
 
     /// <summary>Appends the edit (stamped with the time) and its audit entry; returns it as stored.</summary>
     Task<AiSystemEdit> AddAiSystemEditAsync(AiSystemEdit edit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Lists the AI systems a prose document describes, as <see cref="AiSystemEditActions.Suggest"/> edits (the LLM pass,
+/// <c>LlmAiSystemLister</c>); never throws for a bad answer: it returns no suggestions instead.
+/// </summary>
+public interface IAiSystemLister
+{
+    Task<IReadOnlyList<AiSystemEdit>> ListAsync(string documentId, string documentName, string docType, IReadOnlyList<Segmentation.Passage> passages, CancellationToken cancellationToken = default);
 }

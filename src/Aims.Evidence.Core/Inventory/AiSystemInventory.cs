@@ -9,27 +9,34 @@ namespace Aims.Evidence.Core.Inventory;
 public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? edits = null)
 {
     private readonly Lock _lock = new();
-    private (long Version, IReadOnlyList<AiSystem> Systems)? _cache;
+    private (long Version, IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, InventorySource> Sources)? _cache;
 
     public IAiSystemEditStore? Edits => edits ?? store as IAiSystemEditStore;
 
-    /// <summary>The inventory: derived systems with every edit applied, ordered by name.</summary>
+    /// <summary>
+    /// The inventory: derived systems, with the LLM's suggestions for the current document versions merged in, and
+    /// every reviewer edit applied, ordered by name.
+    /// </summary>
     public async Task<IReadOnlyList<AiSystem>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var derived = await DerivedAsync(cancellationToken).ConfigureAwait(false);
+        var (derived, sources) = await DerivedWithSourcesAsync(cancellationToken).ConfigureAwait(false);
         var list = Edits is { } e ? await e.ListAiSystemEditsAsync(cancellationToken).ConfigureAwait(false) : [];
-        return Apply(derived, list);
+        var suggested = ApplySuggestions(derived, list.Where(x => x.Action == AiSystemEditActions.Suggest).ToArray(), sources);
+        return Apply(suggested, list.Where(x => x.Action != AiSystemEditActions.Suggest).ToArray());
     }
 
     /// <summary>The systems the documents describe, before edits.</summary>
-    public async Task<IReadOnlyList<AiSystem>> DerivedAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AiSystem>> DerivedAsync(CancellationToken cancellationToken = default) =>
+        (await DerivedWithSourcesAsync(cancellationToken).ConfigureAwait(false)).Systems;
+
+    private async Task<(IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, InventorySource> Sources)> DerivedWithSourcesAsync(CancellationToken cancellationToken)
     {
         long? version = store is IStoreVersion v ? await v.GetVersionAsync(cancellationToken).ConfigureAwait(false) : null;
         lock (_lock)
         {
             if (version is not null && _cache is { } c && c.Version == version)
             {
-                return c.Systems;
+                return (c.Systems, c.Sources);
             }
         }
 
@@ -46,12 +53,68 @@ public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? 
         }
 
         var systems = AiSystemInventoryBuilder.Build(sources);
+        var byId = sources.ToDictionary(x => x.Document.Id, StringComparer.Ordinal);
         if (version is { } ver)
         {
             lock (_lock)
             {
-                _cache = (ver, systems);
+                _cache = (ver, systems, byId);
             }
+        }
+
+        return (systems, byId);
+    }
+
+    /// <summary>
+    /// Merges the LLM's suggestions (<see cref="AiSystemEditActions.Suggest"/>) into the derived systems. A suggestion
+    /// counts only while its document version is a current processed one (a newer version's suggestions replace it)
+    /// and only with its cited passages of that version. A suggestion whose name or alias matches a prose system (not
+    /// an inventory row) adds its citations and aliases and fills that system's empty purpose, provider, role,
+    /// lifecycle and risk level; any other becomes an unconfirmed system with source "llm".
+    /// </summary>
+    public static IReadOnlyList<AiSystem> ApplySuggestions(IReadOnlyList<AiSystem> derived, IReadOnlyList<AiSystemEdit> suggestions, IReadOnlyDictionary<string, InventorySource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(derived);
+        ArgumentNullException.ThrowIfNull(suggestions);
+        ArgumentNullException.ThrowIfNull(sources);
+        var systems = derived.ToList();
+        foreach (var s in suggestions)
+        {
+            if (s.Name is not { } name || s.DocumentId is not { } documentId || !sources.TryGetValue(documentId, out var source))
+            {
+                continue;
+            }
+
+            var passages = source.Passages.ToDictionary(p => p.Id, StringComparer.Ordinal);
+            var citations = s.Passages.Where(passages.ContainsKey).Distinct(StringComparer.Ordinal).Select(id => AiSystemInventoryBuilder.Cite(source.Document, passages[id])).ToArray();
+            if (citations.Length == 0)
+            {
+                continue;
+            }
+
+            var names = s.Aliases.Prepend(name).Select(AiSystemInventoryBuilder.NormalizeName).Where(n => n.Length > 0).ToHashSet(StringComparer.Ordinal);
+            var i = systems.FindIndex(x => x.Unit is null && (names.Contains(AiSystemInventoryBuilder.NormalizeName(x.Name)) || x.Aliases.Any(a => names.Contains(AiSystemInventoryBuilder.NormalizeName(a)))));
+            if (i < 0)
+            {
+                systems.Add(new AiSystem
+                {
+                    Id = s.SystemId, Name = name, Aliases = s.Aliases, Purpose = s.Purpose, Provider = s.Provider, Role = s.Role,
+                    Lifecycle = s.Lifecycle, RiskLevel = s.RiskLevel, Kind = "product", Source = "llm", Confirmed = false, Citations = citations,
+                });
+                continue;
+            }
+
+            var t = systems[i];
+            systems[i] = t with
+            {
+                Aliases = s.Aliases.Prepend(name).Aggregate(t.Aliases, (a, n) => WithAlias(a, n, t.Name)),
+                Purpose = t.Purpose ?? s.Purpose,
+                Provider = t.Provider ?? s.Provider,
+                Role = t.Role ?? s.Role,
+                Lifecycle = t.Lifecycle ?? s.Lifecycle,
+                RiskLevel = t.RiskLevel ?? s.RiskLevel,
+                Citations = [.. t.Citations, .. citations.Where(c => t.Citations.All(x => x.PassageId != c.PassageId))],
+            };
         }
 
         return systems;

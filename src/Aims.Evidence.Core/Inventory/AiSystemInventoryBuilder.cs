@@ -124,7 +124,8 @@ public static partial class AiSystemInventoryBuilder
         public bool IsRow => Kind == "use-case";
     }
 
-    private static AiSystemCitation Cite(DocumentRecord doc, PassageRecord p) =>
+    /// <summary>The citation of a passage: document, page (or sheet) and rows, the citation text.</summary>
+    public static AiSystemCitation Cite(DocumentRecord doc, PassageRecord p) =>
         new(doc.Id, doc.Name, p.Page, p.RowStart, p.Id, CitationText.Of(doc, p));
 
     // ---- Inventory rows (CSV, XLSX) ----

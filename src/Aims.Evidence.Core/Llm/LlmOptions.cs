@@ -98,6 +98,12 @@ public sealed record LlmOptions
     public bool ClassifyDocuments { get; init; }
 
     /// <summary>
+    /// Also list the AI systems each prose document describes (prompts/list-ai-systems.yaml), once per document
+    /// version at ingestion, as unconfirmed suggestions of the AI-system inventory; off by default.
+    /// </summary>
+    public bool ListAiSystems { get; init; }
+
+    /// <summary>
     /// Replace e-mail addresses, phone numbers, IBANs, card numbers, IP addresses and US SSNs in document text (and
     /// names and headings) with typed placeholders before anything is sent to the model (<see cref="PiiRedactor"/>).
     /// On by default; the stored passages keep the original text.

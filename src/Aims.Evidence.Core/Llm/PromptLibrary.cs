@@ -43,6 +43,7 @@ public static class PromptLibrary
 {
     public const string MapPassages = "map-passages";
     public const string ClassifyDocument = "classify-document";
+    public const string ListAiSystems = "list-ai-systems";
 
     /// <summary>The "prompts" folder next to the binaries.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "prompts");

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Extraction;
+using Aims.Evidence.Core.Inventory;
 using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
@@ -57,8 +58,11 @@ public sealed class IngestionPipeline(
     PipelineOptions? options = null,
     ILogger<IngestionPipeline>? logger = null,
     IReviewStore? reviews = null,
-    IIngestionAttemptStore? attempts = null) : IDocumentIngestor
+    IIngestionAttemptStore? attempts = null,
+    IAiSystemLister? systems = null,
+    IAiSystemEditStore? systemEdits = null) : IDocumentIngestor
 {
+    private readonly IAiSystemEditStore? _systemEdits = systemEdits ?? store as IAiSystemEditStore;
     /// <summary>A document whose ingestion stopped the process this many times is failed instead of parsed again.</summary>
     public const int MaxUnfinishedAttempts = 2;
 
@@ -318,6 +322,15 @@ public sealed class IngestionPipeline(
         var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
         suggestions = await ApplyReviewsAsync(passages, context.Candidates, suggestions, cancellationToken).ConfigureAwait(false);
 
+        // The LLM pass of the inventory (when configured): prose documents only; table inventories give their systems
+        // row by row without a model, data cards describe data, unrelated documents no system.
+        IReadOnlyList<AiSystemEdit> systemSuggestions = [];
+        if (systems is not null && _systemEdits is not null && passages.All(p => p.RowStart is null)
+            && classification.DocType is not (DocumentTypes.DataCard or DocumentTypes.Unrelated))
+        {
+            systemSuggestions = await systems.ListAsync(baseRecord.Id, name, classification.DocType, passages, cancellationToken).ConfigureAwait(false);
+        }
+
         var stated = DocumentDates.Find(extracted, baseRecord.IngestedAt);
         var document = baseRecord with
         {
@@ -364,6 +377,11 @@ public sealed class IngestionPipeline(
             // kept its version, not ours; the outcome is the one a sequential ingestion would have given.
             var reason = saved.Name == name ? "already ingested with the same content" : $"identical to already ingested \"{saved.Name}\"";
             return new IngestOutcome(name, IngestStatus.Unchanged, saved, reason) { Elapsed = clock.Elapsed };
+        }
+
+        foreach (var suggestion in systemSuggestions)
+        {
+            await _systemEdits!.AddAiSystemEditAsync(suggestion, cancellationToken).ConfigureAwait(false);
         }
 
         if (_logger.IsEnabled(LogLevel.Information))
