@@ -38,4 +38,30 @@ public sealed class TableAiSystemEditsTests(AzuriteFixture azurite)
         Assert.Equal(["aisystem.add", "aisystem.add", "aisystem.rename", "aisystem.merge"], audit.Select(e => e.Action));
         Assert.Equal(["rev-1", "rev-1", "rev-2", "rev-2"], audit.Select(e => e.Actor));
     }
+
+    [Fact]
+    public async Task An_LLM_suggestion_keeps_its_document_version_and_passages_and_counts_only_with_its_document()
+    {
+        azurite.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = AzuriteFixture.UniquePrefix();
+        var store = new TableEvidenceStore(azurite.Tables(), prefix);
+        await store.InitializeAsync(ct);
+
+        await store.AddAiSystemEditAsync(new AiSystemEdit
+        {
+            Action = AiSystemEditActions.Suggest, SystemId = AiSystemInventoryBuilder.IdOf("Quillmate Assistant"), Name = "Quillmate Assistant",
+            Aliases = ["Quillmate"], Purpose = "drafts letters", Lifecycle = "pilot", RiskLevel = "low", DocumentId = "doc-v1",
+            Documents = ["policy.md"], Passages = ["doc-v1-00002"], Actor = "llm:test-model",
+        }, ct);
+
+        var edit = Assert.Single(await new TableEvidenceStore(azurite.Tables(), prefix).ListAiSystemEditsAsync(ct));
+        Assert.Equal(("suggest", "doc-v1", "pilot", "low", "llm:test-model"), (edit.Action, edit.DocumentId, edit.Lifecycle, edit.RiskLevel, edit.Actor));
+        Assert.Equal(["doc-v1-00002"], edit.Passages);
+        Assert.Equal(["Quillmate"], edit.Aliases);
+
+        // Its document version is not in the store: the suggestion is not listed.
+        Assert.Empty(await new AiSystemInventory(store).ListAsync(ct));
+        Assert.Equal(["aisystem.suggest"], (await store.ListAuditAsync(0, 100, ct)).Where(e => e.Action.StartsWith("aisystem.", StringComparison.Ordinal)).Select(e => e.Action));
+    }
 }
