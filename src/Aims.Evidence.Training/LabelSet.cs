@@ -33,6 +33,12 @@ public sealed record DocumentLabels
 
     public bool Synthetic { get; init; }
 
+    /// <summary>
+    /// Training data for the polarity model only (finding or supporting): the pair scorer, the document classifiers and
+    /// the mapper's thresholds never see the document, so finding-rich examples teach polarity without moving mapping.
+    /// </summary>
+    public bool PolarityOnly { get; init; }
+
     public required IReadOnlyList<SpanLabel> Spans { get; init; }
 }
 

@@ -118,7 +118,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         var entryIds = _catalog.Mappable.Select(e => e.Id).ToArray();
         var entryIndex = entryIds.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
         var docTypes = DocumentTypes.All.ToArray();
-        var docs = corpus.Documents;
+        var docs = MapperDocuments(corpus);
 
         // 1. Vectors of every passage, both encoders.
         var texts = docs.SelectMany(d => d.Passages.Select(PassageEncoder.Text)).ToArray();
@@ -315,7 +315,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         }
 
         // 7. Polarity (finding or supporting) of evidence passages, out of fold then on all of them.
-        var polarity = TrainPolarity(docs, fold, options, metrics, log);
+        var polarity = TrainPolarity(corpus.Documents, PolarityFolds(corpus.Documents, options.Folds), options, metrics, log);
 
         var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
         var model = profileModel with
@@ -344,7 +344,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
             Learner = best,
             Documents = docs.Count,
             Passages = docs.Sum(d => d.Passages.Count),
-            LabelledPassages = corpus.LabelledPassages,
+            LabelledPassages = docs.Sum(d => d.PassageLabels.Count(l => l is not null)),
             EvidencePassages = docs.Sum(d => d.PassageLabels.Count(l => l?.IsEvidence == true)),
             Metrics = metrics,
             LearnerComparison = comparison,
@@ -366,7 +366,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        var model = TrainPolarity(corpus.Documents, FoldsOf(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
+        var model = TrainPolarity(corpus.Documents, PolarityFolds(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
         return (model, metrics);
     }
 
@@ -414,6 +414,16 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         metrics["polarity_recall"] = recall;
         metrics["polarity_f1"] = f1;
         log(string.Create(CultureInfo.InvariantCulture, $"polarity: {items.Length} evidence passages, {y.Count(f => f)} findings; out of fold at {threshold:0.00}: precision {precision:0.000}, recall {recall:0.000}"));
+        if (docs.Any(d => d.Labels.PolarityOnly))
+        {
+            // The same figures over the mapper's documents alone, comparable with a run without polarity-only documents.
+            var mapperRows = items.Select((it, i) => (it, i)).Where(z => !docs[z.it.Doc].Labels.PolarityOnly).Select(z => (oof[z.i], y[z.i])).ToArray();
+            var (mp, mr, _) = Score(mapperRows, threshold);
+            metrics["polarity_mapper_docs_precision"] = mp;
+            metrics["polarity_mapper_docs_recall"] = mr;
+            log(string.Create(CultureInfo.InvariantCulture, $"polarity over the mapper's documents ({mapperRows.Length} evidence passages, without the polarity-only ones): precision {mp:0.000}, recall {mr:0.000}"));
+        }
+
 
         if (options.PolaritySet.Count > 0)
         {
@@ -908,6 +918,33 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
 
     private static double[][] Standardise(double[][] x, double[] mean, double[] std) =>
         x.Select(r => r.Select((v, j) => (v - mean[j]) / std[j]).ToArray()).ToArray();
+
+    /// <summary>Documents labelled for the polarity model only stay out of every other stage (re-indexed without them).</summary>
+    private static IReadOnlyList<TrainingDocument> MapperDocuments(TrainingCorpus corpus) =>
+        corpus.Documents.Any(d => d.Labels.PolarityOnly)
+            ? corpus.Documents.Where(d => !d.Labels.PolarityOnly).Select((d, i) => d with { Index = i }).ToArray()
+            : corpus.Documents;
+
+    /// <summary>
+    /// Folds of the polarity model: the mapper's documents keep the folds <see cref="TrainAsync"/> gives them, and the
+    /// documents labelled for polarity only are dealt over the folds on their own, so adding them moves no other
+    /// document to another fold.
+    /// </summary>
+    private static int[] PolarityFolds(IReadOnlyList<TrainingDocument> docs, int folds)
+    {
+        var fold = new int[docs.Count];
+        foreach (var group in docs.GroupBy(d => d.Labels.PolarityOnly))
+        {
+            var members = group.ToArray();
+            var within = FoldsOf(members.Select((d, i) => d with { Index = i }).ToArray(), folds);
+            for (var i = 0; i < members.Length; i++)
+            {
+                fold[members[i].Index] = within[i];
+            }
+        }
+
+        return fold;
+    }
 
     private static int[] FoldsOf(IReadOnlyList<TrainingDocument> docs, int folds)
     {

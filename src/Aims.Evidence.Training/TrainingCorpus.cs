@@ -171,6 +171,7 @@ public static class LabelImporter
             May = Strings(root, "may_controls"),
             Labeller = labeller,
             Synthetic = synthetic,
+            PolarityOnly = root.TryGetProperty("polarity_only", out var po) && po.ValueKind == JsonValueKind.True,
             Spans = spans,
         };
     }

@@ -145,6 +145,41 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public async Task Polarity_only_labels_match_their_synthetic_documents()
+    {
+        var labels = LabelFiles.Read(Path.Combine(LabelsDir, "polarity-only.jsonl"));
+        var corpus = await TrainingCorpus.LoadAsync(labels, [SyntheticDir], Ct);
+        Assert.Empty(corpus.Problems);
+        Assert.Equal(labels.Count, corpus.Documents.Count);
+        Assert.All(corpus.Documents, d => Assert.True(d.Labels.Synthetic && d.Labels.PolarityOnly));
+        Assert.Equal(corpus.Documents.Sum(d => d.Passages.Count), corpus.LabelledPassages);
+        var synthetic = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
+        Assert.All(synthetic, d => Assert.False(d.PolarityOnly));
+        Assert.Empty(labels.Select(l => l.File).Intersect(synthetic.Select(l => l.File)));
+    }
+
+    [Fact]
+    [Trait(Tiers.Name, Tiers.Slow)]
+    public async Task Polarity_only_documents_change_the_polarity_model_and_nothing_else()
+    {
+        var synthetic = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
+        var extra = LabelFiles.Read(Path.Combine(LabelsDir, "polarity-only.jsonl"));
+        var without = await TrainingCorpus.LoadAsync(synthetic, [SyntheticDir], Ct);
+        var with = await TrainingCorpus.LoadAsync(synthetic.Concat(extra), [SyntheticDir], Ct);
+        var options = new TrainOptions { Folds = 3, Trees = 20, Learner = "trees" };
+        var a = await new Trainer(HashEmbed(1), HashEmbed(2)).TrainAsync(without, options, Ct);
+        var b = await new Trainer(HashEmbed(1), HashEmbed(2)).TrainAsync(with, options, Ct);
+        Assert.Equal(a.Report.Documents, b.Report.Documents);
+        Assert.Equal(a.Report.LabelledPassages, b.Report.LabelledPassages);
+        Assert.NotEqual(PolarityBytes(a.Model.Polarity!), PolarityBytes(b.Model.Polarity!));
+
+        // Everything but the polarity model (and the version, a hash of all of it) is byte for byte the same.
+        var polarity = a.Model.Polarity;
+        Assert.Equal((a.Model with { Version = string.Empty }).ToBytes(), (b.Model with { Version = string.Empty, Polarity = polarity }).ToBytes());
+        Assert.All(a.Report.Metrics.Where(kv => !kv.Key.StartsWith("polarity", StringComparison.Ordinal)), kv => Assert.Equal(kv.Value, b.Report.Metrics[kv.Key]));
+    }
+
+    [Fact]
     [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Training_is_deterministic_byte_for_byte()
     {
