@@ -31,6 +31,43 @@ public static class BuiltCli
     }
 
     /// <summary>
+    /// Starts <c>dotnet dll args</c> as a long-running child (e.g. <c>aims serve</c>) without waiting for it; every line
+    /// it writes to stdout or stderr goes to <paramref name="onLine"/> (called from the reader threads). The caller
+    /// kills and disposes it.
+    /// </summary>
+    public static Process Start(string dll, IEnumerable<string> args, Action<string> onLine)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(onLine);
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"dotnet {dll} did not start");
+        process.OutputDataReceived += (_, e) => Forward(e.Data);
+        process.ErrorDataReceived += (_, e) => Forward(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+
+        void Forward(string? line)
+        {
+            if (line is not null)
+            {
+                onLine(line);
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs <c>dotnet aims.dll args</c> (the built CLI; the test is skipped when it is not built) and waits for it;
     /// <paramref name="prefix"/> wraps the command (e.g. setpriv), <paramref name="environment"/> sets (or, with null,
     /// removes) variables. A run longer than 120 s is killed and fails the test: that proves "does not hang", not speed.

@@ -129,34 +129,11 @@ public sealed class HostileServeSurvivalTests : IDisposable
         }
     }
 
-    private Process Start(string dll, int port)
+    private Process Start(string dll, int port) =>
+        BuiltCli.Start(dll, ["serve", "--db", Db, "--inbox", Inbox, "--urls", $"http://127.0.0.1:{port}", "--mapper", "lexical"], Log);
+
+    private void Log(string line)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { dll, "serve", "--db", Db, "--inbox", Inbox, "--urls", $"http://127.0.0.1:{port}", "--mapper", "lexical" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Log(e.Data);
-        process.ErrorDataReceived += (_, e) => Log(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private void Log(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
         lock (_log)
         {
             _log.Add(line);
