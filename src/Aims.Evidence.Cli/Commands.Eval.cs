@@ -81,10 +81,9 @@ public static partial class AimsCli
             {
                 using (var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false))
                 {
-                    IReadOnlyList<Core.Pipeline.IngestOutcome> outcomes = reused ? [] : await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
-                    foreach (var f in outcomes.Where(o => o.Status == Core.Pipeline.IngestStatus.Failed))
+                    if (!reused)
                     {
-                        await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
+                        await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
                     }
 
                     candidateK = (Unwrapped(aims.Mapper) as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;

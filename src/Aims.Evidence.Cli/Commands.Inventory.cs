@@ -55,6 +55,16 @@ public static partial class AimsCli
         return Directory.Exists(folder) ? (goldPath, folder) : throw new UsageException($"no such folder: {folder}");
     }
 
+    /// <summary>An evaluation's documents ingested quietly into its database; a document that failed is one line on stderr.</summary>
+    internal static async Task IngestEvaluationFolderAsync(LocalAims aims, string folder, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var outcomes = await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
+        foreach (var f in outcomes.Where(o => o.Status == Core.Pipeline.IngestStatus.Failed))
+        {
+            await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
+        }
+    }
+
     private static Command EvalInventoryCommand(TextWriter output, TextWriter error)
     {
         var goldOption = new Option<string>("--gold") { Description = "Gold list of AI systems ({\"systems\":[{\"name\",\"aliases\",\"unit\"}]}).", Required = true };
@@ -80,12 +90,7 @@ public static partial class AimsCli
             try
             {
                 using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
-                var outcomes = await IngestFilesAsync(aims, EnumerateInputs([folder]), output, quiet: true, ct).ConfigureAwait(false);
-                foreach (var f in outcomes.Where(o => o.Status == Core.Pipeline.IngestStatus.Failed))
-                {
-                    await error.WriteLineAsync($"failed: {f.Name}: {f.Reason}").ConfigureAwait(false);
-                }
-
+                await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
                 systems = await aims.Evidence.Inventory.DerivedAsync(ct).ConfigureAwait(false);
             }
             finally
