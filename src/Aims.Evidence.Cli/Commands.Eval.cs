@@ -20,6 +20,7 @@ public static partial class AimsCli
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
     private static Command EvalCommand(TextWriter output, TextWriter error)
@@ -37,8 +38,13 @@ public static partial class AimsCli
         {
             Description = "With --db: when the database exists, measure it as it is instead of ingesting the folder again (e.g. review draws over one ingestion). The database must hold this folder ingested by this build and model.",
         };
+        var thresholds = new Option<double[]>("--thresholds")
+        {
+            Description = "Also print the passage metrics as if the mapper suggested at each of these probabilities (from the scores it kept per passage), e.g. --thresholds 0.2 0.3 0.5: a diagnosis of the threshold's trade-off, not a setting.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var json = JsonOption();
-        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, json };
+        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, thresholds, json };
         command.SetAction(async (parse, ct) =>
         {
             var (goldPath, folder) = GoldAndFolder(parse, goldOption, filesOption);
@@ -106,13 +112,21 @@ public static partial class AimsCli
             }
 
             var report = Evaluator.Evaluate(gold, produced, Math.Max(0, parse.GetValue(top)));
+            var sweep = (parse.GetValue(thresholds) ?? []).Where(t => t is >= 0 and <= 1).Distinct().Order()
+                .Select(t => (Threshold: t, Metrics: Evaluator.Evaluate(gold, produced.ToDictionary(kv => kv.Key, kv => kv.Value.AtThreshold(t), StringComparer.Ordinal), 0).Metrics)).ToArray();
             var recall = candidateK > 0 ? Evaluator.CandidateRecallAt(gold, produced, candidateK) : null;
             var curve = candidateK > 0 ? new[] { 1, 3, 5, 10, 15, 20 }.Select(k => Evaluator.CandidateRecallAt(gold, produced, k)).ToArray() : [];
             var tokensPerPage = candidateK > 0 ? await PromptTokensPerPageAsync(folder, candidateK, ct).ConfigureAwait(false) : 0;
             if (asJson)
             {
                 var body = EvalReportJson(report, recall, curve, tokensPerPage);
-                await output.WriteLineAsync(JsonSerializer.Serialize(draws.Count == 0 ? body : new { report = body, review = ReviewJson(fraction, draws) }, EvalJson)).ConfigureAwait(false);
+                object full = draws.Count == 0 && sweep.Length == 0 ? body : new
+                {
+                    report = body,
+                    review = draws.Count == 0 ? null : ReviewJson(fraction, draws),
+                    thresholds = sweep.Length == 0 ? null : sweep.Select(s => new { threshold = s.Threshold, metrics = s.Metrics.Named.Where(kv => kv.Key.StartsWith("passage_", StringComparison.Ordinal) || kv.Key == "null_fpr").ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal) }),
+                };
+                await output.WriteLineAsync(JsonSerializer.Serialize(full, EvalJson)).ConfigureAwait(false);
             }
             else
             {
@@ -121,6 +135,11 @@ public static partial class AimsCli
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"candidate_recall@{recall.K}: {recall.Recall:0.000} ({recall.Hits}/{recall.Passages}; the candidates the LLM judge is offered), LLM prompt tokens per page at k={recall.K}: {tokensPerPage:0}")).ConfigureAwait(false);
                     await output.WriteLineAsync("candidate_recall@k: " + string.Join(", ", curve.Select(c => string.Create(CultureInfo.InvariantCulture, $"@{c.K} {c.Recall:0.000}")))).ConfigureAwait(false);
+                }
+
+                foreach (var (t, m) in sweep)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"at threshold {t:0.00###}: passage_f1 {m.PassageF1:0.000}, passage_recall@3 {m.PassageRecallAt3:0.000}, passage_precision@3 {m.PassagePrecisionAt3:0.000}, null_fpr {m.NullFpr:0.000}")).ConfigureAwait(false);
                 }
 
                 if (draws.Count > 0)
@@ -269,6 +288,16 @@ public static partial class AimsCli
         foreach (var doc in await store.ListDocumentsAsync(false, ct).ConfigureAwait(false))
         {
             var list = (passages.GetValueOrDefault(doc.Name) ?? []).OrderBy(p => p.Ordinal).Select(p => p.Passage).ToArray();
+            if (doc.Status == DocumentStatus.Processed && list.Length > 0)
+            {
+                // The scores the mapper kept per passage, for what-if thresholds.
+                var kept = (await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false)).Select(s => s.Passage).OrderBy(p => p.Ordinal).ToArray();
+                if (kept.Length == list.Length)
+                {
+                    list = [.. list.Select((p, i) => p with { Scores = kept[i].Candidates })];
+                }
+            }
+
             if (candidates > 0 && proposer is not null && doc.Status == DocumentStatus.Processed && list.Length > 0)
             {
                 // The candidates a judge would be offered: the proposer re-run over the stored passages.

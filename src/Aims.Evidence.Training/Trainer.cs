@@ -41,6 +41,9 @@ public sealed record TrainOptions
     /// <summary>The polarity evaluation set, measured out of fold (by document) when given.</summary>
     public IReadOnlyList<PolarityDocument> PolaritySet { get; init; } = [];
 
+    /// <summary>When set, each judged passage of <see cref="PolaritySet"/> is written here (TSV: file, passage, label, in a finding record, out-of-fold probability, headings, text), for diagnosis.</summary>
+    public string? PolarityDump { get; init; }
+
     /// <summary>
     /// When above 0: out of fold, the labels of this share of the documents become review decisions and the other
     /// documents are re-scored with them (<see cref="Core.Mapping.Feedback.ReviewMemory"/>), for each of
@@ -378,16 +381,28 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
     private static PolarityModel TrainPolarity(IReadOnlyList<TrainingDocument> docs, int[] fold, TrainOptions options, Dictionary<string, double> metrics, Action<string> log)
     {
         var items = docs.SelectMany(d => Enumerable.Range(0, d.Passages.Count).Where(i => d.PassageLabels[i]?.IsEvidence == true).Select(i => (Doc: d.Index, P: i))).ToArray();
-        var x = items.Select(it => SparseLogistic.Sparse(PolarityModel.Features(docs[it.Doc].Passages[it.P].Headings, docs[it.Doc].Passages[it.P].Text, docs[it.Doc].Labels.DocType))).ToArray();
+        var records = docs.Select(d => PolarityModel.Records([.. d.Passages.Select(p => (p.Headings, p.Text))])).ToArray();
+        double[] Input(int doc, int p) => PolarityModel.Features(docs[doc].Passages[p].Headings, docs[doc].Passages[p].Text, docs[doc].Labels.DocType, records[doc][p] >= 0);
+        var x = items.Select(it => SparseLogistic.Sparse(Input(it.Doc, it.P))).ToArray();
         var y = items.Select(it => docs[it.Doc].PassageLabels[it.P]!.Finding).ToArray();
         var oof = new double[items.Length];
+        var itemOf = items.Select((it, i) => (it, i)).ToDictionary(z => (z.it.Doc, z.it.P), z => z.i);
         for (var k = 0; k < options.Folds; k++)
         {
             var fit = Enumerable.Range(0, items.Length).Where(i => fold[items[i].Doc] != k).ToArray();
             var model = SparseLogistic.Fit(fit.Select(i => x[i]).ToArray(), fit.Select(i => y[i]).ToArray(), PolarityModel.Dimensions, options.Seed, PolarityL2, PolarityPositiveWeight);
-            foreach (var i in Enumerable.Range(0, items.Length).Where(i => fold[items[i].Doc] == k))
+            foreach (var d in docs.Where(d => fold[d.Index] == k && d.PassageLabels.Any(l => l?.IsEvidence == true)))
             {
-                oof[i] = SparseLogistic.Probability(model, x[i]);
+                // Every passage of the held-out document is scored, so records pool as they do at ingestion.
+                var raw = Enumerable.Range(0, d.Passages.Count).Select(p => itemOf.TryGetValue((d.Index, p), out var i) ? SparseLogistic.Probability(model, x[i]) : SparseLogistic.Probability(model, SparseLogistic.Sparse(Input(d.Index, p)))).ToArray();
+                var pooled = PolarityModel.Pool(records[d.Index], raw);
+                for (var p = 0; p < d.Passages.Count; p++)
+                {
+                    if (itemOf.TryGetValue((d.Index, p), out var i))
+                    {
+                        oof[i] = pooled[p];
+                    }
+                }
             }
         }
 
@@ -430,6 +445,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
             // Each judged span finds its passages by overlap, as span labels do, so the set survives re-segmentation.
             var index = items.Select((it, i) => (it, i)).ToDictionary(z => (z.it.Doc, z.it.P), z => z.i);
             var set = new List<(double P, bool Finding)>();
+            var dump = new List<string>();
             foreach (var doc in options.PolaritySet)
             {
                 var training = docs.FirstOrDefault(d => d.Labels.File == doc.File);
@@ -439,13 +455,21 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
                 }
 
                 var judged = TrainingCorpus.BestSpans(training.Passages, doc.Spans, s => (s.Start, s.Length));
+
                 for (var p = 0; p < judged.Length; p++)
                 {
                     if (judged[p] is { } span && index.TryGetValue((training.Index, p), out var i))
                     {
                         set.Add((oof[i], span.IsFinding));
+                        var passage = training.Passages[p];
+                        dump.Add(string.Join('\t', doc.File, p.ToString(CultureInfo.InvariantCulture), span.IsFinding ? "finding" : "supports", records[training.Index][p] >= 0 ? "record" : "-", oof[i].ToString("0.000", CultureInfo.InvariantCulture), Flat(string.Join(" > ", passage.Headings)), Flat(passage.Text)));
                     }
                 }
+            }
+
+            if (options.PolarityDump is { } dumpPath)
+            {
+                File.WriteAllLines(dumpPath, dump);
             }
 
             var (sp, sr, _) = Score(set, threshold);
@@ -459,10 +483,12 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         return new PolarityModel { Linear = SparseLogistic.Fit(x, y, PolarityModel.Dimensions, options.Seed, PolarityL2, PolarityPositiveWeight), Threshold = threshold };
     }
 
-    /// <summary>Per-example L2 on the touched weights, and findings (about 6% of evidence passages) weighted up.</summary>
-    private const double PolarityL2 = 1e-3;
+    private static string Flat(string s) => s.ReplaceLineEndings(" ").Replace('\t', ' ');
 
-    private const double PolarityPositiveWeight = 3;
+    /// <summary>Per-example L2 on the touched weights, and findings (about 6% of evidence passages) weighted up.</summary>
+    private const double PolarityL2 = 1e-4;
+
+    private const double PolarityPositiveWeight = 1.5;
 
     private static double[] X((float[] Mini, float[] Arctic) v) => PairFeatures.LinearInput(v.Mini, v.Arctic);
 

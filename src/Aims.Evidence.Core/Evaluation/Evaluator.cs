@@ -8,6 +8,9 @@ public sealed record ProducedPassage(string Text, IReadOnlyList<string> Suggeste
 {
     /// <summary>The candidates the mapper would offer an LLM judge for this passage, best first (empty when not measured).</summary>
     public IReadOnlyList<string> Candidates { get; init; } = [];
+
+    /// <summary>What the mapper kept of its scoring (entries with probabilities and its suggestion rule), when it kept any: lets the evaluation ask what another threshold would have suggested.</summary>
+    public Mapping.Feedback.PassageCandidates? Scores { get; init; }
 }
 
 /// <summary>Share of gold evidence passages whose primary control is among the first <c>K</c> candidates offered.</summary>
@@ -17,7 +20,17 @@ public sealed record CandidateRecall(int K, int Passages, int Hits)
 }
 
 /// <summary>What the system produced for one document: its predicted type and its passages in document order.</summary>
-public sealed record ProducedDocument(string? DocType, IReadOnlyList<ProducedPassage> Passages);
+public sealed record ProducedDocument(string? DocType, IReadOnlyList<ProducedPassage> Passages)
+{
+    /// <summary>
+    /// The same document as if the mapper had suggested at <paramref name="threshold"/>: each passage that kept its
+    /// scores suggests its entries at or above it (best first, at most the mapper's count); other passages are unchanged.
+    /// </summary>
+    public ProducedDocument AtThreshold(double threshold) => this with
+    {
+        Passages = [.. Passages.Select(p => p.Scores is { } s ? p with { Suggested = [.. (s with { Threshold = threshold }).Select(s.Entries).Select(e => e.ControlId)] } : p)],
+    };
+}
 
 /// <summary>The nine metrics of the evaluation README, with the counts behind them.</summary>
 public sealed record EvaluationMetrics(

@@ -23,6 +23,7 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         ArgumentNullException.ThrowIfNull(passages);
         var mapped = await inner.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
         var result = new IReadOnlyList<MappingSuggestion>[mapped.Count];
+        var probabilities = model.Probabilities(passages, context.DocType);
         for (var i = 0; i < mapped.Count; i++)
         {
             // Reviews may later raise an entry of a passage without suggestions: with a sink, its polarity is decided now too.
@@ -33,20 +34,12 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
                 continue;
             }
 
-            var p = model.Probability(passages[i].Headings, passages[i].Text, context.DocType);
+            var p = probabilities[i];
             result[i] = Qualify(p, mapped[i]);
             sink?.RecordFinding(i, p, model.Threshold);
         }
 
         return result;
-    }
-
-    /// <summary>The suggestions of one passage with their polarity decided.</summary>
-    public IReadOnlyList<MappingSuggestion> Qualify(Passage passage, string? docType, IReadOnlyList<MappingSuggestion> suggestions)
-    {
-        ArgumentNullException.ThrowIfNull(passage);
-        ArgumentNullException.ThrowIfNull(suggestions);
-        return Qualify(model.Probability(passage.Headings, passage.Text, docType), suggestions);
     }
 
     /// <summary>The sentence a finding's rationale ends with, with the polarity model's probability (truncated).</summary>

@@ -24,6 +24,30 @@ public class EvaluatorTests
         docs.ToDictionary(d => d.File, d => new ProducedDocument(d.Type, d.Passages), StringComparer.Ordinal);
 
     [Fact]
+    public void A_what_if_threshold_suggests_from_the_kept_scores_and_leaves_passages_without_scores_alone()
+    {
+        var scores = new Core.Mapping.Feedback.PassageCandidates
+        {
+            Threshold = 0.5,
+            MaxSuggestions = 2,
+            Method = "trained",
+            Entries = [new("A.6.2.4", 0.45), new("A.2.2", 0.7), new("A.5.2", 0.3), new("A.7.2", 0.2)],
+        };
+        var gold = new[] { Doc("a.md", [G(Q1, ["A.6.2.4"]), G(Q2, [])], must: ["A.6.2.4"]) };
+        var produced = Produced(("a.md", "policy", [P(Q1, "A.2.2") with { Scores = scores }, P(Q2, "A.9.2")]));
+
+        var at = produced["a.md"].AtThreshold(0.4);
+        var lower = produced["a.md"].AtThreshold(0.25);
+
+        Assert.Equal(["A.2.2", "A.6.2.4"], at.Passages[0].Suggested);
+        Assert.Equal(["A.2.2", "A.6.2.4"], lower.Passages[0].Suggested); // at most the mapper's count
+        Assert.Equal(["A.9.2"], at.Passages[1].Suggested); // no kept scores: as produced
+        Assert.Empty(produced["a.md"].AtThreshold(0.8).Passages[0].Suggested);
+        Assert.Equal(0.0, Evaluator.Evaluate(gold, produced).Metrics.PassageRecallAt3, Eps);
+        Assert.Equal(1.0, Evaluator.Evaluate(gold, new Dictionary<string, ProducedDocument> { ["a.md"] = at }).Metrics.PassageRecallAt3, Eps);
+    }
+
+    [Fact]
     public void Perfect_case_scores_one_everywhere()
     {
         var gold = new[]

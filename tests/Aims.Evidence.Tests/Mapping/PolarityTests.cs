@@ -83,4 +83,54 @@ public sealed class PolarityTests
         });
         Assert.All(result[1], s => Assert.Equal(MappingPolarity.Supports, s.Polarity));
     }
+
+    private static Passage H(int ordinal, string text, params string[] headings) => new(ordinal, text, 1, headings, ordinal * 1000, text.Length, BlockKind.Paragraph);
+
+    private static (IReadOnlyList<string> Headings, string Text)[] Rows(IEnumerable<Passage> passages) => [.. passages.Select(p => (p.Headings, p.Text))];
+
+    /// <summary>A security review of our own writing: an introduction, a write-up with its fields in the text, one whose field names were laid out as headings, and a risk register row.</summary>
+    private static Passage[] Review() =>
+    [
+        H(0, "We rate every issue by severity and report it to the maintainers before publication.", "Review of the Larkspur scheduler", "Introduction"),
+        H(1, "Severity: High. Status: Open. Component: job API. The job API accepts a container image from any caller and runs it with the cluster administrator's service account, so any user can take over the cluster.", "Review of the Larkspur scheduler", "LRK-01: Jobs run as cluster administrator"),
+        H(2, "def submit(job):\n    pod = build_pod(job.image, service_account=\"cluster-admin\")\n    api.create(pod)", "Review of the Larkspur scheduler", "LRK-01: Jobs run as cluster administrator", "Affected code"),
+        H(3, "Moderate", "Review of the Larkspur scheduler", "LRK-02: Session tokens never expire", "Severity"),
+        H(4, "Session tokens issued by the login service stay valid forever; a token copied from a log file still works months later.", "Review of the Larkspur scheduler", "LRK-02: Session tokens never expire", "Component"),
+        H(5, "Severity: Low. The overall severity of the findings is summarised above.", "Review of the Larkspur scheduler"),
+    ];
+
+    [Fact]
+    public void Records_group_the_passages_of_each_write_up_under_its_severity_field()
+    {
+        var records = PolarityModel.Records(Rows(Review()));
+
+        Assert.Equal(-1, records[0]); // "by severity" names no level
+        Assert.True(records[1] >= 0);
+        Assert.Equal(records[1], records[2]); // the code listing below the write-up's heading
+        Assert.True(records[3] >= 0); // a "Severity" heading with the level as its text
+        Assert.Equal(records[3], records[4]);
+        Assert.NotEqual(records[1], records[3]);
+        Assert.Equal(-1, records[5]); // directly under the document's title: not one record
+        Assert.Equal([false, true, true, true, true, false], PolarityModel.InRecords(Rows(Review())));
+    }
+
+    [Fact]
+    public void Pooling_raises_a_record_s_passages_to_its_mean_and_leaves_the_rest_alone()
+    {
+        var pooled = PolarityModel.Pool([-1, 0, 0, 0, 1, 1], [0.9, 0.9, 0.6, 0.0, 0.2, 0.4]);
+
+        Assert.Equal([0.9, 0.9, 0.6, 0.5, 0.3, 0.4], pooled.Select(p => Math.Round(p, 6)));
+    }
+
+    [Fact]
+    public void A_code_listing_inside_a_finding_write_up_is_a_finding_and_the_introduction_is_not()
+    {
+        var model = Model();
+        var passages = Review();
+        var p = model.Probabilities(passages, "audit-report");
+
+        Assert.True(p[1] >= model.Threshold, $"write-up {p[1]:0.000} < {model.Threshold:0.00}");
+        Assert.True(p[2] >= model.Threshold, $"code listing {p[2]:0.000} < {model.Threshold:0.00}");
+        Assert.True(p[0] < model.Threshold, $"introduction {p[0]:0.000} >= {model.Threshold:0.00}");
+    }
 }
