@@ -9,7 +9,7 @@ namespace Aims.Evidence.Core.Inventory;
 public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? edits = null)
 {
     private readonly Lock _lock = new();
-    private (long Version, IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, InventorySource> Sources)? _cache;
+    private (long Version, IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AiSystemCitation>> Citable)? _cache;
 
     public IAiSystemEditStore? Edits => edits ?? store as IAiSystemEditStore;
 
@@ -19,24 +19,37 @@ public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? 
     /// </summary>
     public async Task<IReadOnlyList<AiSystem>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var (derived, sources) = await DerivedWithSourcesAsync(cancellationToken).ConfigureAwait(false);
+        var (derived, citable) = await DerivedWithCitationsAsync(cancellationToken).ConfigureAwait(false);
         var list = Edits is { } e ? await e.ListAiSystemEditsAsync(cancellationToken).ConfigureAwait(false) : [];
-        var suggested = ApplySuggestions(derived, list.Where(x => x.Action == AiSystemEditActions.Suggest).ToArray(), sources);
+        var suggested = ApplySuggestions(derived, list.Where(x => x.Action == AiSystemEditActions.Suggest).ToArray(), citable);
         return Apply(suggested, list.Where(x => x.Action != AiSystemEditActions.Suggest).ToArray());
     }
 
     /// <summary>The systems the documents describe, before edits.</summary>
     public async Task<IReadOnlyList<AiSystem>> DerivedAsync(CancellationToken cancellationToken = default) =>
-        (await DerivedWithSourcesAsync(cancellationToken).ConfigureAwait(false)).Systems;
+        (await DerivedWithCitationsAsync(cancellationToken).ConfigureAwait(false)).Systems;
 
-    private async Task<(IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, InventorySource> Sources)> DerivedWithSourcesAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Per current processed document (by id), the citation of each of its passages (by id): what a suggestion needs to
+    /// cite the passages it names. Kept instead of the passages themselves, so the cache holds no passage text or vectors.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, AiSystemCitation>> Citable(IEnumerable<InventorySource> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        return sources.ToDictionary(
+            x => x.Document.Id,
+            x => (IReadOnlyDictionary<string, AiSystemCitation>)x.Passages.ToDictionary(p => p.Id, p => AiSystemInventoryBuilder.Cite(x.Document, p), StringComparer.Ordinal),
+            StringComparer.Ordinal);
+    }
+
+    private async Task<(IReadOnlyList<AiSystem> Systems, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AiSystemCitation>> Citable)> DerivedWithCitationsAsync(CancellationToken cancellationToken)
     {
         long? version = store is IStoreVersion v ? await v.GetVersionAsync(cancellationToken).ConfigureAwait(false) : null;
         lock (_lock)
         {
             if (version is not null && _cache is { } c && c.Version == version)
             {
-                return (c.Systems, c.Sources);
+                return (c.Systems, c.Citable);
             }
         }
 
@@ -53,16 +66,16 @@ public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? 
         }
 
         var systems = AiSystemInventoryBuilder.Build(sources);
-        var byId = sources.ToDictionary(x => x.Document.Id, StringComparer.Ordinal);
+        var citable = Citable(sources);
         if (version is { } ver)
         {
             lock (_lock)
             {
-                _cache = (ver, systems, byId);
+                _cache = (ver, systems, citable);
             }
         }
 
-        return (systems, byId);
+        return (systems, citable);
     }
 
     /// <summary>
@@ -72,21 +85,20 @@ public sealed class AiSystemInventory(IEvidenceStore store, IAiSystemEditStore? 
     /// an inventory row) adds its citations and aliases and fills that system's empty purpose, provider, role,
     /// lifecycle and risk level; any other becomes an unconfirmed system with source "llm".
     /// </summary>
-    public static IReadOnlyList<AiSystem> ApplySuggestions(IReadOnlyList<AiSystem> derived, IReadOnlyList<AiSystemEdit> suggestions, IReadOnlyDictionary<string, InventorySource> sources)
+    public static IReadOnlyList<AiSystem> ApplySuggestions(IReadOnlyList<AiSystem> derived, IReadOnlyList<AiSystemEdit> suggestions, IReadOnlyDictionary<string, IReadOnlyDictionary<string, AiSystemCitation>> citable)
     {
         ArgumentNullException.ThrowIfNull(derived);
         ArgumentNullException.ThrowIfNull(suggestions);
-        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(citable);
         var systems = derived.ToList();
         foreach (var s in suggestions)
         {
-            if (s.Name is not { } name || s.DocumentId is not { } documentId || !sources.TryGetValue(documentId, out var source))
+            if (s.Name is not { } name || s.DocumentId is not { } documentId || !citable.TryGetValue(documentId, out var cites))
             {
                 continue;
             }
 
-            var passages = source.Passages.ToDictionary(p => p.Id, StringComparer.Ordinal);
-            var citations = s.Passages.Where(passages.ContainsKey).Distinct(StringComparer.Ordinal).Select(id => AiSystemInventoryBuilder.Cite(source.Document, passages[id])).ToArray();
+            var citations = s.Passages.Where(cites.ContainsKey).Distinct(StringComparer.Ordinal).Select(id => cites[id]).ToArray();
             if (citations.Length == 0)
             {
                 continue;

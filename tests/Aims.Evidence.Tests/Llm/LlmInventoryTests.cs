@@ -188,7 +188,7 @@ public class LlmInventoryTests
             Action = AiSystemEditActions.Suggest, SystemId = AiSystemInventoryBuilder.IdOf("Triage 3B model"), Name = "Triage 3B model",
             Purpose = "Sorts patient messages by urgency.", Provider = "Fabrikam", Role = "user", DocumentId = documentId, Passages = ["d1-00001"],
         };
-        var sources = new Dictionary<string, InventorySource> { ["d1"] = new(doc, [passage]) };
+        var sources = AiSystemInventory.Citable([new InventorySource(doc, [passage])]);
 
         var merged = Assert.Single(AiSystemInventory.ApplySuggestions([derived], [Suggest("d1")], sources));
         Assert.Equal("derived", merged.Source);
