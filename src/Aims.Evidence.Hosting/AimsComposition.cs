@@ -258,7 +258,9 @@ public static class AimsComposition
 
             // The LLM judges the candidates of the embedded engine (the lexical choice still needs one to propose).
             proposer ??= new HybridControlMapper(embeddings, settings.Hybrid, catalog);
-            var judged = new LlmControlMapper(proposer, kernel, llm, ledger, catalog, logger: host.LoggerFactory?.CreateLogger<LlmControlMapper>());
+            // One token account for every LLM stage of this composition: the budget bounds a run's spend in all of them.
+            var budget = new LlmTokenBudget(llm.TokenBudget);
+            var judged = new LlmControlMapper(proposer, kernel, llm, ledger, catalog, logger: host.LoggerFactory?.CreateLogger<LlmControlMapper>(), budget: budget);
             owned.Add(judged);
             mapper = judged;
             if (llm.ClassifyDocuments)
@@ -268,7 +270,7 @@ public static class AimsComposition
 
             if (llm.ListAiSystems)
             {
-                systemLister = new LlmAiSystemLister(kernel, llm, ledger, logger: host.LoggerFactory?.CreateLogger<LlmAiSystemLister>());
+                systemLister = new LlmAiSystemLister(kernel, llm, ledger, logger: host.LoggerFactory?.CreateLogger<LlmAiSystemLister>(), budget: budget);
             }
         }
 

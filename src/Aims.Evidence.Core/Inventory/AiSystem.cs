@@ -125,5 +125,6 @@ public interface IAiSystemEditStore
 /// </summary>
 public interface IAiSystemLister
 {
-    Task<IReadOnlyList<AiSystemEdit>> ListAsync(string documentId, string documentName, string docType, IReadOnlyList<Segmentation.Passage> passages, CancellationToken cancellationToken = default);
+    /// <param name="runId">The ingestion run, for its token budget (null outside a run).</param>
+    Task<IReadOnlyList<AiSystemEdit>> ListAsync(string documentId, string documentName, string docType, IReadOnlyList<Segmentation.Passage> passages, string? runId = null, CancellationToken cancellationToken = default);
 }

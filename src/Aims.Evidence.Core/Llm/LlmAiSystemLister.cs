@@ -19,7 +19,8 @@ namespace Aims.Evidence.Core.Llm;
 /// user (else null), passage numbers must be ones that were sent (a system without any is dropped). Invalid JSON gets
 /// one repair attempt; errors, a second invalid answer or a spent token budget give no suggestions.
 /// </summary>
-public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLedger ledger, PromptDefinition? prompt = null, ILogger? logger = null) : IAiSystemLister
+/// <param name="budget">The composition's shared token account, so the mapper's judge and this pass spend one budget per run (default: one of its own).</param>
+public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLedger ledger, PromptDefinition? prompt = null, ILogger? logger = null, LlmTokenBudget? budget = null) : IAiSystemLister
 {
     public const int MaxPassages = 60;
     public const int MaxWords = 3000;
@@ -28,11 +29,11 @@ public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLed
     private static readonly string[] Roles = ["developer", "provider", "deployer", "user"];
     private readonly PromptDefinition _prompt = prompt ?? PromptLibrary.Load(PromptLibrary.ListAiSystems, options?.PromptsDirectory);
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
-    private long _spent;
+    private readonly LlmTokenBudget _budget = budget ?? new LlmTokenBudget(options?.TokenBudget);
 
     public string PromptVersion => _prompt.PromptVersion;
 
-    public async Task<IReadOnlyList<AiSystemEdit>> ListAsync(string documentId, string documentName, string docType, IReadOnlyList<Passage> passages, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AiSystemEdit>> ListAsync(string documentId, string documentName, string docType, IReadOnlyList<Passage> passages, string? runId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(passages);
         var redactor = options.Redact ? PiiRedactor.Default : null;
@@ -56,7 +57,7 @@ public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLed
             words += p.WordCount;
         }
 
-        var usage = new LlmUsage { DocumentId = documentId, DocumentName = documentName, Model = options.Model, PromptVersion = _prompt.PromptVersion };
+        var usage = new LlmUsage { DocumentId = documentId, DocumentName = documentName, Model = options.Model, PromptVersion = _prompt.PromptVersion, RunId = runId };
         try
         {
             var rendered = await _prompt.RenderAsync(kernel, new KernelArguments
@@ -71,9 +72,9 @@ public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLed
             string? lastError = null;
             for (var attempt = 0; attempt < 2; attempt++)
             {
-                if (options.TokenBudget is { } budget && Interlocked.Read(ref _spent) >= budget)
+                if (_budget.IsSpent(runId))
                 {
-                    lastError = $"token budget of {budget} spent";
+                    lastError = $"token budget of {_budget.Limit} spent";
                     break;
                 }
 
@@ -84,7 +85,7 @@ public sealed class LlmAiSystemLister(Kernel kernel, LlmOptions options, ILlmLed
 
                 var reply = await kernel.GetRequiredService<IChatCompletionService>().GetChatMessageContentAsync(history, _prompt.ExecutionSettings, kernel, cancellationToken).ConfigureAwait(false);
                 var (promptTokens, completionTokens) = LlmControlMapper.ReadUsage(reply);
-                Interlocked.Add(ref _spent, promptTokens + completionTokens);
+                _budget.Add(runId, promptTokens + completionTokens);
                 usage = usage with { Calls = usage.Calls + 1, PromptTokens = usage.PromptTokens + promptTokens, CompletionTokens = usage.CompletionTokens + completionTokens };
                 try
                 {

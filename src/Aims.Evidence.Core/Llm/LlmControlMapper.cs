@@ -31,10 +31,11 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
     private readonly PromptDefinition _prompt;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate;
-    private readonly ConcurrentDictionary<string, long> _spentPerRun = new(StringComparer.Ordinal);
+    private readonly LlmTokenBudget _budget;
     private readonly string _model;
 
-    public LlmControlMapper(ICandidateProposer embedded, Kernel kernel, LlmOptions options, ILlmLedger ledger, IsoCatalog? catalog = null, PromptDefinition? prompt = null, ILogger? logger = null)
+    /// <param name="budget">The composition's shared token account (default: one of this mapper's own).</param>
+    public LlmControlMapper(ICandidateProposer embedded, Kernel kernel, LlmOptions options, ILlmLedger ledger, IsoCatalog? catalog = null, PromptDefinition? prompt = null, ILogger? logger = null, LlmTokenBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(embedded);
         ArgumentNullException.ThrowIfNull(kernel);
@@ -49,6 +50,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         _logger = logger ?? NullLogger.Instance;
         _gate = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
         _model = options.Model ?? "unknown";
+        _budget = budget ?? new LlmTokenBudget(options.TokenBudget);
         Name = "llm-" + _model;
     }
 
@@ -144,7 +146,6 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
 
     private async Task<BatchOutcome> RunBatchAsync(int[] batch, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, MappingContext context, CancellationToken cancellationToken)
     {
-        var runKey = context.RunId ?? string.Empty;
         var usage = new LlmUsage();
         var localIds = batch.Select((index, n) => (Id: "p" + (n + 1).ToString(CultureInfo.InvariantCulture), Index: index)).ToArray();
         var offered = localIds.ToDictionary(x => x.Id, x => candidates[x.Index].Select(c => c.ControlId).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
@@ -177,9 +178,9 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
             string? lastError = null;
             for (var attempt = 0; attempt < 2; attempt++)
             {
-                if (_options.TokenBudget is { } budget && _spentPerRun.GetValueOrDefault(runKey) >= budget)
+                if (_budget.IsSpent(context.RunId))
                 {
-                    return Fallback($"token budget of {budget} spent", usage);
+                    return Fallback($"token budget of {_budget.Limit} spent", usage);
                 }
 
                 if (attempt > 0)
@@ -200,7 +201,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
 
                 var (promptTokens, completionTokens) = ReadUsage(reply);
                 usage = usage with { Calls = usage.Calls + 1, PromptTokens = usage.PromptTokens + promptTokens, CompletionTokens = usage.CompletionTokens + completionTokens };
-                _spentPerRun.AddOrUpdate(runKey, promptTokens + completionTokens, (_, v) => v + promptTokens + completionTokens);
+                _budget.Add(context.RunId, promptTokens + completionTokens);
 
                 var content = reply.Content ?? string.Empty;
                 if (TryParse(content, offered, out var answer, out var rejected, out lastError))

@@ -328,7 +328,7 @@ public sealed class IngestionPipeline(
         if (systems is not null && _systemEdits is not null && passages.All(p => p.RowStart is null)
             && classification.DocType is not (DocumentTypes.DataCard or DocumentTypes.Unrelated))
         {
-            systemSuggestions = await systems.ListAsync(baseRecord.Id, name, classification.DocType, passages, cancellationToken).ConfigureAwait(false);
+            systemSuggestions = await systems.ListAsync(baseRecord.Id, name, classification.DocType, passages, _options.RunId, cancellationToken).ConfigureAwait(false);
         }
 
         var stated = DocumentDates.Find(extracted, baseRecord.IngestedAt);

@@ -71,6 +71,29 @@ public class LlmInventoryTests
     }
 
     [Fact]
+    public async Task The_mapper_and_the_inventory_pass_spend_one_token_budget_per_run()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync((r, n) => IsListing(r) ? new FakeOpenAiServer.Reply(200, Quillmate, 900, 80) : FakeOpenAiServer.Comply(r, n));
+        using var tmp = new TempDir();
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server) with { TokenBudget = 10 } }, Ct);
+
+        // The mapper's first call spends the run's budget: the inventory pass of the same run makes no call.
+        var first = await aims.CreatePipeline("run-a").IngestAsync("genai-policy.md", Encoding.UTF8.GetBytes(ToolPolicy), Ct);
+        Assert.Equal(IngestStatus.Processed, first.Status);
+        Assert.Equal(1, server.Calls);
+        Assert.DoesNotContain(server.Requests, IsListing);
+        Assert.Empty(await new AiSystemInventory(aims.Store).Edits!.ListAiSystemEditsAsync(Ct));
+
+        // Another run has a budget of its own: its first call is made (the mapper's), then it is spent again.
+        var second = await aims.CreatePipeline("run-b").IngestAsync("genai-policy-2.md", Encoding.UTF8.GetBytes(ToolPolicy + "\n## Review\n\nThe board reviews this policy every year.\n"), Ct);
+        Assert.Equal(IngestStatus.Processed, second.Status);
+        Assert.Equal(2, server.Calls);
+        var usage = await aims.Store.GetLlmUsageAsync("run-a", Ct);
+        Assert.Equal(1, usage.Calls);
+        Assert.True(usage.Fallbacks >= 1); // the inventory pass recorded that it gave nothing
+    }
+
+    [Fact]
     public async Task A_policy_naming_a_tool_lists_it_with_purpose_and_citation_once_per_version()
     {
         await using var server = await FakeOpenAiServer.StartAsync((r, n) => IsListing(r) ? new FakeOpenAiServer.Reply(200, Quillmate, 900, 80) : FakeOpenAiServer.Comply(r, n));
