@@ -265,7 +265,7 @@ public static class AimsComposition
             mapper = judged;
             if (llm.ClassifyDocuments)
             {
-                classifier = new LlmDocumentClassifier(classifier, kernel, llm, ledger);
+                classifier = new LlmDocumentClassifier(classifier, kernel, llm, ledger, budget: budget);
             }
 
             if (llm.ListAiSystems)

@@ -66,7 +66,7 @@ public sealed class EmbeddingDocumentClassifier(IEmbeddingGenerator<string, Embe
     /// <summary>Weight of the embedding similarity against the lexical cue scores (both turned into probabilities).</summary>
     public double EmbeddingWeight { get; init; } = 0.35;
 
-    public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default) =>
+    public async Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, string? runId = null, CancellationToken cancellationToken = default) =>
         Decide(await AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false));
 
     /// <summary>The classification an analysis leads to: the vocabulary's verdict, else the most probable combined type.</summary>

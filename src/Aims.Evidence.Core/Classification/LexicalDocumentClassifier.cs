@@ -87,7 +87,7 @@ public sealed class LexicalDocumentClassifier : IDocumentClassifier
         ],
     };
 
-    public Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
+    public Task<Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, string? runId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
         return Task.FromResult(Classify(document));

@@ -15,15 +15,17 @@ namespace Aims.Evidence.Core.Llm;
 /// <see cref="LlmOptions.ClassifyDocuments"/>. The answer must be {"docType","confidence","aiRelevant","rationale"}
 /// with a known type; anything else (errors, invalid JSON, unknown type) falls back to the inner classifier.
 /// </summary>
-public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kernel, LlmOptions options, ILlmLedger ledger, PromptDefinition? prompt = null) : IDocumentClassifier
+/// <param name="budget">The composition's shared token account (default: one of its own).</param>
+public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kernel, LlmOptions options, ILlmLedger ledger, PromptDefinition? prompt = null, LlmTokenBudget? budget = null) : IDocumentClassifier
 {
+    private readonly LlmTokenBudget _budget = budget ?? new LlmTokenBudget(options?.TokenBudget);
     private const int ExcerptWords = 600;
     private readonly PromptDefinition _prompt = prompt ?? PromptLibrary.Load(PromptLibrary.ClassifyDocument, options?.PromptsDirectory);
 
-    public async Task<ClassificationResult> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
+    public async Task<ClassificationResult> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, string? runId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(passages);
-        var fallback = await inner.ClassifyAsync(document, passages, fileName, cancellationToken).ConfigureAwait(false);
+        var fallback = await inner.ClassifyAsync(document, passages, fileName, runId, cancellationToken).ConfigureAwait(false);
         var redactor = options.Redact ? PiiRedactor.Default : null;
         var redactions = new RedactionCounts();
         string Clean(string text) => LlmControlMapper.Neutralise(redactor is null ? text : redactor.Redact(text, redactions));
@@ -40,9 +42,14 @@ public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kern
             words += p.WordCount;
         }
 
-        var usage = new LlmUsage { DocumentName = fileName, Model = options.Model, PromptVersion = _prompt.PromptVersion };
+        var usage = new LlmUsage { DocumentName = fileName, Model = options.Model, PromptVersion = _prompt.PromptVersion, RunId = runId };
         try
         {
+            if (_budget.IsSpent(runId))
+            {
+                throw new InvalidOperationException($"token budget of {_budget.Limit} spent");
+            }
+
             var documentName = Clean(fileName);
             usage = usage with { Redactions = redactions.Total };
             var rendered = await _prompt.RenderAsync(kernel, new KernelArguments
@@ -56,6 +63,7 @@ public sealed class LlmDocumentClassifier(IDocumentClassifier inner, Kernel kern
             var reply = await kernel.GetRequiredService<IChatCompletionService>().GetChatMessageContentAsync(history, _prompt.ExecutionSettings, kernel, cancellationToken).ConfigureAwait(false);
             var (promptTokens, completionTokens) = LlmControlMapper.ReadUsage(reply);
             usage = usage with { Redactions = redactions.Total, Calls = 1, PromptTokens = promptTokens, CompletionTokens = completionTokens };
+            _budget.Add(runId, promptTokens + completionTokens);
             using var json = JsonDocument.Parse(reply.Content ?? string.Empty);
             var root = json.RootElement;
             var type = root.GetProperty("docType").GetString() ?? string.Empty;

@@ -312,7 +312,7 @@ public sealed class IngestionPipeline(
             return await RecordWithoutPassagesAsync(baseRecord with { Status = DocumentStatus.Failed, Reason = reason, MediaType = extracted.MediaType, PageCount = extracted.PageCount }, clock, cancellationToken).ConfigureAwait(false);
         }
 
-        var classification = await classifier.ClassifyAsync(extracted, passages, name, cancellationToken).ConfigureAwait(false);
+        var classification = await classifier.ClassifyAsync(extracted, passages, name, _options.RunId, cancellationToken).ConfigureAwait(false);
         var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated)
         {
             DocumentId = baseRecord.Id,

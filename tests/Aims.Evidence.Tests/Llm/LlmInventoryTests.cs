@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Inventory;
 using Aims.Evidence.Core.Llm;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Pipeline;
 using Aims.Evidence.Core.Storage;
 using Aims.Evidence.Hosting;
@@ -70,10 +71,15 @@ public class LlmInventoryTests
         return (outcome, await inventory.ListAsync(Ct), await inventory.Edits!.ListAiSystemEditsAsync(Ct));
     }
 
+    private static bool IsClassifying(FakeOpenAiServer.Received r) => r.Prompt.Contains("Allowed document types:", StringComparison.Ordinal);
+
     [Fact]
-    public async Task The_mapper_and_the_inventory_pass_spend_one_token_budget_per_run()
+    public async Task Every_LLM_stage_of_a_run_spends_one_token_budget()
     {
-        await using var server = await FakeOpenAiServer.StartAsync((r, n) => IsListing(r) ? new FakeOpenAiServer.Reply(200, Quillmate, 900, 80) : FakeOpenAiServer.Comply(r, n));
+        await using var server = await FakeOpenAiServer.StartAsync((r, n) =>
+            IsListing(r) ? new FakeOpenAiServer.Reply(200, Quillmate, 900, 80)
+            : IsClassifying(r) ? new FakeOpenAiServer.Reply(200, """{"docType":"policy","confidence":0.9,"aiRelevant":true,"rationale":"An AI use policy."}""", 300, 20)
+            : FakeOpenAiServer.Comply(r, n));
         using var tmp = new TempDir();
         using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server) with { TokenBudget = 10 } }, Ct);
 
@@ -83,14 +89,21 @@ public class LlmInventoryTests
         Assert.Equal(1, server.Calls);
         Assert.DoesNotContain(server.Requests, IsListing);
         Assert.Empty(await new AiSystemInventory(aims.Store).Edits!.ListAiSystemEditsAsync(Ct));
-
-        // Another run has a budget of its own: its first call is made (the mapper's), then it is spent again.
-        var second = await aims.CreatePipeline("run-b").IngestAsync("genai-policy-2.md", Encoding.UTF8.GetBytes(ToolPolicy + "\n## Review\n\nThe board reviews this policy every year.\n"), Ct);
-        Assert.Equal(IngestStatus.Processed, second.Status);
-        Assert.Equal(2, server.Calls);
         var usage = await aims.Store.GetLlmUsageAsync("run-a", Ct);
         Assert.Equal(1, usage.Calls);
         Assert.True(usage.Fallbacks >= 1); // the inventory pass recorded that it gave nothing
+
+        // With classification on (a fresh database, so no cached answers), the classifier's call spends the run's
+        // budget first: the mapper falls back and the inventory pass makes no call.
+        using var tmp2 = new TempDir();
+        using var classifying = await LocalAims.OpenAsync(tmp2.Db, new AimsSettings { Llm = Options(server) with { TokenBudget = 10, ClassifyDocuments = true } }, Ct);
+        var second = await classifying.CreatePipeline("run-b").IngestAsync("genai-policy.md", Encoding.UTF8.GetBytes(ToolPolicy), Ct);
+        Assert.Equal(IngestStatus.Processed, second.Status);
+        Assert.Equal(2, server.Calls);
+        Assert.True(IsClassifying(server.Requests.Last()));
+        Assert.Equal("policy", second.Document!.DocType);
+        Assert.Contains((await classifying.Store.GetPassagesAsync(second.Document.Id, Ct)).SelectMany(p => p.Mappings), m => m.Method == MappingMethods.LlmFallback);
+        Assert.Equal(1, (await classifying.Store.GetLlmUsageAsync("run-b", Ct)).Calls);
     }
 
     [Fact]

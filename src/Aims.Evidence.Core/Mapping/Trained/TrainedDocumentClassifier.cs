@@ -12,7 +12,7 @@ namespace Aims.Evidence.Core.Mapping.Trained;
 /// </summary>
 public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder encoder, EmbeddingDocumentClassifier written) : IDocumentClassifier
 {
-    public async Task<Classification.Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, CancellationToken cancellationToken = default)
+    public async Task<Classification.Classification> ClassifyAsync(ExtractedDocument document, IReadOnlyList<Passage> passages, string fileName, string? runId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(passages);
         if (passages.Count == 0)
