@@ -23,7 +23,7 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         ArgumentNullException.ThrowIfNull(passages);
         var mapped = await inner.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
         var result = new IReadOnlyList<MappingSuggestion>[mapped.Count];
-        var probabilities = model.Probabilities(passages, context.DocType);
+        var scores = model.Score(passages, context.DocType);
         for (var i = 0; i < mapped.Count; i++)
         {
             // Reviews may later raise an entry of a passage without suggestions: with a sink, its polarity is decided now too.
@@ -34,26 +34,30 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
                 continue;
             }
 
-            var p = probabilities[i];
-            result[i] = Qualify(p, mapped[i]);
+            var p = scores[i].Probability;
+            result[i] = Qualify(scores[i], mapped[i]);
             sink?.RecordFinding(i, p, model.Threshold);
         }
 
         return result;
     }
 
-    /// <summary>The sentence a finding's rationale ends with, with the polarity model's probability (truncated).</summary>
-    public static string FindingReason(double probability) =>
-        string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor(probability * 100) / 100:0.00}).");
+    /// <summary>
+    /// The sentence a finding's rationale ends with, with the polarity model's probability (truncated) and, when the
+    /// passage is a finding because of the record it lies in (a write-up's code listing), that record's heading.
+    /// </summary>
+    public static string FindingReason(double probability, string? record = null) => record is null
+        ? string.Create(CultureInfo.InvariantCulture, $" A finding: the passage states the control is absent, failed or nonconforming (probability {Math.Floor(probability * 100) / 100:0.00}).")
+        : string.Create(CultureInfo.InvariantCulture, $" A finding: the passage belongs to the finding record \"{record}\" (a section opened by a severity field), which as a whole states the control is absent, failed or nonconforming (probability {Math.Floor(probability * 100) / 100:0.00}).");
 
-    private IReadOnlyList<MappingSuggestion> Qualify(double p, IReadOnlyList<MappingSuggestion> suggestions)
+    private IReadOnlyList<MappingSuggestion> Qualify(PolarityScore score, IReadOnlyList<MappingSuggestion> suggestions)
     {
-        if (p < model.Threshold || suggestions.Count == 0)
+        if (score.Probability < model.Threshold || suggestions.Count == 0)
         {
             return suggestions;
         }
 
-        var why = FindingReason(p);
+        var why = FindingReason(score.Probability, score.Record);
         return [.. suggestions.Select(s => s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + why })];
     }
 }

@@ -133,4 +133,18 @@ public sealed class PolarityTests
         Assert.True(p[2] >= model.Threshold, $"code listing {p[2]:0.000} < {model.Threshold:0.00}");
         Assert.True(p[0] < model.Threshold, $"introduction {p[0]:0.000} >= {model.Threshold:0.00}");
     }
+
+    [Fact]
+    public void A_passage_raised_by_its_record_names_the_record_in_its_reason()
+    {
+        var scores = Model().Score(Review(), "audit-report");
+        var raised = scores.Select((s, i) => (s, i)).Where(x => x.s.Record is not null).ToArray();
+
+        Assert.Contains(raised, x => x.i == 2 && x.s.Record == "LRK-01: Jobs run as cluster administrator"); // the code listing
+        Assert.All(raised, x => Assert.Contains(x.i, new[] { 1, 2, 3, 4 }));
+        Assert.All(raised, x => Assert.StartsWith("LRK-0", x.s.Record, StringComparison.Ordinal));
+        Assert.Null(scores[0].Record);
+        Assert.Contains("belongs to the finding record \"LRK-01: Jobs run as cluster administrator\"", PolarityMapper.FindingReason(0.5, "LRK-01: Jobs run as cluster administrator"), StringComparison.Ordinal);
+        Assert.DoesNotContain("record", PolarityMapper.FindingReason(0.5), StringComparison.Ordinal);
+    }
 }

@@ -11,6 +11,9 @@ namespace Aims.Evidence.Core.Mapping.Trained;
 /// headings, trained by <c>aims train</c> on the labelled evidence passages (the <c>finding</c> flag). No embeddings,
 /// so every mapper can use it.
 /// </summary>
+/// <summary>A passage's probability of stating a finding, and the heading of the finding record that raised it (null when its own text decided).</summary>
+public sealed record PolarityScore(double Probability, string? Record);
+
 public sealed partial class PolarityModel
 {
     [System.Text.RegularExpressions.GeneratedRegex(@"https?://\S+#L\d+")]
@@ -105,12 +108,33 @@ public sealed partial class PolarityModel
     }
 
     /// <summary>The probability that each passage of one document (in order) states a finding: features with the document's records, then <see cref="Pool"/>.</summary>
-    public double[] Probabilities(IReadOnlyList<Passage> passages, string? docType)
+    public double[] Probabilities(IReadOnlyList<Passage> passages, string? docType) => [.. Score(passages, docType).Select(s => s.Probability)];
+
+    /// <summary><see cref="Probabilities"/> with, for a passage whose record's mean raised its probability, the record's heading (for the rationale).</summary>
+    public IReadOnlyList<PolarityScore> Score(IReadOnlyList<Passage> passages, string? docType)
     {
         ArgumentNullException.ThrowIfNull(passages);
         var records = Records([.. passages.Select(p => (p.Headings, p.Text))]);
         var raw = passages.Select((p, i) => Linear.Probabilities(Features(p.Headings, p.Text, docType, records[i] >= 0))[0]).ToArray();
-        return Pool(records, raw);
+        var pooled = Pool(records, raw);
+        return [.. pooled.Select((p, i) => new PolarityScore(p, p > raw[i] ? RecordHeading(passages, records, i) : null))];
+    }
+
+    /// <summary>The heading that opens passage <paramref name="i"/>'s record: the deepest heading shared by the record's passages.</summary>
+    private static string? RecordHeading(IReadOnlyList<Passage> passages, int[] records, int i)
+    {
+        var members = Enumerable.Range(0, passages.Count).Where(j => records[j] == records[i]).Select(j => passages[j].Headings).ToArray();
+        var depth = members.Min(h => h.Count);
+        for (var d = 0; d < depth; d++)
+        {
+            if (members.Any(h => !string.Equals(h[d], members[0][d], StringComparison.Ordinal)))
+            {
+                depth = d;
+                break;
+            }
+        }
+
+        return depth > 0 ? members[0][depth - 1] : null;
     }
 
     private static readonly HashSet<string> Levels = new(["critical", "high", "medium", "moderate", "low", "informational", "info", "minor", "major", "severe"], StringComparer.Ordinal);
