@@ -116,4 +116,48 @@ public sealed class DashboardRoleTests(ServerFixture fx) : IClassFixture<ServerF
         Assert.True(after.Single(s => s.Id == card.Id).Confirmed);
         Assert.Equal("manual", after.Single(s => s.Name == "Dashboard Added Tool").Source);
     }
+
+    [Fact]
+    public async Task A_reviewer_merges_two_systems_and_splits_a_document_out_again_in_the_dashboard()
+    {
+        HeadlessChromium.Require();
+        var ct = TestContext.Current.CancellationToken;
+        var systems = await fx.Aims.Evidence.Inventory.ListAsync(ct);
+        var card = Assert.Single(systems, s => s.Name == "CPS-2 Credit Pre-Screening Model");
+        var cardDocuments = card.Citations.Select(c => c.DocumentName).ToHashSet(StringComparer.Ordinal);
+        var other = systems.First(s => s.Id != card.Id && s.Citations.Count > 0 && s.Citations.All(c => !cardDocuments.Contains(c.DocumentName)));
+        var otherDocument = other.Citations[0].DocumentName;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(fx.Url + "/");
+        await page.FillAsync("#api-key", fx.ReviewerKey);
+        await page.ClickAsync("#key-form button[type=submit]");
+
+        // Merge: the other system's row goes, the card's row cites its document too.
+        var otherRow = page.Locator($"#ai-systems tr[data-id='{other.Id}']");
+        await otherRow.Locator("button.ai-merge").ClickAsync();
+        await page.Locator($"#ai-systems tr.ai-editor[data-for='{other.Id}'] select.ai-merge-target").SelectOptionAsync(card.Id);
+        await page.ClickAsync($"#ai-systems tr.ai-editor[data-for='{other.Id}'] button.ai-merge-ok");
+        await Assertions.Expect(otherRow).ToHaveCountAsync(0);
+        var merged = (await fx.Aims.Evidence.Inventory.ListAsync(ct)).Single(s => s.Id == card.Id);
+        Assert.Contains(merged.Citations, c => c.DocumentName == otherDocument);
+        Assert.Contains(other.Name, merged.Aliases);
+
+        // Split: the document moves to a new system; the form refuses a split without a name first.
+        var cardRow = page.Locator($"#ai-systems tr[data-id='{card.Id}']");
+        await cardRow.Locator("button.ai-split").ClickAsync();
+        var editor = page.Locator($"#ai-systems tr.ai-editor[data-for='{card.Id}']");
+        await editor.Locator($".ai-split-doc input[value='{otherDocument}']").CheckAsync();
+        await editor.Locator("button.ai-split-ok").ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToContainTextAsync("Name the new system");
+        await editor.Locator("input.ai-split-name").FillAsync("Split Out System");
+        await editor.Locator("button.ai-split-ok").ClickAsync();
+        await Assertions.Expect(page.Locator("#ai-systems tbody tr", new() { HasTextString = "Split Out System" })).ToHaveCountAsync(1);
+
+        var after = await fx.Aims.Evidence.Inventory.ListAsync(ct);
+        Assert.DoesNotContain(after.Single(s => s.Id == card.Id).Citations, c => c.DocumentName == otherDocument);
+        Assert.All(after.Single(s => s.Name == "Split Out System").Citations, c => Assert.Equal(otherDocument, c.DocumentName));
+    }
 }

@@ -165,7 +165,8 @@
     }));
   }
 
-  // The AI-system inventory: every system the documents describe, with its citations; reviewers confirm, rename or reject.
+  // The AI-system inventory: every system the documents describe, with its citations; reviewers confirm, rename,
+  // merge (two records of one system), split (documents that describe another system) or reject.
   async function loadAiSystems() {
     const list = await api('ai-systems');
     $('ai-system-count').textContent = `— ${list.count}`;
@@ -175,23 +176,58 @@
       if (s.documents.length > 3) cited.push(el('div', { className: 'meta', textContent: `and ${s.documents.length - 3} more` }));
       const actions = el('td', { hidden: !reviewer });
       actions.dataset.needsRole = 'reviewer';
-      for (const [action, label] of [['confirm', 'Confirm'], ['rename', 'Rename'], ['reject', 'Reject']]) {
-        const b = el('button', { type: 'button', textContent: label, className: `ai-${action}` });
-        b.addEventListener('click', () => editAiSystem(s, action));
-        actions.append(b, ' ');
-      }
       const name = el('td', { textContent: s.name + (s.unit ? ` (${s.unit})` : '') });
       if (s.confirmed) name.append(el('span', { className: 'badge covered', textContent: 'confirmed' }));
       const tr = el('tr', {}, name, el('td', { textContent: s.purpose || '-' }), el('td', { textContent: s.provider || '-' }),
         el('td', { textContent: s.role || '-' }), el('td', { textContent: s.lifecycle || '-' }), el('td', { textContent: s.riskLevel || '-' }),
         el('td', {}, ...cited), actions);
       tr.dataset.id = s.id;
+      const documents = [...new Set(s.documents.map(d => d.name))];
+      for (const [action, label] of [['confirm', 'Confirm'], ['rename', 'Rename'], ['merge', 'Merge…'], ['split', 'Split…'], ['reject', 'Reject']]) {
+        if ((action === 'merge' && list.systems.length < 2) || (action === 'split' && documents.length < 2)) continue;
+        const b = el('button', { type: 'button', textContent: label, className: `ai-${action}` });
+        b.addEventListener('click', () => action === 'merge' || action === 'split'
+          ? openAiEditor(tr, s, action, list.systems, documents) : editAiSystem(s, action));
+        actions.append(b, ' ');
+      }
       return tr;
     }));
   }
 
-  async function editAiSystem(system, action) {
-    const body = { action };
+  // The merge or split form of one system, in a row under it (one open at a time).
+  function openAiEditor(tr, system, action, systems, documents) {
+    document.querySelectorAll('#ai-systems tr.ai-editor').forEach(r => r.remove());
+    const cell = el('td', { colSpan: 8 });
+    const row = el('tr', { className: 'ai-editor' }, cell);
+    row.dataset.for = system.id;
+    const cancel = el('button', { type: 'button', textContent: 'Cancel', className: 'ai-cancel' });
+    cancel.addEventListener('click', () => row.remove());
+    const label = x => x.name + (x.unit ? ` (${x.unit})` : '');
+    if (action === 'merge') {
+      const target = el('select', { className: 'ai-merge-target', ariaLabel: `Merge ${system.name} into` },
+        ...systems.filter(x => x.id !== system.id).map(x => el('option', { value: x.id, textContent: label(x) })));
+      const ok = el('button', { type: 'button', textContent: 'Merge', className: 'ai-merge-ok' });
+      ok.addEventListener('click', () => editAiSystem(system, 'merge', { targetId: target.value }));
+      cell.append(`Merge ${label(system)} (its names and citations) into `, target, ' ', ok, ' ', cancel);
+    } else {
+      const docs = documents.map(n => el('label', { className: 'ai-split-doc' }, el('input', { type: 'checkbox', value: n }), ' ', n));
+      const name = el('input', { className: 'ai-split-name', placeholder: 'name of the new system', size: 24, maxLength: 200, ariaLabel: 'Name of the new system' });
+      const ok = el('button', { type: 'button', textContent: 'Split', className: 'ai-split-ok' });
+      ok.addEventListener('click', () => {
+        const moved = [...cell.querySelectorAll('.ai-split-doc input:checked')].map(c => c.value);
+        if (!name.value.trim() || moved.length === 0 || moved.length === documents.length) {
+          message('Name the new system and tick some, not all, of the documents that describe it.');
+          return;
+        }
+        editAiSystem(system, 'split', { name: name.value.trim(), documents: moved });
+      });
+      cell.append(`Move the citations of these documents of ${label(system)} to a new system: `, ...docs, ' ', name, ' ', ok, ' ', cancel);
+    }
+    tr.after(row);
+  }
+
+  async function editAiSystem(system, action, extra) {
+    const body = { action, ...(extra || {}) };
     if (action === 'rename') {
       const name = window.prompt(`New name of ${system.name}`, system.name);
       if (!name || !name.trim()) return;
