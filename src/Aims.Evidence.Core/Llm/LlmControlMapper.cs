@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Segmentation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -92,8 +93,21 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
             return result;
         }
 
+        // Reviewers' decisions on similar passages: shown to the judge, and an entry they accepted there is offered here
+        // too. They are part of the cache key, so a new decision asks the model again.
+        var examples = new IReadOnlyList<ReviewExample>[passages.Count];
+        foreach (var i in sendable)
+        {
+            examples[i] = context.Reviews?.Examples(passages[i].Headings, passages[i].Text, MaxExamples) ?? [];
+            var extra = examples[i].SelectMany(e => e.Accepted).Where(id => _catalog.Contains(id) && candidates[i].All(c => c.ControlId != id)).Distinct(StringComparer.Ordinal).ToArray();
+            if (extra.Length > 0)
+            {
+                candidates = [.. candidates.Select((c, j) => j == i ? (IReadOnlyList<MappingSuggestion>)[.. c, .. extra.Select(id => new MappingSuggestion(id, 0, MappingMethods.Llm, "accepted by a reviewer on a similar passage"))] : c)];
+            }
+        }
+
         var usage = new LlmUsage { DocumentId = context.DocumentId, DocumentName = context.DocumentName, RunId = context.RunId, Model = _model, PromptVersion = PromptVersion };
-        var shas = sendable.ToDictionary(i => i, i => Sha256(passages[i].Text));
+        var shas = sendable.ToDictionary(i => i, i => Sha256(passages[i].Text + ExamplesKey(examples[i])));
         var cached = await _ledger.GetCachedAsync(shas.Values.Distinct(StringComparer.Ordinal).ToArray(), PromptVersion, _model, cancellationToken).ConfigureAwait(false);
         var toSend = new List<int>();
         var hits = 0;
@@ -116,7 +130,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
 
         usage = usage with { CacheHits = hits };
         var batches = toSend.Chunk(Math.Max(1, _options.BatchSize)).ToArray();
-        var outcomes = await Task.WhenAll(batches.Select(b => RunBatchAsync(b, passages, candidates, context, cancellationToken))).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(batches.Select(b => RunBatchAsync(b, passages, candidates, examples, context, cancellationToken))).ConfigureAwait(false);
         var toCache = new Dictionary<string, IReadOnlyList<CachedControl>>(StringComparer.Ordinal);
         foreach (var outcome in outcomes)
         {
@@ -144,7 +158,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
 
     private sealed record BatchOutcome(IReadOnlyList<(int Index, IReadOnlyList<MappingSuggestion> Suggestions)> Suggestions, IReadOnlyList<(int Index, IReadOnlyList<CachedControl> Controls)> ToCache, LlmUsage Usage);
 
-    private async Task<BatchOutcome> RunBatchAsync(int[] batch, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, MappingContext context, CancellationToken cancellationToken)
+    private async Task<BatchOutcome> RunBatchAsync(int[] batch, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, IReadOnlyList<IReadOnlyList<ReviewExample>> examples, MappingContext context, CancellationToken cancellationToken)
     {
         var usage = new LlmUsage();
         var localIds = batch.Select((index, n) => (Id: "p" + (n + 1).ToString(CultureInfo.InvariantCulture), Index: index)).ToArray();
@@ -166,7 +180,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         try
         {
             var redactions = new RedactionCounts();
-            var prompt = await RenderAsync(localIds, passages, candidates, context, redactions, cancellationToken).ConfigureAwait(false);
+            var prompt = await RenderAsync(localIds, passages, candidates, examples, context, redactions, cancellationToken).ConfigureAwait(false);
             usage = usage with { Redactions = redactions.Total };
             if (redactions.Total > 0 && _logger.IsEnabled(LogLevel.Information))
             {
@@ -246,9 +260,9 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
             PromptVersion = PromptVersion,
         };
 
-    private async Task<string> RenderAsync((string Id, int Index)[] ids, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, MappingContext context, RedactionCounts redactions, CancellationToken cancellationToken)
+    private async Task<string> RenderAsync((string Id, int Index)[] ids, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, IReadOnlyList<IReadOnlyList<ReviewExample>> examples, MappingContext context, RedactionCounts redactions, CancellationToken cancellationToken)
     {
-        var args = BuildArguments(ids.Select(x => (x.Id, passages[x.Index], (IReadOnlyList<string>)[.. candidates[x.Index].Select(c => c.ControlId)])).ToArray(), context.DocumentName, context.DocType, _catalog, _options.Redact ? PiiRedactor.Default : null, redactions);
+        var args = BuildArguments(ids.Select(x => (x.Id, passages[x.Index], (IReadOnlyList<string>)[.. candidates[x.Index].Select(c => c.ControlId)])).ToArray(), context.DocumentName, context.DocType, _catalog, _options.Redact ? PiiRedactor.Default : null, redactions, [.. ids.Select(x => examples[x.Index] ?? [])]);
         return await _prompt.RenderAsync(_kernel, args, cancellationToken).ConfigureAwait(false);
     }
 
@@ -257,7 +271,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
     /// <paramref name="redactor"/>, the document name, headings and passage text are redacted first (counted in
     /// <paramref name="redactions"/>).
     /// </summary>
-    public static KernelArguments BuildArguments(IReadOnlyList<(string Id, Passage Passage, IReadOnlyList<string> Offered)> batch, string documentName, string docType, IsoCatalog catalog, PiiRedactor? redactor = null, RedactionCounts? redactions = null)
+    public static KernelArguments BuildArguments(IReadOnlyList<(string Id, Passage Passage, IReadOnlyList<string> Offered)> batch, string documentName, string docType, IsoCatalog catalog, PiiRedactor? redactor = null, RedactionCounts? redactions = null, IReadOnlyList<IReadOnlyList<ReviewExample>>? examples = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -282,14 +296,37 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
             text.AppendLine(">").AppendLine(Clean(passage.Text)).AppendLine("</passage>");
         }
 
+        // Reviewed examples: data like the passages (neutralised, redacted), each tied to the passage it resembles.
+        var reviewed = new StringBuilder();
+        for (var b = 0; examples is not null && b < batch.Count && b < examples.Count; b++)
+        {
+            foreach (var e in examples[b])
+            {
+                reviewed.Append("<example for=\"").Append(batch[b].Id).Append("\" accepted=\"").Append(string.Join(", ", e.Accepted))
+                    .Append("\" rejected=\"").Append(string.Join(", ", e.Rejected)).Append("\">").AppendLine()
+                    .AppendLine(Clean(Truncate(e.Text, MaxExampleChars))).AppendLine("</example>");
+            }
+        }
+
         return new KernelArguments
         {
             ["document_name"] = Clean(documentName),
             ["document_type"] = docType,
             ["candidates"] = glossary.ToString().TrimEnd(),
             ["passages"] = text.ToString().TrimEnd(),
+            ["reviewed"] = reviewed.Length == 0 ? "(none)" : reviewed.ToString().TrimEnd(),
         };
     }
+
+    /// <summary>Reviewed examples shown per passage, and the characters of each shown.</summary>
+    private const int MaxExamples = 2;
+
+    private const int MaxExampleChars = 600;
+
+    /// <summary>What of a passage's examples changes the answer to expect: their passages and decisions (empty without examples, so the cache key of a passage without reviews is its text alone).</summary>
+    private static string ExamplesKey(IReadOnlyList<ReviewExample> examples) =>
+        examples.Count == 0 ? string.Empty
+        : "\u001f" + string.Join("\u001e", examples.Select(e => $"{e.PassageId}:{string.Join(',', e.Accepted)}/{string.Join(',', e.Rejected)}"));
 
     /// <summary>
     /// Document text is data: angle brackets become look-alike guillemets, so no text can open or close a

@@ -17,6 +17,12 @@ public sealed record MappingContext(string DocumentName, string DocType, double 
     /// reviews can re-rank the passage later; null when the caller does not keep them.
     /// </summary>
     public CandidateSink? Candidates { get; init; }
+
+    /// <summary>
+    /// The review decisions of this database, for a mapper that shows a model how reviewers decided on similar passages
+    /// (the LLM judge); null when the store keeps no reviews.
+    /// </summary>
+    public Feedback.ReviewMemory? Reviews { get; init; }
 }
 
 /// <summary>Maps passages to ISO/IEC 42001 entries. Returns, per passage and in order, the suggestions it stands behind (score-descending).</summary>

@@ -313,14 +313,17 @@ public sealed class IngestionPipeline(
         }
 
         var classification = await classifier.ClassifyAsync(extracted, passages, name, _options.RunId, cancellationToken).ConfigureAwait(false);
+        var decisions = _reviews is null ? [] : await _reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false);
+        var memory = decisions.Count == 0 ? null : ReviewMemory.Build(decisions);
         var context = new MappingContext(name, classification.DocType, classification.Confidence, classification.DocType != DocumentTypes.Unrelated)
         {
             DocumentId = baseRecord.Id,
             RunId = _options.RunId,
             Candidates = new CandidateSink(passages.Count),
+            Reviews = memory,
         };
         var suggestions = await mapper.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
-        suggestions = await ApplyReviewsAsync(passages, context.Candidates, suggestions, cancellationToken).ConfigureAwait(false);
+        suggestions = ApplyReviews(passages, context.Candidates, suggestions, decisions, memory);
 
         // The LLM pass of the inventory (when configured): prose documents only; table inventories give their systems
         // row by row without a model, data cards describe data, unrelated documents no system.
@@ -396,17 +399,10 @@ public sealed class IngestionPipeline(
     /// The reviews stage: the decisions reviewers made in this store move the mapper's candidates of every passage
     /// (see <see cref="ReviewMemory"/>). A store that keeps no reviews, or none yet, leaves the suggestions as they are.
     /// </summary>
-    private async Task<IReadOnlyList<IReadOnlyList<MappingSuggestion>>> ApplyReviewsAsync(
-        IReadOnlyList<Passage> passages, CandidateSink sink, IReadOnlyList<IReadOnlyList<MappingSuggestion>> suggestions, CancellationToken cancellationToken)
+    private IReadOnlyList<IReadOnlyList<MappingSuggestion>> ApplyReviews(
+        IReadOnlyList<Passage> passages, CandidateSink sink, IReadOnlyList<IReadOnlyList<MappingSuggestion>> suggestions, IReadOnlyList<ReviewDecision> decisions, ReviewMemory? memory)
     {
-        if (_reviews is null || Enumerable.Range(0, sink.Count).All(i => sink[i] is null))
-        {
-            return suggestions;
-        }
-
-        var decisions = await _reviews.ListReviewDecisionsAsync(cancellationToken).ConfigureAwait(false);
-        var memory = ReviewMemory.Build(decisions);
-        if (memory.IsEmpty)
+        if (memory is null || memory.IsEmpty || Enumerable.Range(0, sink.Count).All(i => sink[i] is null))
         {
             return suggestions;
         }

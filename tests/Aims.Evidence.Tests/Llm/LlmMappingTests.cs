@@ -105,7 +105,7 @@ public class LlmMappingTests
             {
                 Assert.Equal(MappingMethods.Llm, m.Method);
                 Assert.Equal("test-model", m.Model);
-                Assert.Equal("map_passages@1.0.0", m.PromptVersion);
+                Assert.Equal("map_passages@1.1.0", m.PromptVersion);
             });
         }
 
@@ -310,12 +310,57 @@ public class LlmMappingTests
     }
 
     [Fact]
+    public async Task The_judge_is_shown_reviewers_decisions_on_similar_passages_and_offered_the_entries_they_added()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync(FakeOpenAiServer.Comply);
+        using var tmp = new TempDir();
+        using var aims = await LocalAims.OpenAsync(tmp.Db, new AimsSettings { Llm = Options(server) }, Ct);
+        var first = await aims.CreatePipeline("run-1").IngestAsync("policy.md", Encoding.UTF8.GetBytes(Policy), Ct);
+        Assert.All(server.Requests, r => Assert.Contains("<reviewed>\n(none)\n</reviewed>", r.Prompt, StringComparison.Ordinal)); // no reviews yet
+
+        // A reviewer works on the data-quality passage: rejects the judge's first suggestion and adds an entry by hand.
+        var passage = (await aims.Store.GetPassagesAsync(first.Document!.Id, Ct)).Single(p => p.Passage.Text.Contains("datasheet for every dataset", StringComparison.Ordinal));
+        var suggested = passage.Mappings.Where(m => m.Method == MappingMethods.Llm).ToArray();
+        Assert.NotEmpty(suggested);
+        var rejected = suggested[0].ControlId;
+        var added = new[] { "A.7.4", "A.7.3", "A.7.5" }.First(id => suggested.All(m => m.ControlId != id));
+        await aims.Store.ReviewMappingAsync(suggested[0].Id, ReviewState.Rejected, "reviewer", "not this one", Ct);
+        await aims.Store.AddManualMappingAsync(passage.Passage.Id, added, "data quality", "reviewer", MappingPolarity.Supports, Ct);
+
+        // Another policy with a paraphrase of that passage: the judge sees the decisions beside it, and the added entry is offered.
+        var calls = server.Requests.Count;
+        var second = await aims.CreatePipeline("run-2").IngestAsync("data-policy.md", Encoding.UTF8.GetBytes("""
+            # Data Policy
+
+            ## Data quality for machine learning
+
+            Before any training data is used for a machine learning model, its quality is checked: completeness, accuracy,
+            bias and provenance are assessed and written down in a datasheet for each dataset, and data that fails is not
+            used to train a model until its data owner has fixed it.
+            """), Ct);
+        Assert.Equal(IngestStatus.Processed, second.Status);
+        var sent = server.Requests.Skip(calls).Single(r => r.Prompt.Contains("datasheet for each dataset", StringComparison.Ordinal));
+        var reviewed = sent.Prompt[sent.Prompt.IndexOf("<reviewed>\n", StringComparison.Ordinal)..sent.Prompt.IndexOf("\n</reviewed>", StringComparison.Ordinal)];
+        Assert.Contains($"<example for=\"p1\" accepted=\"{added}\" rejected=\"{rejected}\">", reviewed, StringComparison.Ordinal);
+        Assert.Contains("datasheet for every dataset", reviewed, StringComparison.Ordinal);
+        Assert.Contains(added, Assert.Single(sent.Offered.Values));
+
+        // The same text again after another decision: the cache key includes the decisions, so the judge is asked again.
+        var another = new[] { "A.7.6", "A.7.2" }.First(id => id != rejected && id != added);
+        await aims.Store.AddManualMappingAsync(passage.Passage.Id, another, "data provenance", "reviewer", MappingPolarity.Supports, Ct);
+        calls = server.Requests.Count;
+        var third = await aims.CreatePipeline("run-3").IngestAsync("policy-copy.md", Encoding.UTF8.GetBytes(Policy + "\nApproved by the AI governance board.\n"), Ct);
+        Assert.Equal(IngestStatus.Processed, third.Status);
+        Assert.Contains(server.Requests.Skip(calls), r => r.Prompt.Contains(another, StringComparison.Ordinal) && r.Prompt.Contains("datasheet for every dataset", StringComparison.Ordinal) && r.Prompt.Contains("<example for=\"p", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_prompt_templates_load_with_version_and_json_settings()
     {
-        foreach (var name in new[] { PromptLibrary.MapPassages, PromptLibrary.ClassifyDocument })
+        foreach (var (name, version) in new[] { (PromptLibrary.MapPassages, "1.1.0"), (PromptLibrary.ClassifyDocument, "1.0.0") })
         {
             var prompt = PromptLibrary.Load(name, PromptsDir);
-            Assert.Equal("1.0.0", prompt.Version);
+            Assert.Equal(version, prompt.Version);
             Assert.Equal("semantic-kernel", prompt.Config.TemplateFormat);
             var settings = prompt.ExecutionSettings!.ExtensionData!;
             Assert.Equal(0L, settings["temperature"]);
@@ -323,7 +368,7 @@ public class LlmMappingTests
             Assert.NotEmpty(prompt.Config.InputVariables);
         }
 
-        Assert.Equal("map_passages@1.0.0", PromptLibrary.Load(PromptLibrary.MapPassages, PromptsDir).PromptVersion);
+        Assert.Equal("map_passages@1.1.0", PromptLibrary.Load(PromptLibrary.MapPassages, PromptsDir).PromptVersion);
     }
 
     [Fact]

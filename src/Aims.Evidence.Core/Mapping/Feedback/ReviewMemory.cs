@@ -17,6 +17,9 @@ public sealed record ReviewDecision(string PassageId, string DocumentName, int P
     public PassageCandidates? Candidates { get; init; }
 }
 
+/// <summary>A reviewed passage like another one, with what its reviewers decided: shown to an LLM judge as this deployment's convention.</summary>
+public sealed record ReviewExample(string PassageId, IReadOnlyList<string> Headings, string Text, IReadOnlyList<string> Accepted, IReadOnlyList<string> Rejected, double Similarity);
+
 /// <summary>
 /// How strongly decisions move other passages. The defaults were chosen out of fold on the training corpus
 /// (<c>aims train --review-fraction 0.2 --review-sweep</c>, docs/QUALITY.md): the per-entry term lowered passage F1 at
@@ -212,6 +215,29 @@ public sealed class ReviewMemory
                 PromptVersion = o?.PromptVersion,
                 Polarity = o?.Polarity ?? findingPolarity,
             };
+        })];
+    }
+
+    /// <summary>
+    /// The reviewed passages most like this one (the one with the same text first, then by similarity, at least
+    /// <see cref="ReviewMemoryOptions.MinSimilarity"/>), at most <paramref name="max"/>, each with its accepted (or
+    /// hand-added) and rejected entries.
+    /// </summary>
+    public IReadOnlyList<ReviewExample> Examples(IReadOnlyList<string> headings, string text, int max = 2)
+    {
+        ArgumentNullException.ThrowIfNull(headings);
+        ArgumentNullException.ThrowIfNull(text);
+        var picked = new List<(int Index, double Similarity)>();
+        if (_byText.TryGetValue(TextKey(text), out var same))
+        {
+            picked.Add((same, 1.0));
+        }
+
+        picked.AddRange(Neighbours(headings, text).Where(n => n.Index != same || picked.Count == 0).OrderByDescending(n => n.Similarity).ThenBy(n => n.Index));
+        return [.. picked.DistinctBy(p => p.Index).Take(Math.Max(0, max)).Select(p =>
+        {
+            var r = _reviewed[p.Index];
+            return new ReviewExample(r.Decision.PassageId, r.Decision.Headings, r.Decision.Text, [.. r.Accepted.Order(StringComparer.Ordinal)], [.. r.Rejected.Order(StringComparer.Ordinal)], Math.Round(p.Similarity, 4));
         })];
     }
 
