@@ -43,8 +43,12 @@ public static partial class AimsCli
             Description = "Also print the passage metrics as if the mapper suggested at each of these probabilities (from the scores it kept per passage), e.g. --thresholds 0.2 0.3 0.5: a diagnosis of the threshold's trade-off, not a setting.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var polarity = new Option<string?>("--polarity")
+        {
+            Description = "Also measure the stored polarity (finding or supports) against judged spans of these documents (JSONL, the format of the training polarity set).",
+        };
         var json = JsonOption();
-        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, thresholds, json };
+        var command = new Command("eval", "Ingest a labelled folder into a fresh database and measure mapping quality against gold labels.") { goldOption, filesOption, top, reviewFraction, seed, repeat, reuse, thresholds, polarity, json };
         command.SetAction(async (parse, ct) =>
         {
             var (goldPath, folder) = GoldAndFolder(parse, goldOption, filesOption);
@@ -73,6 +77,14 @@ public static partial class AimsCli
             }
 
             var asJson = parse.GetValue(json);
+            var polarityPath = parse.GetValue(polarity);
+            if (polarityPath is not null && !File.Exists(polarityPath))
+            {
+                throw new UsageException($"no such polarity file: {polarityPath}");
+            }
+
+            var judged = polarityPath is null ? null : Training.PolarityDocument.Read(polarityPath);
+            PolarityCounts? polarityCounts = null;
             var fraction = parse.GetValue(reviewFraction);
             if (fraction is < 0 or >= 1 || parse.GetValue(repeat) < 1)
             {
@@ -95,6 +107,10 @@ public static partial class AimsCli
                     candidateK = (Unwrapped(aims.Mapper) as LlmControlMapper)?.CandidatesPerPassage ?? ProposerOf(aims.Mapper)?.RecommendedCandidates ?? 0;
                     produced = await BuildProducedAsync(aims.Store, aims.Catalog, aims.Mapper, ct, Math.Max(candidateK, 20)).ConfigureAwait(false);
                     rescorer = ReviewRescorers.Find(aims.Mapper);
+                    if (judged is not null)
+                    {
+                        polarityCounts = await ScorePolarityAsync(aims.Store, judged, error, ct).ConfigureAwait(false);
+                    }
                 }
 
                 if (fraction > 0)
@@ -120,9 +136,10 @@ public static partial class AimsCli
             if (asJson)
             {
                 var body = EvalReportJson(report, recall, curve, tokensPerPage);
-                object full = draws.Count == 0 && sweep.Length == 0 ? body : new
+                object full = draws.Count == 0 && sweep.Length == 0 && polarityCounts is null ? body : new
                 {
                     report = body,
+                    polarity = polarityCounts is null ? null : new { polarityCounts.Passages, polarityCounts.Findings, precision = Math.Round(polarityCounts.Precision, 4), recall = Math.Round(polarityCounts.Recall, 4), polarityCounts.Undecided },
                     review = draws.Count == 0 ? null : ReviewJson(fraction, draws),
                     thresholds = sweep.Length == 0 ? null : sweep.Select(s => new { threshold = s.Threshold, metrics = s.Metrics.Named.Where(kv => kv.Key.StartsWith("passage_", StringComparison.Ordinal) || kv.Key == "null_fpr").ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal) }),
                 };
@@ -135,6 +152,11 @@ public static partial class AimsCli
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"candidate_recall@{recall.K}: {recall.Recall:0.000} ({recall.Hits}/{recall.Passages}; the candidates the LLM judge is offered), LLM prompt tokens per page at k={recall.K}: {tokensPerPage:0}")).ConfigureAwait(false);
                     await output.WriteLineAsync("candidate_recall@k: " + string.Join(", ", curve.Select(c => string.Create(CultureInfo.InvariantCulture, $"@{c.K} {c.Recall:0.000}")))).ConfigureAwait(false);
+                }
+
+                if (polarityCounts is { } pc)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"polarity on the judged passages of {Path.GetFileName(polarityPath)}: {pc.Passages} passages ({pc.Findings} findings), precision {pc.Precision:0.000} ({pc.TruePositives}/{pc.TruePositives + pc.FalsePositives}), recall {pc.Recall:0.000} ({pc.TruePositives}/{pc.Findings}){(pc.Undecided > 0 ? $", {pc.Undecided} without a polarity" : string.Empty)}")).ConfigureAwait(false);
                 }
 
                 foreach (var (t, m) in sweep)
@@ -267,6 +289,38 @@ public static partial class AimsCli
             after = d.After.Named.Where(kv => kv.Key != "unmatched_quotes").ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4), StringComparer.Ordinal),
         }),
     };
+
+    /// <summary>
+    /// The stored polarity of each judged document's current passages against its judged spans: a passage is a finding
+    /// when its kept finding probability reaches the polarity threshold (or, without one, when a mapping of it is a finding).
+    /// </summary>
+    private static async Task<PolarityCounts> ScorePolarityAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct)
+    {
+        var documents = (await store.ListDocumentsAsync(false, ct).ConfigureAwait(false)).Where(d => d.Status == DocumentStatus.Processed).ToDictionary(d => d.Name, StringComparer.Ordinal);
+        var scored = new List<(IReadOnlyList<PolarityLabel>, IReadOnlyList<PolarityPrediction>)>();
+        foreach (var doc in judged)
+        {
+            if (!documents.TryGetValue(doc.File, out var stored))
+            {
+                await error.WriteLineAsync($"warning: {doc.File} (judged for polarity) was not ingested").ConfigureAwait(false);
+                continue;
+            }
+
+            if (!string.Equals(stored.Sha256, doc.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                await error.WriteLineAsync($"warning: {doc.File} differs from the judged version (sha256); its spans may point elsewhere").ConfigureAwait(false);
+            }
+
+            var passages = await store.GetPassagesAsync(stored.Id, ct).ConfigureAwait(false);
+            scored.Add((
+                [.. doc.Spans.Select(s => new PolarityLabel(s.Start, s.Length, s.IsFinding))],
+                [.. passages.Select(p => new PolarityPrediction(p.Passage.Start, p.Passage.Length,
+                    p.Passage.Candidates?.Finding is not null ? p.Passage.Candidates.IsFinding
+                    : p.Mappings.Count > 0 ? p.Mappings.Any(m => m.Polarity == MappingPolarity.Finding) : null))]));
+        }
+
+        return PolarityEvaluation.Score(scored);
+    }
 
     /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>
     internal static async Task<Dictionary<string, ProducedDocument>> BuildProducedAsync(IEvidenceStore store, Core.Catalog.IsoCatalog catalog, IControlMapper? mapper, CancellationToken ct, int candidates = 0)

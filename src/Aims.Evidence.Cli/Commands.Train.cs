@@ -32,7 +32,7 @@ public static partial class AimsCli
         var reviews = new Option<double>("--review-fraction") { Description = "Also measure, out of fold, what the labels of this share of the documents teach as review decisions (e.g. 0.2)." };
         var sweep = new Option<bool>("--review-sweep") { Description = "With --review-fraction: also measure a grid of review-memory settings (how the shipped default was chosen)." };
         var polarityOnly = new Option<bool>("--polarity-only") { Description = "Only the polarity model: print its out-of-fold figures (all evidence passages, polarity set); no embeddings, no pair scorer, --out is not written." };
-        var polarityDump = new Option<string?>("--polarity-dump") { Description = "With --polarity-only: write each judged passage of the polarity set with its out-of-fold probability here (TSV), for diagnosis." };
+        var polarityDump = new Option<string?>("--polarity-dump") { Description = "With --polarity-only: write each judged passage of the polarity set with its out-of-fold probability here (TSV), and every labelled evidence passage to FILE.evidence.tsv, for diagnosis." };
         var command = new Command("train", "Train the mapper on a labelled corpus: the same corpus and labels give the same model, byte for byte.")
         {
             corpus, labels, synthetic, outFile, report, cache, learner, curve, polaritySet, reviews, sweep, polarityOnly, polarityDump,

@@ -41,7 +41,11 @@ public sealed record TrainOptions
     /// <summary>The polarity evaluation set, measured out of fold (by document) when given.</summary>
     public IReadOnlyList<PolarityDocument> PolaritySet { get; init; } = [];
 
-    /// <summary>When set, each judged passage of <see cref="PolaritySet"/> is written here (TSV: file, passage, label, in a finding record, out-of-fold probability, headings, text), for diagnosis.</summary>
+    /// <summary>
+    /// When set, each judged passage of <see cref="PolaritySet"/> is written here (TSV: file, passage, label, in a finding
+    /// record, out-of-fold probability, headings, text), and every labelled evidence passage to FILE.evidence.tsv (the same
+    /// without headings and text), for diagnosis.
+    /// </summary>
     public string? PolarityDump { get; init; }
 
     /// <summary>
@@ -422,6 +426,12 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         }
 
         var all = items.Select((_, i) => (oof[i], y[i])).ToArray();
+        if (options.PolarityDump is { } evidenceDump)
+        {
+            // Every labelled evidence passage too (file, passage, label, in a record, out-of-fold probability), for diagnosis.
+            File.WriteAllLines(evidenceDump + ".evidence.tsv", items.Select((it, i) => string.Join('\t', docs[it.Doc].Labels.File, it.P.ToString(CultureInfo.InvariantCulture), y[i] ? "finding" : "supports", records[it.Doc][it.P] >= 0 ? "record" : "-", oof[i].ToString("0.000", CultureInfo.InvariantCulture))));
+        }
+
         var threshold = Enumerable.Range(5, 91).Select(t => t / 100.0).OrderByDescending(t => Score(all, t).F1).ThenBy(t => t).First();
         var (precision, recall, f1) = Score(all, threshold);
         metrics["polarity_threshold"] = threshold;
