@@ -345,21 +345,20 @@ public static partial class AimsCli
             if (doc.Status == DocumentStatus.Processed && list.Length > 0)
             {
                 // The scores the mapper kept per passage, for what-if thresholds.
-                var kept = (await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false)).Select(s => s.Passage).OrderBy(p => p.Ordinal).ToArray();
-                if (kept.Length == list.Length)
+                var stored = (await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false)).Select(s => s.Passage).OrderBy(p => p.Ordinal).ToArray();
+                if (stored.Length == list.Length)
                 {
-                    list = [.. list.Select((p, i) => p with { Scores = kept[i].Candidates })];
+                    list = [.. list.Select((p, i) => p with { Scores = stored[i].Candidates })];
                 }
-            }
 
-            if (candidates > 0 && proposer is not null && doc.Status == DocumentStatus.Processed && list.Length > 0)
-            {
-                // The candidates a judge would be offered: the proposer re-run over the stored passages.
-                var stored = await store.GetPassagesAsync(doc.Id, ct).ConfigureAwait(false);
-                var segments = stored.Select(s => s.Passage).OrderBy(p => p.Ordinal).Select(p => p.ToPassage()).ToArray();
-                var docType = doc.DocType ?? DocumentTypes.Reference;
-                var offered = await proposer.ProposeCandidatesAsync(segments, new MappingContext(doc.Name, docType, doc.DocTypeConfidence, docType != DocumentTypes.Unrelated), candidates, ct).ConfigureAwait(false);
-                list = list.Select((p, i) => i < offered.Count ? p with { Candidates = offered[i].Select(s => s.ControlId).ToArray() } : p).ToArray();
+                if (candidates > 0 && proposer is not null)
+                {
+                    // The candidates a judge would be offered: the proposer re-run over the stored passages.
+                    var segments = stored.Select(p => p.ToPassage()).ToArray();
+                    var docType = doc.DocType ?? DocumentTypes.Reference;
+                    var offered = await proposer.ProposeCandidatesAsync(segments, new MappingContext(doc.Name, docType, doc.DocTypeConfidence, docType != DocumentTypes.Unrelated), candidates, ct).ConfigureAwait(false);
+                    list = list.Select((p, i) => i < offered.Count ? p with { Candidates = offered[i].Select(s => s.ControlId).ToArray() } : p).ToArray();
+                }
             }
 
             result[doc.Name] = new ProducedDocument(doc.Status == DocumentStatus.Processed ? doc.DocType : null, list);

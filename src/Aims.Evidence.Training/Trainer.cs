@@ -453,7 +453,6 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         if (options.PolaritySet.Count > 0)
         {
             // Each judged span finds its passages by overlap, as span labels do, so the set survives re-segmentation.
-            var index = items.Select((it, i) => (it, i)).ToDictionary(z => (z.it.Doc, z.it.P), z => z.i);
             var set = new List<(double P, bool Finding)>();
             var dump = new List<string>();
             foreach (var doc in options.PolaritySet)
@@ -465,10 +464,9 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
                 }
 
                 var judged = TrainingCorpus.BestSpans(training.Passages, doc.Spans, s => (s.Start, s.Length));
-
                 for (var p = 0; p < judged.Length; p++)
                 {
-                    if (judged[p] is { } span && index.TryGetValue((training.Index, p), out var i))
+                    if (judged[p] is { } span && itemOf.TryGetValue((training.Index, p), out var i))
                     {
                         set.Add((oof[i], span.IsFinding));
                         var passage = training.Passages[p];

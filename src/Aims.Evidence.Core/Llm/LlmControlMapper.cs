@@ -96,15 +96,18 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         // Reviewers' decisions on similar passages: shown to the judge, and an entry they accepted there is offered here
         // too. They are part of the cache key, so a new decision asks the model again.
         var examples = new IReadOnlyList<ReviewExample>[passages.Count];
+        var offeredLists = candidates.ToArray();
         foreach (var i in sendable)
         {
             examples[i] = context.Reviews?.Examples(passages[i].Headings, passages[i].Text, MaxExamples) ?? [];
-            var extra = examples[i].SelectMany(e => e.Accepted).Where(id => _catalog.Contains(id) && candidates[i].All(c => c.ControlId != id)).Distinct(StringComparer.Ordinal).ToArray();
+            var extra = examples[i].SelectMany(e => e.Accepted).Where(id => _catalog.Contains(id) && offeredLists[i].All(c => c.ControlId != id)).Distinct(StringComparer.Ordinal).ToArray();
             if (extra.Length > 0)
             {
-                candidates = [.. candidates.Select((c, j) => j == i ? (IReadOnlyList<MappingSuggestion>)[.. c, .. extra.Select(id => new MappingSuggestion(id, 0, MappingMethods.Llm, "accepted by a reviewer on a similar passage"))] : c)];
+                offeredLists[i] = [.. offeredLists[i], .. extra.Select(id => new MappingSuggestion(id, 0, MappingMethods.Llm, "accepted by a reviewer on a similar passage"))];
             }
         }
+
+        candidates = offeredLists;
 
         var usage = new LlmUsage { DocumentId = context.DocumentId, DocumentName = context.DocumentName, RunId = context.RunId, Model = _model, PromptVersion = PromptVersion };
         var shas = sendable.ToDictionary(i => i, i => Sha256(passages[i].Text + ExamplesKey(examples[i])));

@@ -5,15 +5,15 @@ using Aims.Evidence.Core.Segmentation;
 
 namespace Aims.Evidence.Core.Mapping.Trained;
 
+/// <summary>A passage's probability of stating a finding, and the heading of the finding record that raised it (null when its own text decided).</summary>
+public sealed record PolarityScore(double Probability, string? Record);
+
 /// <summary>
 /// Whether a passage states that a control is absent, failed, overdue or nonconforming (a <em>finding</em>) rather
 /// than evidencing it: a logistic model over hashed word and word-pair features of the passage and its nearest
 /// headings, trained by <c>aims train</c> on the labelled evidence passages (the <c>finding</c> flag). No embeddings,
 /// so every mapper can use it.
 /// </summary>
-/// <summary>A passage's probability of stating a finding, and the heading of the finding record that raised it (null when its own text decided).</summary>
-public sealed record PolarityScore(double Probability, string? Record);
-
 public sealed partial class PolarityModel
 {
     [System.Text.RegularExpressions.GeneratedRegex(@"https?://\S+#L\d+")]
@@ -117,13 +117,14 @@ public sealed partial class PolarityModel
         var records = Records([.. passages.Select(p => (p.Headings, p.Text))]);
         var raw = passages.Select((p, i) => Linear.Probabilities(Features(p.Headings, p.Text, docType, records[i] >= 0))[0]).ToArray();
         var pooled = Pool(records, raw);
-        return [.. pooled.Select((p, i) => new PolarityScore(p, p > raw[i] ? RecordHeading(passages, records, i) : null))];
+        var headings = Enumerable.Range(0, passages.Count).Where(i => records[i] >= 0).GroupBy(i => records[i])
+            .ToDictionary(g => g.Key, g => RecordHeading([.. g.Select(i => passages[i].Headings)]));
+        return [.. pooled.Select((p, i) => new PolarityScore(p, p > raw[i] ? headings[records[i]] : null))];
     }
 
-    /// <summary>The heading that opens passage <paramref name="i"/>'s record: the deepest heading shared by the record's passages.</summary>
-    private static string? RecordHeading(IReadOnlyList<Passage> passages, int[] records, int i)
+    /// <summary>The heading that opens a record: the deepest heading its passages' heading paths share.</summary>
+    private static string? RecordHeading(IReadOnlyList<IReadOnlyList<string>> members)
     {
-        var members = Enumerable.Range(0, passages.Count).Where(j => records[j] == records[i]).Select(j => passages[j].Headings).ToArray();
         var depth = members.Min(h => h.Count);
         for (var d = 0; d < depth; d++)
         {
@@ -147,9 +148,14 @@ public sealed partial class PolarityModel
     private static IReadOnlyList<string>? RecordPath(IReadOnlyList<string> headings, string text)
     {
         var words = Words(text, 40);
-        if (headings.Count >= 3 && IsSeverityField(Words(headings[^1], 8), 0) is { } at && at == Words(headings[^1], 8).Count && words.Count > 0 && Levels.Contains(words[0]))
+        if (headings.Count >= 3 && words.Count > 0 && Levels.Contains(words[0]))
         {
-            return headings.Take(headings.Count - 1).ToArray();
+            // The whole last heading is the field's name ("Severity", "Risk rating") and the text its level.
+            var field = Words(headings[^1], 8);
+            if (IsSeverityField(field, 0) == field.Count)
+            {
+                return headings.Take(headings.Count - 1).ToArray();
+            }
         }
 
         if (headings.Count < 2)
