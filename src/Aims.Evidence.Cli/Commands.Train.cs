@@ -178,7 +178,7 @@ public static partial class AimsCli
         var a = new Argument<string>("first") { Description = "Label file of the first labeller." };
         var b = new Argument<string>("second") { Description = "Label file of the independent second labeller." };
         var agreeFiles = new Option<string>("--files") { Description = "Folder of the labelled documents.", Required = true };
-        var agree = new Command("agree", "Agreement of two labellers on the documents both labelled: passage F1 and Cohen's kappa on evidence / no evidence.") { a, b, agreeFiles };
+        var agree = new Command("agree", "Agreement of two labellers on the documents both labelled: passage F1, Cohen's kappa on evidence / no evidence and on polarity (supports / finding).") { a, b, agreeFiles };
         agree.SetAction(async (parse, ct) =>
         {
             var first = LabelFiles.Read(parse.GetValue(a)!).ToDictionary(l => l.File, StringComparer.Ordinal);
@@ -191,6 +191,7 @@ public static partial class AimsCli
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"passage F1 (primary ids, either labeller's primary or also ids count as agreement): {agreement.F1:0.000} (precision {agreement.Precision:0.000}, recall {agreement.Recall:0.000})")).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"strict passage F1 (primary ids only): {agreement.StrictF1:0.000}")).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"evidence / no evidence: agreement {agreement.Observed:0.000}, Cohen's kappa {agreement.Kappa:0.000}")).ConfigureAwait(false);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"polarity on the {agreement.PolarityPassages} passages both call evidence (findings: {agreement.PolarityFindings.First} / {agreement.PolarityFindings.Second}): agreement {agreement.PolarityObserved:0.000}, Cohen's kappa {agreement.PolarityKappa:0.000}")).ConfigureAwait(false);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"document type agreement: {agreement.DocTypeAgreement}/{common.Length}")).ConfigureAwait(false);
             return ExitCodes.Ok;
         });

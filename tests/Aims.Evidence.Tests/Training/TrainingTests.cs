@@ -134,6 +134,52 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public async Task Label_agreement_compares_polarity_on_the_passages_both_labellers_call_evidence()
+    {
+        var dir = Directory.CreateTempSubdirectory("aims-agree-");
+        try
+        {
+            var doc = Path.Combine(dir.FullName, "review.md");
+            await File.WriteAllTextAsync(doc, string.Join("\n\n", [
+                "# Policy", "The AI policy was approved by the board in March and is reviewed every year by the governance committee.",
+                "# Risk", "No AI risk assessment has been carried out for the triage model since it was retrained in the spring.",
+                "# Monitoring", "Drift monitoring runs weekly, but the alert threshold was exceeded twice and nobody acted on either alert.",
+                "# Canteen", "The canteen opens at noon and serves soup on Fridays, weather permitting, for all members of staff."]), Ct);
+            var count = new Segmenter().Segment(await DocumentReader.CreateDefault().ReadAsync(await File.ReadAllBytesAsync(doc, Ct), "review.md", ExtractionLimits.Default, Ct)).Count;
+            Assert.Equal(4, count);
+
+            // Both call 0-2 evidence and 3 none; the first calls 1 and 2 findings, the second only 1.
+            async Task<TrainingCorpus> Labelled(string name, bool secondIsFinding)
+            {
+                var json = Path.Combine(dir.FullName, name);
+                await File.WriteAllTextAsync(json, $$"""
+                    {"file": "review.md", "doc_type": "audit-report", "ranges": [
+                      {"from": 0, "to": 0, "controls": ["5.2"]},
+                      {"from": 1, "to": 1, "controls": ["6.1.2"], "finding": true},
+                      {"from": 2, "to": 2, "controls": ["9.1"], "finding": {{(secondIsFinding ? "true" : "false")}}},
+                      {"from": 3, "to": 3, "controls": []}]}
+                    """, Ct);
+                var labels = await LabelImporter.ImportAsync(json, doc, "first", synthetic: true, Ct);
+                return await TrainingCorpus.LoadAsync([labels], [dir.FullName], Ct);
+            }
+
+            var agreement = LabelAgreement.Compare(await Labelled("a.json", true), await Labelled("b.json", false));
+            Assert.Equal(4, agreement.Passages);
+            Assert.Equal(1.0, agreement.Kappa, 6);
+            Assert.Equal(3, agreement.PolarityPassages);
+            Assert.Equal((2, 1), agreement.PolarityFindings);
+            Assert.Equal(2 / 3.0, agreement.PolarityObserved, 6);
+
+            // Cohen: expected agreement 2/3 * 1/3 + 1/3 * 2/3 = 4/9, kappa (2/3 - 4/9) / (1 - 4/9) = 0.4.
+            Assert.Equal(0.4, agreement.PolarityKappa, 6);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Synthetic_labels_match_the_shipped_synthetic_documents()
     {
         var labels = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
