@@ -493,8 +493,8 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
 
     private static string Flat(string s) => s.ReplaceLineEndings(" ").Replace('\t', ' ');
 
-    /// <summary>Per-example L2 on the touched weights, and findings (about 6% of evidence passages) weighted up.</summary>
-    private const double PolarityL2 = 1e-4;
+    /// <summary>Per-example L2 on the touched weights, and findings (about 10% of evidence passages) weighted up.</summary>
+    private const double PolarityL2 = 3e-4;
 
     private const double PolarityPositiveWeight = 1.5;
 
