@@ -122,7 +122,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
                 result[i] = [.. controls
                     .Where(c => _catalog.Contains(c.Id) && offered.Contains(c.Id) && c.Confidence >= _options.MinConfidence)
                     .OrderByDescending(c => c.Confidence)
-                    .Select(c => Suggestion(c.Id, c.Confidence, c.Rationale))];
+                    .Select(c => Suggestion(c.Id, c.Confidence, c.Rationale, c.Polarity))];
                 hits++;
             }
             else
@@ -238,7 +238,7 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
                         suggestions.Add((index, [.. controls
                             .Where(c => c.Confidence >= _options.MinConfidence)
                             .OrderByDescending(c => c.Confidence)
-                            .Select(c => Suggestion(c.Id, c.Confidence, c.Rationale))]));
+                            .Select(c => Suggestion(c.Id, c.Confidence, c.Rationale, c.Polarity))]));
                     }
 
                     return new BatchOutcome(suggestions, cache, usage);
@@ -256,12 +256,29 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
         }
     }
 
-    private MappingSuggestion Suggestion(string id, double confidence, string rationale) =>
-        new(id, Math.Round(Math.Clamp(confidence, 0, 1), 4), MappingMethods.Llm, string.IsNullOrWhiteSpace(rationale) ? $"{id} judged by {_model}." : rationale.Trim())
+    /// <summary>
+    /// One judged control. With a polarity in the answer, the judge decided it for this passage and entry (kept by
+    /// <see cref="PolarityMapper"/>), and a finding's rationale says so; without one, the trained polarity model decides.
+    /// </summary>
+    private MappingSuggestion Suggestion(string id, double confidence, string rationale, string? polarity)
+    {
+        var text = string.IsNullOrWhiteSpace(rationale) ? $"{id} judged by {_model}." : rationale.Trim();
+        var finding = polarity == Polarities.Finding;
+        return new(id, Math.Round(Math.Clamp(confidence, 0, 1), 4), MappingMethods.Llm, finding ? text + $" A finding, judged by {_model}: the passage states the control is absent, failed or nonconforming." : text)
         {
             Model = _model,
             PromptVersion = PromptVersion,
+            Polarity = finding ? MappingPolarity.Finding : MappingPolarity.Supports,
+            PolarityDecided = polarity is not null,
         };
+    }
+
+    /// <summary>The polarity values the mapping prompt asks for.</summary>
+    private static class Polarities
+    {
+        public const string Supports = "supports";
+        public const string Finding = "finding";
+    }
 
     private async Task<string> RenderAsync((string Id, int Index)[] ids, IReadOnlyList<Passage> passages, IReadOnlyList<IReadOnlyList<MappingSuggestion>> candidates, IReadOnlyList<IReadOnlyList<ReviewExample>> examples, MappingContext context, RedactionCounts redactions, CancellationToken cancellationToken)
     {
@@ -342,9 +359,10 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
     }
 
     /// <summary>
-    /// Parses {"passages":[{"id":"p1","controls":[{"id":"A.9.4","confidence":0.8,"rationale":"..."}]}]}. A broken
-    /// shape is an error (repairable); ids not offered for the passage, not in the catalog, or for an unknown
-    /// passage are discarded and counted in <paramref name="rejected"/>.
+    /// Parses {"passages":[{"id":"p1","controls":[{"id":"A.9.4","confidence":0.8,"polarity":"supports","rationale":"..."}]}]}.
+    /// A broken shape (or a polarity other than "supports" or "finding") is an error (repairable); a missing polarity
+    /// leaves it to the trained model; ids not offered for the passage, not in the catalog, or for an unknown passage
+    /// are discarded and counted in <paramref name="rejected"/>.
     /// </summary>
     internal bool TryParse(string content, IReadOnlyDictionary<string, HashSet<string>> offered, out Dictionary<string, IReadOnlyList<CachedControl>> answer, out int rejected, out string? error)
     {
@@ -390,9 +408,20 @@ public sealed class LlmControlMapper : IControlMapper, IDisposable
                     }
 
                     var rationale = control.TryGetProperty("rationale", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : string.Empty;
+                    string? polarity = null;
+                    if (control.TryGetProperty("polarity", out var pol) && pol.ValueKind != JsonValueKind.Null)
+                    {
+                        polarity = pol.ValueKind == JsonValueKind.String ? pol.GetString()!.Trim().ToLowerInvariant() : string.Empty;
+                        if (polarity is not (Polarities.Supports or Polarities.Finding))
+                        {
+                            error = "\"polarity\" must be \"supports\" or \"finding\"";
+                            return false;
+                        }
+                    }
+
                     if (accepted.All(a => a.Id != id))
                     {
-                        accepted.Add(new CachedControl(id, Math.Clamp(conf.GetDouble(), 0, 1), rationale));
+                        accepted.Add(new CachedControl(id, Math.Clamp(conf.GetDouble(), 0, 1), rationale, polarity));
                     }
                 }
 

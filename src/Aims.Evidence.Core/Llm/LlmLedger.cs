@@ -54,8 +54,11 @@ public sealed record LlmUsage
     }
 }
 
-/// <summary>One cached judgement: the controls the model stood behind for a passage.</summary>
-public sealed record CachedControl(string Id, double Confidence, string Rationale);
+/// <summary>
+/// One cached judgement: a control the model stood behind for a passage, with its polarity ("supports" or "finding";
+/// null when the answer had none, and the trained polarity model decides).
+/// </summary>
+public sealed record CachedControl(string Id, double Confidence, string Rationale, string? Polarity = null);
 
 /// <summary>Where the LLM mapper keeps its cache and its usage records (SQLite in the local composition).</summary>
 public interface ILlmLedger

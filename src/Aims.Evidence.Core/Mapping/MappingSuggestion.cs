@@ -28,4 +28,7 @@ public sealed record MappingSuggestion(string ControlId, double Score, string Me
     public string? PromptVersion { get; init; }
 
     public MappingPolarity Polarity { get; init; }
+
+    /// <summary>The mapper itself judged <see cref="Polarity"/> (the LLM judge); <see cref="PolarityMapper"/> keeps it.</summary>
+    public bool PolarityDecided { get; init; }
 }

@@ -7,7 +7,9 @@ namespace Aims.Evidence.Core.Mapping;
 /// <summary>
 /// Gives every suggestion of a mapper its polarity: when the passage states that a control is absent, failed, overdue
 /// or nonconforming (the trained <see cref="PolarityModel"/>'s probability at or above its threshold), its suggestions
-/// are findings, and the rationale says so with the probability. Wraps whichever mapper the host built.
+/// are findings, and the rationale says so with the probability. A suggestion whose mapper judged its polarity itself
+/// (<see cref="MappingSuggestion.PolarityDecided"/>: the LLM judge, per passage and entry) keeps it. Wraps whichever
+/// mapper the host built.
 /// </summary>
 public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : IControlMapper
 {
@@ -58,6 +60,6 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         }
 
         var why = FindingReason(score.Probability, score.Record);
-        return [.. suggestions.Select(s => s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + why })];
+        return [.. suggestions.Select(s => s.PolarityDecided ? s : s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + why })];
     }
 }

@@ -183,8 +183,11 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
         return vector;
     }
 
-    /// <summary>A mapping answer choosing, for every passage, its first offered candidate (or all the given ids).</summary>
-    public static string Answer(Received r, Func<string, string[], IEnumerable<string>>? pick = null, double confidence = 0.9)
+    /// <summary>
+    /// A mapping answer choosing, for every passage, its first offered candidate (or all the given ids); with
+    /// <paramref name="polarity"/>, each control also gets the polarity it returns for (passage id, control id).
+    /// </summary>
+    public static string Answer(Received r, Func<string, string[], IEnumerable<string>>? pick = null, double confidence = 0.9, Func<string, string, string>? polarity = null)
     {
         pick ??= (_, offered) => offered.Take(1);
         return JsonSerializer.Serialize(new
@@ -192,10 +195,16 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
             passages = r.Offered.Select(kv => new
             {
                 id = kv.Key,
-                controls = pick(kv.Key, kv.Value).Select(c => new { id = c, confidence, rationale = "The passage says it does this." }),
+                controls = pick(kv.Key, kv.Value).Select(c => polarity is null
+                    ? (object)new { id = c, confidence, rationale = "The passage says it does this." }
+                    : new { id = c, confidence, polarity = polarity(kv.Key, c), rationale = "The passage says it does this." }),
             }),
         });
     }
+
+    /// <summary>The text of each passage of a mapping prompt, by its id in the batch.</summary>
+    public static IReadOnlyDictionary<string, string> PassageTexts(Received r) =>
+        PassageTextPattern().Matches(r.Prompt).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
 
     public static Reply Comply(Received r, int n) => new(200, Answer(r), 1000 + n, 50 + n);
 
@@ -207,6 +216,9 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
 
     [GeneratedRegex("<passage id=\"(p\\d+)\" offered=\"([^\"]*)\"")]
     private static partial Regex PassagePattern();
+
+    [GeneratedRegex("<passage id=\"(p\\d+)\"[^>]*>\n(.*?)\n</passage>", RegexOptions.Singleline)]
+    private static partial Regex PassageTextPattern();
 
     [GeneratedRegex(@"[\p{L}\p{Nd}]+")]
     private static partial Regex WordPattern();

@@ -105,7 +105,7 @@ public class LlmMappingTests
             {
                 Assert.Equal(MappingMethods.Llm, m.Method);
                 Assert.Equal("test-model", m.Model);
-                Assert.Equal("map_passages@1.1.0", m.PromptVersion);
+                Assert.Equal("map_passages@1.2.0", m.PromptVersion);
             });
         }
 
@@ -355,9 +355,95 @@ public class LlmMappingTests
     }
 
     [Fact]
+    public async Task The_judge_decides_polarity_per_entry_and_the_trained_model_only_where_it_gave_none()
+    {
+        // The judge calls the approved-policy passage a finding and the plain gap a support: the opposite of what the
+        // trained polarity model reads in their words, so the stored polarity shows who decided.
+        const string Review = """
+            # Internal audit of the AI management system
+
+            ## AI policy
+
+            The AI policy was approved by the board in March 2025, is published on the intranet and is reviewed every year
+            by the AI governance committee, which records its review in the minutes.
+
+            ## AI risk assessment
+
+            No AI risk assessment has been carried out for the triage model since it was retrained, and the risk
+            register has not been updated; the action raised at the last audit is overdue.
+
+            ## Monitoring
+
+            Drift monitoring has not been performed for the scoring model, and no evidence of any monitoring review was
+            available to the audit team for the period.
+            """;
+        static string Judge(string text) => text.Contains("approved by the board", StringComparison.Ordinal) ? "finding"
+            : text.Contains("AI risk assessment", StringComparison.Ordinal) ? "supports" : "none";
+        await using var server = await FakeOpenAiServer.StartAsync((r, n) =>
+        {
+            var texts = FakeOpenAiServer.PassageTexts(r);
+            var answer = JsonSerializer.Deserialize<JsonElement>(FakeOpenAiServer.Answer(r, polarity: (p, _) => Judge(texts[p])));
+
+            // Passages the judge calls "none" get their controls without a polarity (as an older answer would).
+            var json = JsonSerializer.Serialize(new
+            {
+                passages = answer.GetProperty("passages").EnumerateArray().Select(p => new
+                {
+                    id = p.GetProperty("id").GetString(),
+                    controls = p.GetProperty("controls").EnumerateArray().Select(c => Judge(texts[p.GetProperty("id").GetString()!]) == "none"
+                        ? (object)new { id = c.GetProperty("id").GetString(), confidence = 0.9, rationale = "The passage says so." }
+                        : new { id = c.GetProperty("id").GetString(), confidence = 0.9, polarity = c.GetProperty("polarity").GetString(), rationale = "The passage says so." }),
+                }),
+            });
+            return new FakeOpenAiServer.Reply(200, json, 1000 + n, 50 + n);
+        });
+        using var tmp = new TempDir();
+        var (outcome, passages, usage) = await IngestAsync(tmp, Options(server), "audit.md", Review);
+        Assert.Equal(IngestStatus.Processed, outcome.Status);
+        Assert.Equal(0, usage.Repairs);
+        MappingRecord[] Judged(string words) => [.. passages.Single(p => p.Passage.Text.Contains(words, StringComparison.Ordinal)).Mappings.Where(m => m.Method == MappingMethods.Llm)];
+
+        var policy = Judged("approved by the board");
+        Assert.NotEmpty(policy);
+        Assert.All(policy, m => Assert.Equal(MappingPolarity.Finding, m.Polarity));
+        Assert.All(policy, m => Assert.Contains("A finding, judged by test-model", m.Rationale, StringComparison.Ordinal));
+        var risk = Judged("No AI risk assessment");
+        Assert.NotEmpty(risk);
+        Assert.All(risk, m => Assert.Equal(MappingPolarity.Supports, m.Polarity));
+        Assert.All(risk, m => Assert.DoesNotContain("A finding", m.Rationale, StringComparison.Ordinal));
+
+        // Where the judge gave no polarity, the trained model decides: this plain gap is a finding.
+        var monitoring = Judged("Drift monitoring has not been performed");
+        Assert.NotEmpty(monitoring);
+        Assert.All(monitoring, m => Assert.Equal(MappingPolarity.Finding, m.Polarity));
+        Assert.All(monitoring, m => Assert.Contains("(probability", m.Rationale, StringComparison.Ordinal));
+
+        // The cache keeps the judge's polarity: the same passages in another document are not sent again.
+        var calls = server.Requests.Count;
+        var (again, copy, _) = await IngestAsync(tmp, Options(server), "audit-copy.md", Review + "\nCopies of this report go to the chief executive and the AI governance committee.\n");
+        Assert.Equal(IngestStatus.Processed, again.Status);
+        Assert.DoesNotContain(server.Requests.Skip(calls), r => r.Prompt.Contains("approved by the board", StringComparison.Ordinal));
+        Assert.All(copy.Single(p => p.Passage.Text.Contains("approved by the board", StringComparison.Ordinal)).Mappings.Where(m => m.Method == MappingMethods.Llm), m => Assert.Equal(MappingPolarity.Finding, m.Polarity));
+    }
+
+    [Fact]
+    public async Task A_polarity_other_than_supports_or_finding_gets_a_repair_attempt()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync((r, n) =>
+            new FakeOpenAiServer.Reply(200, FakeOpenAiServer.Answer(r, polarity: (_, _) => n == 0 ? "partly" : "supports"), 1000, 50));
+        using var tmp = new TempDir();
+        var (outcome, passages, usage) = await IngestAsync(tmp, Options(server), "policy.md", Policy);
+        Assert.Equal(IngestStatus.Processed, outcome.Status);
+        Assert.Equal(1, usage.Repairs);
+        Assert.Equal(2, server.Calls);
+        Assert.Contains("\"polarity\" must be \"supports\" or \"finding\"", server.Requests.ElementAt(1).Messages[2], StringComparison.Ordinal);
+        Assert.Contains(passages.SelectMany(p => p.Mappings), m => m.Method == MappingMethods.Llm && m.Polarity == MappingPolarity.Supports);
+    }
+
+    [Fact]
     public void The_prompt_templates_load_with_version_and_json_settings()
     {
-        foreach (var (name, version) in new[] { (PromptLibrary.MapPassages, "1.1.0"), (PromptLibrary.ClassifyDocument, "1.0.0") })
+        foreach (var (name, version) in new[] { (PromptLibrary.MapPassages, "1.2.0"), (PromptLibrary.ClassifyDocument, "1.0.0") })
         {
             var prompt = PromptLibrary.Load(name, PromptsDir);
             Assert.Equal(version, prompt.Version);
@@ -368,7 +454,7 @@ public class LlmMappingTests
             Assert.NotEmpty(prompt.Config.InputVariables);
         }
 
-        Assert.Equal("map_passages@1.1.0", PromptLibrary.Load(PromptLibrary.MapPassages, PromptsDir).PromptVersion);
+        Assert.Equal("map_passages@1.2.0", PromptLibrary.Load(PromptLibrary.MapPassages, PromptsDir).PromptVersion);
     }
 
     [Fact]
