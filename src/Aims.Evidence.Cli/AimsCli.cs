@@ -85,6 +85,7 @@ public static partial class AimsCli
         root.Subcommands.Add(ExportCommand(output, error));
         root.Subcommands.Add(DemoCommand(output, error));
         root.Subcommands.Add(EvalCommand(output, error));
+        root.Subcommands.Add(EvalPolarityCommand(output, error));
         root.Subcommands.Add(ServeCommand(output));
         root.Subcommands.Add(KeysCommand(output));
         root.Subcommands.Add(LlmCostCommand(output));

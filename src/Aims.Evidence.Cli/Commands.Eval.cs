@@ -23,6 +23,64 @@ public static partial class AimsCli
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
+    private static Command EvalPolarityCommand(TextWriter output, TextWriter error)
+    {
+        var polarity = new Option<string>("--polarity") { Description = "Judged spans (JSONL, the format of the training polarity set).", Required = true };
+        var filesOption = new Option<string>("--files") { Description = "Folder of the judged documents.", Required = true };
+        var json = JsonOption();
+        var command = new Command("eval-polarity", "Ingest a folder into a fresh database and measure the stored polarity (finding or supports) against judged spans: precision and recall of findings.") { polarity, filesOption, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(polarity)!;
+            var folder = parse.GetValue(filesOption)!;
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"no such polarity file: {path}");
+            }
+
+            if (!Directory.Exists(folder))
+            {
+                throw new UsageException($"no such folder: {folder}");
+            }
+
+            IReadOnlyList<Training.PolarityDocument> judged;
+            try
+            {
+                judged = Training.PolarityDocument.Read(path);
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidDataException)
+            {
+                throw new UsageException($"{path}: {ex.Message}");
+            }
+
+            var db = Path.Combine(Path.GetTempPath(), $"aims-eval-polarity-{Guid.NewGuid():N}.db");
+            PolarityCounts counts;
+            try
+            {
+                using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
+                await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
+                counts = await ScorePolarityAsync(aims.Store, judged, error, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                DeleteDatabase(db);
+            }
+
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(new { counts.Passages, counts.Findings, counts.TruePositives, counts.FalsePositives, counts.Undecided, precision = Math.Round(counts.Precision, 4), recall = Math.Round(counts.Recall, 4) }, EvalJson)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            await output.WriteLineAsync(PolarityLine(Path.GetFileName(path), counts)).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string PolarityLine(string file, PolarityCounts pc) => string.Create(CultureInfo.InvariantCulture, $"polarity on the judged passages of {file}: {pc.Passages} passages ({pc.Findings} findings), precision {pc.Precision:0.000} ({pc.TruePositives}/{pc.TruePositives + pc.FalsePositives}), recall {pc.Recall:0.000} ({pc.TruePositives}/{pc.Findings}){(pc.Undecided > 0 ? $", {pc.Undecided} without a polarity" : string.Empty)}");
+
     private static Command EvalCommand(TextWriter output, TextWriter error)
     {
         var goldOption = new Option<string>("--gold") { Description = "Gold labels (JSONL, one object per document).", Required = true };
@@ -156,7 +214,7 @@ public static partial class AimsCli
 
                 if (polarityCounts is { } pc)
                 {
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"polarity on the judged passages of {Path.GetFileName(polarityPath)}: {pc.Passages} passages ({pc.Findings} findings), precision {pc.Precision:0.000} ({pc.TruePositives}/{pc.TruePositives + pc.FalsePositives}), recall {pc.Recall:0.000} ({pc.TruePositives}/{pc.Findings}){(pc.Undecided > 0 ? $", {pc.Undecided} without a polarity" : string.Empty)}")).ConfigureAwait(false);
+                    await output.WriteLineAsync(PolarityLine(Path.GetFileName(polarityPath!), pc)).ConfigureAwait(false);
                 }
 
                 foreach (var (t, m) in sweep)

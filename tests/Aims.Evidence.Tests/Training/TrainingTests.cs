@@ -180,6 +180,47 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public async Task Aims_eval_polarity_ingests_a_folder_and_scores_the_stored_polarity_against_judged_spans()
+    {
+        var dir = Directory.CreateTempSubdirectory("aims-eval-polarity-");
+        try
+        {
+            var files = Directory.CreateDirectory(Path.Combine(dir.FullName, "files")).FullName;
+            var doc = Path.Combine(files, "audit.md");
+            await File.WriteAllTextAsync(doc, string.Join("\n\n", [
+                "# Internal audit report: AI management system",
+                "## AI risk assessment", "No AI risk assessment has been carried out for the triage model since it was retrained, the risk register has not been updated, and the corrective action raised at the last audit is overdue.",
+                "## AI policy", "The AI policy was approved by the board in March, is published on the intranet and is reviewed every year by the AI governance committee, which records the review in its minutes."]), Ct);
+            var bytes = await File.ReadAllBytesAsync(doc, Ct);
+            var extracted = await DocumentReader.CreateDefault().ReadAsync(bytes, "audit.md", ExtractionLimits.Default, Ct);
+            var passages = new Segmenter().Segment(extracted);
+            var risk = passages.Single(p => p.Text.Contains("No AI risk assessment", StringComparison.Ordinal));
+            var policy = passages.Single(p => p.Text.Contains("approved by the board", StringComparison.Ordinal));
+            string Span(Passage p, string polarity) => $$"""{"start":{{p.Start}},"length":{{p.Length}},"hash":"{{SpanLabel.HashOf(p.Text)}}","polarity":"{{polarity}}"}""";
+            var judged = Path.Combine(dir.FullName, "judged.jsonl");
+            await File.WriteAllTextAsync(judged, $$"""{"file":"audit.md","sha256":"{{Convert.ToHexStringLower(SHA256.HashData(bytes))}}","spans":[{{Span(risk, "finding")}},{{Span(policy, "supports")}}]}""" + "\n", Ct);
+
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var code = await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", judged, "--json"], output, error);
+            Assert.True(code == 0, error.ToString());
+            var text = output.ToString();
+            using var json = System.Text.Json.JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]);
+            Assert.Equal(2, json.RootElement.GetProperty("passages").GetInt32());
+            Assert.Equal(1, json.RootElement.GetProperty("findings").GetInt32());
+            Assert.Equal(1, json.RootElement.GetProperty("true_positives").GetInt32());
+            Assert.Equal(0, json.RootElement.GetProperty("false_positives").GetInt32());
+            Assert.Equal(1.0, json.RootElement.GetProperty("recall").GetDouble());
+
+            Assert.NotEqual(0, await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", judged + ".absent"], output, error));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Synthetic_labels_match_the_shipped_synthetic_documents()
     {
         var labels = LabelFiles.Read(Path.Combine(LabelsDir, "synthetic.jsonl"));
