@@ -349,8 +349,9 @@ public static partial class AimsCli
     };
 
     /// <summary>
-    /// The stored polarity of each judged document's current passages against its judged spans: a passage is a finding
-    /// when its kept finding probability reaches the polarity threshold (or, without one, when a mapping of it is a finding).
+    /// The stored polarity of each judged document's current passages against its judged spans, as
+    /// <see cref="PolarityEvaluation.Decided"/> reads it (the LLM judge's polarity where it mapped the passage, else the
+    /// trained model's kept probability).
     /// </summary>
     private static async Task<PolarityCounts> ScorePolarityAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct)
     {
@@ -372,9 +373,9 @@ public static partial class AimsCli
             var passages = await store.GetPassagesAsync(stored.Id, ct).ConfigureAwait(false);
             scored.Add((
                 [.. doc.Spans.Select(s => new PolarityLabel(s.Start, s.Length, s.IsFinding))],
-                [.. passages.Select(p => new PolarityPrediction(p.Passage.Start, p.Passage.Length,
-                    p.Passage.Candidates?.Finding is not null ? p.Passage.Candidates.IsFinding
-                    : p.Mappings.Count > 0 ? p.Mappings.Any(m => m.Polarity == MappingPolarity.Finding) : null))]));
+                [.. passages.Select(p => new PolarityPrediction(p.Passage.Start, p.Passage.Length, PolarityEvaluation.Decided(
+                    p.Passage.Candidates?.Finding is not null ? p.Passage.Candidates.IsFinding : null,
+                    [.. p.Mappings.Select(m => (m.Method, m.Polarity))])))]));
         }
 
         return PolarityEvaluation.Score(scored);

@@ -21,6 +21,19 @@ public sealed record PolarityCounts(int Passages, int Findings, int TruePositive
 /// </summary>
 public static class PolarityEvaluation
 {
+    /// <summary>
+    /// The polarity the system decided for one stored passage: when the LLM judge mapped it, a finding when one of the
+    /// judge's mappings is a finding (the judge decides polarity per entry); otherwise the trained polarity model's kept
+    /// probability against its threshold; without one, whether a mapping of it is a finding; null when nothing decided.
+    /// </summary>
+    public static bool? Decided(bool? keptFinding, IReadOnlyList<(string Method, Mapping.MappingPolarity Polarity)> mappings)
+    {
+        ArgumentNullException.ThrowIfNull(mappings);
+        var judged = mappings.Where(m => m.Method == Mapping.MappingMethods.Llm).ToArray();
+        return judged.Length > 0 ? judged.Any(m => m.Polarity == Mapping.MappingPolarity.Finding)
+            : keptFinding ?? (mappings.Count > 0 ? mappings.Any(m => m.Polarity == Mapping.MappingPolarity.Finding) : null);
+    }
+
     public static PolarityCounts Score(IEnumerable<(IReadOnlyList<PolarityLabel> Labels, IReadOnlyList<PolarityPrediction> Passages)> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);

@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Evaluation;
+using Aims.Evidence.Core.Mapping;
 
 namespace Aims.Evidence.Tests.Evaluation;
 
@@ -29,5 +30,19 @@ public sealed class PolarityEvaluationTests
         Assert.Equal(0.5, score.Precision, 9);
         Assert.Equal(0.5, score.Recall, 9);
         Assert.Equal(0, PolarityEvaluation.Score([]).Precision);
+    }
+
+    [Fact]
+    public void The_judges_polarity_decides_where_it_mapped_the_passage_and_the_kept_probability_elsewhere()
+    {
+        (string, MappingPolarity) Llm(MappingPolarity p) => (MappingMethods.Llm, p);
+        (string, MappingPolarity) Trained(MappingPolarity p) => (MappingMethods.Trained, p);
+
+        Assert.True(PolarityEvaluation.Decided(false, [Llm(MappingPolarity.Supports), Llm(MappingPolarity.Finding)]));
+        Assert.False(PolarityEvaluation.Decided(true, [Llm(MappingPolarity.Supports), Trained(MappingPolarity.Finding)]));
+        Assert.True(PolarityEvaluation.Decided(true, [Trained(MappingPolarity.Supports)]));
+        Assert.False(PolarityEvaluation.Decided(null, [Trained(MappingPolarity.Supports)]));
+        Assert.True(PolarityEvaluation.Decided(null, [Trained(MappingPolarity.Finding)]));
+        Assert.Null(PolarityEvaluation.Decided(null, []));
     }
 }
