@@ -33,39 +33,13 @@ public static partial class AimsCli
         {
             var path = parse.GetValue(polarity)!;
             var folder = parse.GetValue(filesOption)!;
-            if (!File.Exists(path))
-            {
-                throw new UsageException($"no such polarity file: {path}");
-            }
-
+            var judged = ReadJudgedPolarity(path);
             if (!Directory.Exists(folder))
             {
                 throw new UsageException($"no such folder: {folder}");
             }
 
-            IReadOnlyList<Training.PolarityDocument> judged;
-            try
-            {
-                judged = Training.PolarityDocument.Read(path);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidDataException)
-            {
-                throw new UsageException($"{path}: {ex.Message}");
-            }
-
-            var db = Path.Combine(Path.GetTempPath(), $"aims-eval-polarity-{Guid.NewGuid():N}.db");
-            PolarityCounts counts;
-            try
-            {
-                using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
-                await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
-                counts = await ScorePolarityAsync(aims.Store, judged, error, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                DeleteDatabase(db);
-            }
+            var counts = await MeasureFolderAsync(folder, "eval-polarity", aims => ScorePolarityAsync(aims.Store, judged, error, ct), output, error, ct).ConfigureAwait(false);
 
             if (parse.GetValue(json))
             {
@@ -77,6 +51,24 @@ public static partial class AimsCli
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Judged polarity spans (the training polarity set's format), or a usage error naming the file.</summary>
+    private static IReadOnlyList<Training.PolarityDocument> ReadJudgedPolarity(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"no such polarity file: {path}");
+        }
+
+        try
+        {
+            return Training.PolarityDocument.Read(path);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException)
+        {
+            throw new UsageException($"{path}: {ex.Message}");
+        }
     }
 
     private static string PolarityLine(string file, PolarityCounts pc) => string.Create(CultureInfo.InvariantCulture, $"polarity on the judged passages of {file}: {pc.Passages} passages ({pc.Findings} findings), precision {pc.Precision:0.000} ({pc.TruePositives}/{pc.TruePositives + pc.FalsePositives}), recall {pc.Recall:0.000} ({pc.TruePositives}/{pc.Findings}){(pc.Undecided > 0 ? $", {pc.Undecided} without a polarity" : string.Empty)}");
@@ -136,12 +128,7 @@ public static partial class AimsCli
 
             var asJson = parse.GetValue(json);
             var polarityPath = parse.GetValue(polarity);
-            if (polarityPath is not null && !File.Exists(polarityPath))
-            {
-                throw new UsageException($"no such polarity file: {polarityPath}");
-            }
-
-            var judged = polarityPath is null ? null : Training.PolarityDocument.Read(polarityPath);
+            var judged = polarityPath is null ? null : ReadJudgedPolarity(polarityPath);
             PolarityCounts? polarityCounts = null;
             var fraction = parse.GetValue(reviewFraction);
             if (fraction is < 0 or >= 1 || parse.GetValue(repeat) < 1)

@@ -65,6 +65,23 @@ public static partial class AimsCli
         }
     }
 
+    /// <summary>Ingests a folder into a temporary database, measures it there, and deletes the database whatever happens.</summary>
+    internal static async Task<T> MeasureFolderAsync<T>(string folder, string name, Func<LocalAims, Task<T>> measure, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var db = Path.Combine(Path.GetTempPath(), $"aims-{name}-{Guid.NewGuid():N}.db");
+        try
+        {
+            using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
+            await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
+            return await measure(aims).ConfigureAwait(false);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            DeleteDatabase(db);
+        }
+    }
+
     private static Command EvalInventoryCommand(TextWriter output, TextWriter error)
     {
         var goldOption = new Option<string>("--gold") { Description = "Gold list of AI systems ({\"systems\":[{\"name\",\"aliases\",\"unit\"}]}).", Required = true };
@@ -85,19 +102,7 @@ public static partial class AimsCli
                 throw new UsageException($"{goldPath}: {ex.Message}");
             }
 
-            var db = Path.Combine(Path.GetTempPath(), $"aims-eval-inventory-{Guid.NewGuid():N}.db");
-            IReadOnlyList<AiSystem> systems;
-            try
-            {
-                using var aims = await LocalAims.OpenAsync(db, cancellationToken: ct).ConfigureAwait(false);
-                await IngestEvaluationFolderAsync(aims, folder, output, error, ct).ConfigureAwait(false);
-                systems = await aims.Evidence.Inventory.DerivedAsync(ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                DeleteDatabase(db);
-            }
+            var systems = await MeasureFolderAsync(folder, "eval-inventory", aims => aims.Evidence.Inventory.DerivedAsync(ct), output, error, ct).ConfigureAwait(false);
 
             var score = InventoryEvaluation.Score(systems, gold);
             if (parse.GetValue(json))

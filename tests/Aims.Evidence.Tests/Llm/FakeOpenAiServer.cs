@@ -185,9 +185,10 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
 
     /// <summary>
     /// A mapping answer choosing, for every passage, its first offered candidate (or all the given ids); with
-    /// <paramref name="polarity"/>, each control also gets the polarity it returns for (passage id, control id).
+    /// <paramref name="polarity"/>, each control also gets the polarity it returns for (passage id, control id), none when
+    /// it returns null.
     /// </summary>
-    public static string Answer(Received r, Func<string, string[], IEnumerable<string>>? pick = null, double confidence = 0.9, Func<string, string, string>? polarity = null)
+    public static string Answer(Received r, Func<string, string[], IEnumerable<string>>? pick = null, double confidence = 0.9, Func<string, string, string?>? polarity = null)
     {
         pick ??= (_, offered) => offered.Take(1);
         return JsonSerializer.Serialize(new
@@ -195,9 +196,9 @@ internal sealed partial class FakeOpenAiServer : IAsyncDisposable
             passages = r.Offered.Select(kv => new
             {
                 id = kv.Key,
-                controls = pick(kv.Key, kv.Value).Select(c => polarity is null
-                    ? (object)new { id = c, confidence, rationale = "The passage says it does this." }
-                    : new { id = c, confidence, polarity = polarity(kv.Key, c), rationale = "The passage says it does this." }),
+                controls = pick(kv.Key, kv.Value).Select(c => polarity?.Invoke(kv.Key, c) is { } p
+                    ? new { id = c, confidence, polarity = p, rationale = "The passage says it does this." }
+                    : (object)new { id = c, confidence, rationale = "The passage says it does this." }),
             }),
         });
     }

@@ -213,6 +213,10 @@ public sealed class TrainingTests
             Assert.Equal(1.0, json.RootElement.GetProperty("recall").GetDouble());
 
             Assert.NotEqual(0, await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", judged + ".absent"], output, error));
+            var broken = Path.Combine(dir.FullName, "broken.jsonl");
+            await File.WriteAllTextAsync(broken, "not json\n", Ct);
+            Assert.Equal(Aims.Evidence.Cli.ExitCodes.Usage, await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", broken], output, error));
+            Assert.Contains("broken.jsonl", error.ToString(), StringComparison.Ordinal);
         }
         finally
         {
