@@ -22,7 +22,7 @@ namespace Aims.Evidence.Tests.Reliability;
 /// </summary>
 public sealed class HostileInputTests
 {
-    private const string GoodText = """
+    internal const string GoodText = """
         # AI Risk Management Procedure
 
         The organisation identifies risks arising from the use of artificial intelligence systems and records them
@@ -429,33 +429,6 @@ public sealed class HostileInputTests
         Assert.Equal(bytes.Length, outcome.Document!.Size);
     }
 
-    [Fact]
-    public async Task Sparse_200_MB_file_through_the_cli_is_recorded_failed_without_being_read_into_memory()
-    {
-        using var tmp = new TempDir();
-        var folder = Path.Combine(tmp.Path, "in");
-        Directory.CreateDirectory(folder);
-        await using (var fs = new FileStream(Path.Combine(folder, "sparse.txt"), FileMode.CreateNew))
-        {
-            fs.SetLength(200L * 1024 * 1024); // sparse on Linux: no 200 MB written, no 200 MB read into memory
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(folder, "good.md"), GoodText, Ct);
-        var before = GC.GetTotalAllocatedBytes(precise: true);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], output, error);
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.Equal(ExitCodes.DocumentsFailed, code);
-        Assert.Contains("sparse.txt", error.ToString(), StringComparison.Ordinal);
-        Assert.Contains("limit", error.ToString(), StringComparison.Ordinal);
-        Assert.True(allocated < 150L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB");
-
-        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
-        Assert.Equal(DocumentStatus.Failed, (await store.GetCurrentByNameAsync("sparse.txt", Ct))!.Status);
-        Assert.Equal(DocumentStatus.Processed, (await store.GetCurrentByNameAsync("good.md", Ct))!.Status);
-    }
-
     private static void MakeFifo(string path)
     {
         using var mkfifo = Process.Start(new ProcessStartInfo("mkfifo") { ArgumentList = { path }, UseShellExecute = false })!;
@@ -722,5 +695,45 @@ public sealed class HostileInputTests
 
         var report = await aims.Evidence.GetGapReportAsync(Ct);
         Assert.DoesNotContain(report.Entries, g => g.Status == Aims.Evidence.Core.Gaps.GapStatus.Covered && g.BestEvidence?.DocumentName == "injection.md");
+    }
+}
+
+[CollectionDefinition(nameof(AllocationGroup), DisableParallelization = true)]
+public sealed class AllocationGroup;
+
+/// <summary>
+/// Hostile inputs whose test measures the process's allocations: they run alone, so no concurrent test's allocations
+/// are counted.
+/// </summary>
+[Collection(nameof(AllocationGroup))]
+public sealed class HostileInputAllocationTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Sparse_200_MB_file_through_the_cli_is_recorded_failed_without_being_read_into_memory()
+    {
+        using var tmp = new TempDir();
+        var folder = Path.Combine(tmp.Path, "in");
+        Directory.CreateDirectory(folder);
+        await using (var fs = new FileStream(Path.Combine(folder, "sparse.txt"), FileMode.CreateNew))
+        {
+            fs.SetLength(200L * 1024 * 1024); // sparse on Linux: no 200 MB written, no 200 MB read into memory
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(folder, "good.md"), HostileInputTests.GoodText, Ct);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await AimsCli.RunAsync(["ingest", folder, "--db", tmp.Db, "--mapper", "lexical", "--json"], output, error);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(ExitCodes.DocumentsFailed, code);
+        Assert.Contains("sparse.txt", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("limit", error.ToString(), StringComparison.Ordinal);
+        Assert.True(allocated < 150L * 1024 * 1024, $"allocated {allocated / (1024 * 1024)} MB");
+
+        using var store = new Aims.Evidence.Sqlite.SqliteEvidenceStore(tmp.Db);
+        Assert.Equal(DocumentStatus.Failed, (await store.GetCurrentByNameAsync("sparse.txt", Ct))!.Status);
+        Assert.Equal(DocumentStatus.Processed, (await store.GetCurrentByNameAsync("good.md", Ct))!.Status);
     }
 }
