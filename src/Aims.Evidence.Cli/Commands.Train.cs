@@ -31,7 +31,7 @@ public static partial class AimsCli
         var curve = new Option<bool>("--learning-curve") { Description = "Also cross-validate on 25% and 50% of the documents." };
         var reviews = new Option<double>("--review-fraction") { Description = "Also measure, out of fold, what the labels of this share of the documents teach as review decisions (e.g. 0.2)." };
         var sweep = new Option<bool>("--review-sweep") { Description = "With --review-fraction: also measure a grid of review-memory settings (how the shipped default was chosen)." };
-        var polarityOnly = new Option<bool>("--polarity-only") { Description = "Only the polarity model: print its out-of-fold figures (all evidence passages, polarity set); no embeddings, no pair scorer, --out is not written." };
+        var polarityOnly = new Option<bool>("--polarity-only") { Description = "Only the polarity model: print its out-of-fold figures (all evidence passages, polarity set), with the written classifier's document types (MiniLM over a few texts per document; --embedding-cache applies); no pair scorer, --out is not written." };
         var polarityDump = new Option<string?>("--polarity-dump") { Description = "With --polarity-only: write each judged passage of the polarity set with its out-of-fold probability here (TSV), and every labelled evidence passage to FILE.evidence.tsv, for diagnosis." };
         var command = new Command("train", "Train the mapper on a labelled corpus: the same corpus and labels give the same model, byte for byte.")
         {
@@ -71,14 +71,24 @@ public static partial class AimsCli
                 throw new UsageException($"only {training.Documents.Count} labelled documents were found; training needs the corpus the labels point to");
             }
 
+            var store = new VectorCache(parse.GetValue(cache));
             if (parse.GetValue(polarityOnly))
             {
-                var (_, figures) = Trainer.TrainPolarityOnly(training, new TrainOptions
+                // The full run gives the polarity model the type ingestion will give it; this mode can only mirror that
+                // while the document type is the written classifier's decision.
+                if (TrainedModel.LoadEmbedded() is { DocTypeDecision: not "written" } shipped)
+                {
+                    throw new UsageException($"--polarity-only types documents with the written classifier, but model {shipped.Version} decides document types with the trained combiner; run the full training");
+                }
+
+                using var encoder = new LocalEmbeddingGenerator(LocalEmbeddingModel.MiniLM);
+                var (_, figures) = await Trainer.TrainPolarityOnlyAsync(training, store.Wrap("minilm", encoder), new TrainOptions
                 {
                     PolaritySet = File.Exists(polarityPath) ? PolarityDocument.Read(polarityPath) : [],
                     PolarityDump = parse.GetValue(polarityDump),
                     Log = m => error.WriteLine(m),
-                });
+                }, ct).ConfigureAwait(false);
+                store.Save();
                 await output.WriteLineAsync("polarity, out of fold (grouped by document):").ConfigureAwait(false);
                 foreach (var (k, v) in figures)
                 {
@@ -90,7 +100,6 @@ public static partial class AimsCli
 
             using var mini = new LocalEmbeddingGenerator(LocalEmbeddingModel.MiniLM);
             using var arctic = new LocalEmbeddingGenerator(LocalEmbeddingModel.ArcticXs);
-            var store = new VectorCache(parse.GetValue(cache));
             var trainer = new Trainer(store.Wrap("minilm", mini), store.Wrap("arctic", arctic));
             var options = new TrainOptions
             {

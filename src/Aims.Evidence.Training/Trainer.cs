@@ -321,8 +321,35 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
             linear = MlModels.Logistic(Standardise(flatX, mean, std), flatY, options.Seed);
         }
 
-        // 7. Polarity (finding or supporting) of evidence passages, out of fold then on all of them.
-        var polarity = TrainPolarity(corpus.Documents, PolarityFolds(corpus.Documents, options.Folds), options, metrics, log);
+        // 7. Polarity (finding or supporting) of evidence passages, out of fold then on all of them. It reads the
+        // document type ingestion will give it: the decision of the classifier this model ships with, out of fold for
+        // the mapper's documents; the polarity-only documents are in no document-type training, so the final models
+        // type them.
+        var mapperIndex = docs.ToDictionary(d => d.Labels.File, d => d.Index, StringComparer.Ordinal);
+        var polarityTypes = new string[corpus.Documents.Count];
+        foreach (var d in corpus.Documents)
+        {
+            if (mapperIndex.TryGetValue(d.Labels.File, out var m))
+            {
+                polarityTypes[d.Index] = docTypeDecision == "written" ? lexical[m].Decision.DocType : MostLikely(oofDocType[m], docTypes);
+                continue;
+            }
+
+            var signals = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
+            if (docTypeDecision == "written" || signals.Unrelated)
+            {
+                polarityTypes[d.Index] = docTypeDecision == "written" ? signals.Decision.DocType : DocumentTypes.Unrelated;
+                continue;
+            }
+
+            var passageTexts = d.Passages.Select(PassageEncoder.Text).ToArray();
+            var (dm, da) = (await miniLM(passageTexts, cancellationToken).ConfigureAwait(false), await arctic(passageTexts, cancellationToken).ConfigureAwait(false));
+            var scores = DocumentTypeSignals.MeanPassageScores(finalDocType, [.. dm.Zip(da)]);
+            polarityTypes[d.Index] = MostLikely(finalCombiner.Probabilities(DocumentTypeSignals.CombinerInput(scores, signals.Probabilities)), docTypes);
+        }
+
+        metrics["polarity_doc_type_agreement"] = Math.Round(corpus.Documents.Count(d => polarityTypes[d.Index] == d.Labels.DocType) / (double)corpus.Documents.Count, 4);
+        var polarity = TrainPolarity(corpus.Documents, polarityTypes, PolarityFolds(corpus.Documents, options.Folds), options, metrics, log);
 
         var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
         var model = profileModel with
@@ -365,28 +392,43 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
 
     /// <summary>
     /// Only the polarity model, with the folds of <see cref="TrainAsync"/>: out-of-fold precision and recall on the
-    /// labelled evidence passages and on <see cref="TrainOptions.PolaritySet"/>, and the model on all of them. Needs
-    /// no embeddings, so a change to <see cref="PolarityModel.Features"/> is measured in seconds, not minutes.
+    /// labelled evidence passages and on <see cref="TrainOptions.PolaritySet"/>, and the model on all of them. The
+    /// document type it reads is the written classifier's decision (MiniLM only, a few texts per document), which is
+    /// what <see cref="TrainAsync"/> gives it when the model's document type is decided by the written classifier
+    /// (<see cref="TrainedModel.DocTypeDecision"/> <c>written</c>); no pair scorer, so a change to
+    /// <see cref="PolarityModel.Features"/> is measured in seconds, not minutes.
     /// </summary>
-    public static (PolarityModel Model, Dictionary<string, double> Metrics) TrainPolarityOnly(TrainingCorpus corpus, TrainOptions options)
+    public static async Task<(PolarityModel Model, Dictionary<string, double> Metrics)> TrainPolarityOnlyAsync(TrainingCorpus corpus, EmbedTexts miniLM, TrainOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        var model = TrainPolarity(corpus.Documents, PolarityFolds(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
+        var docTypes = DocumentTypes.All.ToArray();
+        var written = new EmbeddingDocumentClassifier(new DelegateEmbeddings(miniLM));
+        var types = new string[corpus.Documents.Count];
+        foreach (var d in corpus.Documents)
+        {
+            types[d.Index] = (await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false)).Decision.DocType;
+        }
+
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["polarity_doc_type_agreement"] = Math.Round(corpus.Documents.Count(d => types[d.Index] == d.Labels.DocType) / (double)corpus.Documents.Count, 4),
+        };
+        var model = TrainPolarity(corpus.Documents, types, PolarityFolds(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
         return (model, metrics);
     }
 
     /// <summary>
     /// The polarity model over every labelled evidence passage (label: the finding flag): sparse logistic regression
-    /// (<see cref="SparseLogistic"/>) over <see cref="PolarityModel.Features"/> with the labelled document type, threshold at the best out-of-fold F1 of the finding class; out-of-fold
+    /// (<see cref="SparseLogistic"/>) over <see cref="PolarityModel.Features"/> with the document type ingestion gives
+    /// each document (<paramref name="docTypes"/>, by document index), threshold at the best out-of-fold F1 of the finding class; out-of-fold
     /// precision and recall on all evidence passages and on the polarity evaluation set go into <paramref name="metrics"/>.
     /// </summary>
-    private static PolarityModel TrainPolarity(IReadOnlyList<TrainingDocument> docs, int[] fold, TrainOptions options, Dictionary<string, double> metrics, Action<string> log)
+    private static PolarityModel TrainPolarity(IReadOnlyList<TrainingDocument> docs, string[] docTypes, int[] fold, TrainOptions options, Dictionary<string, double> metrics, Action<string> log)
     {
         var items = docs.SelectMany(d => Enumerable.Range(0, d.Passages.Count).Where(i => d.PassageLabels[i]?.IsEvidence == true).Select(i => (Doc: d.Index, P: i))).ToArray();
         var records = docs.Select(d => PolarityModel.Records([.. d.Passages.Select(p => (p.Headings, p.Text))])).ToArray();
-        double[] Input(int doc, int p) => PolarityModel.Features(docs[doc].Passages[p].Headings, docs[doc].Passages[p].Text, docs[doc].Labels.DocType, records[doc][p] >= 0);
+        double[] Input(int doc, int p) => PolarityModel.Features(docs[doc].Passages[p].Headings, docs[doc].Passages[p].Text, docTypes[doc], records[doc][p] >= 0);
         var x = items.Select(it => SparseLogistic.Sparse(Input(it.Doc, it.P))).ToArray();
         var y = items.Select(it => docs[it.Doc].PassageLabels[it.P]!.Finding).ToArray();
         var oof = new double[items.Length];

@@ -288,8 +288,10 @@ public sealed class TrainingTests
         Assert.Equal(first.Model.Version, reloaded.Version);
         Assert.InRange(first.Report.Metrics["expected_calibration_error"], 0, 0.2);
 
-        // aims train --polarity-only: the same polarity model and out-of-fold figures, without the embeddings.
-        var (polarity, figures) = Trainer.TrainPolarityOnly(corpus, options);
+        // aims train --polarity-only: the same polarity model and out-of-fold figures, with MiniLM for the written
+        // classifier's document types only, as long as the model's document type is the written classifier's decision.
+        Assert.Equal("written", first.Model.DocTypeDecision);
+        var (polarity, figures) = await Trainer.TrainPolarityOnlyAsync(corpus, HashEmbed(1), options, Ct);
         Assert.Equal(PolarityBytes(first.Model.Polarity!), PolarityBytes(polarity));
         Assert.NotEmpty(figures);
         Assert.All(figures, kv => Assert.Equal(first.Report.Metrics[kv.Key], kv.Value));
