@@ -250,6 +250,24 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Held_out_polarity_reports_match_their_labels_and_stay_out_of_training()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "tests", "eval", "polarity-heldout");
+        var judged = PolarityDocument.Read(Path.Combine(TestPaths.RepoRoot, "tests", "eval", "polarity-heldout.jsonl"));
+        Assert.Equal(Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal), judged.Select(d => d.File).Order(StringComparer.Ordinal));
+        foreach (var doc in judged)
+        {
+            Assert.Equal(doc.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, doc.File)))));
+            Assert.NotEmpty(doc.Spans);
+            Assert.All(doc.Spans, s => Assert.Contains(s.Polarity, new[] { "finding", "supports" }));
+        }
+
+        // Measuring only: no training label and no synthetic training document names a held-out report.
+        var trained = Directory.GetFiles(LabelsDir, "*.jsonl").SelectMany(LabelFiles.Read).Select(l => l.File).ToHashSet(StringComparer.Ordinal);
+        Assert.Empty(judged.Where(d => trained.Contains(d.File) || File.Exists(Path.Combine(SyntheticDir, d.File))).Select(d => d.File));
+    }
+
+    [Fact]
     [Trait(Tiers.Name, Tiers.Slow)]
     public async Task Polarity_only_documents_change_the_polarity_model_and_nothing_else()
     {
