@@ -381,7 +381,9 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
 
         Assert.True(JsonNode.DeepEquals(systems, json["aiSystems"]), "the SoA's aiSystems are not the inventory");
         var rows = json["controls"]!.AsArray();
-        Assert.Equal(AnnexA, rows.Select(r => r!["controlId"]!.GetValue<string>()).ToArray());
+        // Nonconformities first, as in the gap report; within each group the catalog's order.
+        var statusOf = rows.ToDictionary(r => r!["controlId"]!.GetValue<string>(), r => r!["status"]!.GetValue<string>(), StringComparer.Ordinal);
+        Assert.Equal(AnnexA.OrderBy(id => statusOf[id] == "nonconformity" ? 0 : 1).ToArray(), rows.Select(r => r!["controlId"]!.GetValue<string>()).ToArray());
         Assert.All(rows, r =>
         {
             Assert.Contains(r!["applicable"]!.GetValue<string>(), new[] { "yes", "no" });

@@ -84,7 +84,10 @@ public static partial class AiSystemInventoryBuilder
         return "ais-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
     }
 
-    /// <summary>The name without a trailing "(ACRONYM)" or "(aka X)" and that bracket's content as an alias.</summary>
+    /// <summary>
+    /// The name without a trailing "(ACRONYM)" or "(aka X)" and that bracket's content as an alias; a former name
+    /// ("(formerly X)", "(previously named X)", "(renamed from X)": inventories record renames) is an alias too.
+    /// </summary>
     public static (string Name, IReadOnlyList<string> Aliases) SplitAliases(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -559,7 +562,7 @@ public static partial class AiSystemInventoryBuilder
     [GeneratedRegex(@"^(?<head>.+?)\s*\((?<inner>[^()]+)\)$")]
     private static partial Regex TrailingBracket();
 
-    [GeneratedRegex(@"^(aka|a\.k\.a\.|also known as|formerly)\s+", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^(aka|a\.k\.a\.|also known as|formerly(\s+(known\s+as|named|called))?|previously(\s+(known\s+as|named|called))?|renamed\s+from)\s+", RegexOptions.IgnoreCase)]
     private static partial Regex AkaPrefix();
 
     [GeneratedRegex(@"^(?<k>[A-Za-z_][A-Za-z0-9_ ]{0,39}):\s(?<v>.{1,200})$")]

@@ -64,6 +64,20 @@ public sealed class AiSystemInventoryTests
     }
 
     [Theory]
+    [InlineData("Contoso Reader (aka Reader 2)", "Contoso Reader", "Reader 2")]
+    [InlineData("Contoso Reader\n(Previously Reader Lite)", "Contoso Reader", "Reader Lite")]
+    [InlineData("Contoso Reader (previously named Reader Lite)", "Contoso Reader", "Reader Lite")]
+    [InlineData("Contoso Reader (formerly known as Reader Lite)", "Contoso Reader", "Reader Lite")]
+    [InlineData("Contoso Reader (renamed from Reader Lite)", "Contoso Reader", "Reader Lite")]
+    [InlineData("Contoso Reader (pilot, previously manual)", "Contoso Reader (pilot, previously manual)", null)]
+    public void A_former_name_in_brackets_is_an_alias(string cell, string name, string? alias)
+    {
+        var (main, aliases) = AiSystemInventoryBuilder.SplitAliases(cell);
+        Assert.Equal(name, main);
+        Assert.Equal(alias is null ? [] : [alias], aliases);
+    }
+
+    [Theory]
     [InlineData("Model card for Contoso Reader", "Contoso Reader")]
     [InlineData("Contoso Reader Model Card", "Contoso Reader")]
     [InlineData("Transparency note for Contoso Reader", "Contoso Reader")]
