@@ -39,15 +39,31 @@ public static partial class AimsCli
                 throw new UsageException($"no such folder: {folder}");
             }
 
-            var counts = await MeasureFolderAsync(folder, "eval-polarity", aims => ScorePolarityAsync(aims.Store, judged, error, ct), output, error, ct).ConfigureAwait(false);
+            var (counts, byDocument) = await MeasureFolderAsync(folder, "eval-polarity", aims => ScorePolarityByDocumentAsync(aims.Store, judged, error, ct), output, error, ct).ConfigureAwait(false);
 
             if (parse.GetValue(json))
             {
-                await output.WriteLineAsync(JsonSerializer.Serialize(new { counts.Passages, counts.Findings, counts.TruePositives, counts.FalsePositives, counts.Undecided, precision = Math.Round(counts.Precision, 4), recall = Math.Round(counts.Recall, 4) }, EvalJson)).ConfigureAwait(false);
+                await output.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    counts.Passages,
+                    counts.Findings,
+                    counts.TruePositives,
+                    counts.FalsePositives,
+                    counts.Undecided,
+                    precision = Math.Round(counts.Precision, 4),
+                    recall = Math.Round(counts.Recall, 4),
+                    documents = byDocument.Select(d => new { file = d.File, docType = d.DocType, d.Counts.Passages, d.Counts.Findings, d.Counts.TruePositives, d.Counts.FalsePositives, d.Counts.Undecided }),
+                }, EvalJson)).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
 
             await output.WriteLineAsync(PolarityLine(Path.GetFileName(path), counts)).ConfigureAwait(false);
+            await output.WriteLineAsync("by document (type the classifier gave it: findings found / judged findings, false findings):").ConfigureAwait(false);
+            foreach (var (file, docType, c) in byDocument)
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  {file}  [{docType ?? "-"}]  {c.TruePositives}/{c.Findings} found, {c.FalsePositives} false, of {c.Passages} judged passages")).ConfigureAwait(false);
+            }
+
             return ExitCodes.Ok;
         });
         return command;
@@ -340,10 +356,15 @@ public static partial class AimsCli
     /// <see cref="PolarityEvaluation.Decided"/> reads it (the LLM judge's polarity where it mapped the passage, else the
     /// trained model's kept probability).
     /// </summary>
-    private static async Task<PolarityCounts> ScorePolarityAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct)
+    private static async Task<PolarityCounts> ScorePolarityAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct) =>
+        (await ScorePolarityByDocumentAsync(store, judged, error, ct).ConfigureAwait(false)).Total;
+
+    /// <summary>The stored polarity against judged spans: over all documents, and per document with the type the classifier gave it.</summary>
+    private static async Task<(PolarityCounts Total, IReadOnlyList<(string File, string? DocType, PolarityCounts Counts)> Documents)> ScorePolarityByDocumentAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct)
     {
         var documents = (await store.ListDocumentsAsync(false, ct).ConfigureAwait(false)).Where(d => d.Status == DocumentStatus.Processed).ToDictionary(d => d.Name, StringComparer.Ordinal);
         var scored = new List<(IReadOnlyList<PolarityLabel>, IReadOnlyList<PolarityPrediction>)>();
+        var perDocument = new List<(string, string?, PolarityCounts)>();
         foreach (var doc in judged)
         {
             if (!documents.TryGetValue(doc.File, out var stored))
@@ -363,9 +384,10 @@ public static partial class AimsCli
                 [.. passages.Select(p => new PolarityPrediction(p.Passage.Start, p.Passage.Length, PolarityEvaluation.Decided(
                     p.Passage.Candidates?.Finding is not null ? p.Passage.Candidates.IsFinding : null,
                     [.. p.Mappings.Select(m => (m.Method, m.Polarity))])))]));
+            perDocument.Add((doc.File, stored.DocType, PolarityEvaluation.Score([scored[^1]])));
         }
 
-        return PolarityEvaluation.Score(scored);
+        return (PolarityEvaluation.Score(scored), perDocument);
     }
 
     /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>

@@ -211,6 +211,16 @@ public sealed class TrainingTests
             Assert.Equal(1, json.RootElement.GetProperty("true_positives").GetInt32());
             Assert.Equal(0, json.RootElement.GetProperty("false_positives").GetInt32());
             Assert.Equal(1.0, json.RootElement.GetProperty("recall").GetDouble());
+            var perDocument = Assert.Single(json.RootElement.GetProperty("documents").EnumerateArray());
+            Assert.Equal("audit.md", perDocument.GetProperty("file").GetString());
+            Assert.False(string.IsNullOrEmpty(perDocument.GetProperty("doc_type").GetString()));
+            Assert.Equal(1, perDocument.GetProperty("true_positives").GetInt32());
+
+            // The text report names each document with its type and counts.
+            using var text2 = new StringWriter();
+            Assert.Equal(0, await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", judged], text2, error));
+            Assert.Contains("audit.md  [", text2.ToString(), StringComparison.Ordinal);
+            Assert.Contains("1/1 found, 0 false, of 2 judged passages", text2.ToString(), StringComparison.Ordinal);
 
             Assert.NotEqual(0, await Aims.Evidence.Cli.AimsCli.RunAsync(["eval-polarity", "--files", files, "--polarity", judged + ".absent"], output, error));
             var broken = Path.Combine(dir.FullName, "broken.jsonl");
