@@ -158,7 +158,7 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         var docTypeOf = docs.Select(d => Math.Max(0, Array.IndexOf(docTypes, d.Labels.DocType))).ToArray();
         var oofDocScores = new double[docs.Count][];
         var written = new EmbeddingDocumentClassifier(new DelegateEmbeddings(miniLM));
-        var lexical = new (bool Unrelated, double[] Probabilities, Classification Decision)[docs.Count];
+        var lexical = new (bool Unrelated, double[] Probabilities, Classification Decision, double[] Combined)[docs.Count];
         foreach (var d in docs)
         {
             lexical[d.Index] = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
@@ -326,29 +326,28 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         // the mapper's documents; the polarity-only documents are in no document-type training, so the final models
         // type them.
         var mapperIndex = docs.ToDictionary(d => d.Labels.File, d => d.Index, StringComparer.Ordinal);
-        var polarityTypes = new string[corpus.Documents.Count];
+        var polarityTypes = new double[corpus.Documents.Count][];
         foreach (var d in corpus.Documents)
         {
             if (mapperIndex.TryGetValue(d.Labels.File, out var m))
             {
-                polarityTypes[d.Index] = docTypeDecision == "written" ? lexical[m].Decision.DocType : MostLikely(oofDocType[m], docTypes);
+                polarityTypes[d.Index] = docTypeDecision == "written" ? lexical[m].Combined : oofDocType[m];
                 continue;
             }
 
             var signals = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
             if (docTypeDecision == "written" || signals.Unrelated)
             {
-                polarityTypes[d.Index] = docTypeDecision == "written" ? signals.Decision.DocType : DocumentTypes.Unrelated;
+                polarityTypes[d.Index] = signals.Combined;
                 continue;
             }
 
             var passageTexts = d.Passages.Select(PassageEncoder.Text).ToArray();
             var (dm, da) = (await miniLM(passageTexts, cancellationToken).ConfigureAwait(false), await arctic(passageTexts, cancellationToken).ConfigureAwait(false));
             var scores = DocumentTypeSignals.MeanPassageScores(finalDocType, [.. dm.Zip(da)]);
-            polarityTypes[d.Index] = MostLikely(finalCombiner.Probabilities(DocumentTypeSignals.CombinerInput(scores, signals.Probabilities)), docTypes);
+            polarityTypes[d.Index] = finalCombiner.Probabilities(DocumentTypeSignals.CombinerInput(scores, signals.Probabilities));
         }
 
-        metrics["polarity_doc_type_agreement"] = Math.Round(corpus.Documents.Count(d => polarityTypes[d.Index] == d.Labels.DocType) / (double)corpus.Documents.Count, 4);
         var polarity = TrainPolarity(corpus.Documents, polarityTypes, PolarityFolds(corpus.Documents, options.Folds), options, metrics, log);
 
         var summary = string.Create(CultureInfo.InvariantCulture, $"{docs.Count} documents, {items.Count} passages, learner {best}, out-of-fold passage_f1 {metrics["passage_f1"]:0.000}, ECE {ece:0.000}, document type by the {docTypeDecision} classifier");
@@ -393,8 +392,8 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
     /// <summary>
     /// Only the polarity model, with the folds of <see cref="TrainAsync"/>: out-of-fold precision and recall on the
     /// labelled evidence passages and on <see cref="TrainOptions.PolaritySet"/>, and the model on all of them. The
-    /// document type it reads is the written classifier's decision (MiniLM only, a few texts per document), which is
-    /// what <see cref="TrainAsync"/> gives it when the model's document type is decided by the written classifier
+    /// document types it reads are the written classifier's probabilities (MiniLM only, a few texts per document), which
+    /// is what <see cref="TrainAsync"/> gives it when the model's document type is decided by the written classifier
     /// (<see cref="TrainedModel.DocTypeDecision"/> <c>written</c>); no pair scorer, so a change to
     /// <see cref="PolarityModel.Features"/> is measured in seconds, not minutes.
     /// </summary>
@@ -404,31 +403,31 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         ArgumentNullException.ThrowIfNull(options);
         var docTypes = DocumentTypes.All.ToArray();
         var written = new EmbeddingDocumentClassifier(new DelegateEmbeddings(miniLM));
-        var types = new string[corpus.Documents.Count];
+        var types = new double[corpus.Documents.Count][];
         foreach (var d in corpus.Documents)
         {
-            types[d.Index] = (await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false)).Decision.DocType;
+            types[d.Index] = (await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false)).Combined;
         }
 
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["polarity_doc_type_agreement"] = Math.Round(corpus.Documents.Count(d => types[d.Index] == d.Labels.DocType) / (double)corpus.Documents.Count, 4),
-        };
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         var model = TrainPolarity(corpus.Documents, types, PolarityFolds(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
         return (model, metrics);
     }
 
     /// <summary>
     /// The polarity model over every labelled evidence passage (label: the finding flag): sparse logistic regression
-    /// (<see cref="SparseLogistic"/>) over <see cref="PolarityModel.Features"/> with the document type ingestion gives
-    /// each document (<paramref name="docTypes"/>, by document index), threshold at the best out-of-fold F1 of the finding class; out-of-fold
+    /// (<see cref="SparseLogistic"/>) over <see cref="PolarityModel.Features"/> with the type probabilities of the
+    /// classifier that types each document at ingestion (<paramref name="typeProbabilities"/>, by document index), threshold at the best out-of-fold F1 of the finding class; out-of-fold
     /// precision and recall on all evidence passages and on the polarity evaluation set go into <paramref name="metrics"/>.
     /// </summary>
-    private static PolarityModel TrainPolarity(IReadOnlyList<TrainingDocument> docs, string[] docTypes, int[] fold, TrainOptions options, Dictionary<string, double> metrics, Action<string> log)
+    private static PolarityModel TrainPolarity(IReadOnlyList<TrainingDocument> docs, double[][] typeProbabilities, int[] fold, TrainOptions options, Dictionary<string, double> metrics, Action<string> log)
     {
+        // How often the most likely type is the labelled one (the type ingestion predicts is noisier than the label).
+        var allTypes = DocumentTypes.All.ToArray();
+        metrics["polarity_doc_type_agreement"] = Math.Round(docs.Count(d => MostLikely(typeProbabilities[d.Index], allTypes) == d.Labels.DocType) / (double)docs.Count, 4);
         var items = docs.SelectMany(d => Enumerable.Range(0, d.Passages.Count).Where(i => d.PassageLabels[i]?.IsEvidence == true).Select(i => (Doc: d.Index, P: i))).ToArray();
         var records = docs.Select(d => PolarityModel.Records([.. d.Passages.Select(p => (p.Headings, p.Text))])).ToArray();
-        double[] Input(int doc, int p) => PolarityModel.Features(docs[doc].Passages[p].Headings, docs[doc].Passages[p].Text, docTypes[doc], records[doc][p] >= 0);
+        double[] Input(int doc, int p) => PolarityModel.Features(docs[doc].Passages[p].Headings, docs[doc].Passages[p].Text, null, records[doc][p] >= 0, typeProbabilities[doc]);
         var x = items.Select(it => SparseLogistic.Sparse(Input(it.Doc, it.P))).ToArray();
         var y = items.Select(it => docs[it.Doc].PassageLabels[it.P]!.Finding).ToArray();
         var oof = new double[items.Length];

@@ -25,7 +25,9 @@ public sealed class PolarityMapper(IControlMapper inner, PolarityModel model) : 
         ArgumentNullException.ThrowIfNull(passages);
         var mapped = await inner.MapAsync(passages, context, cancellationToken).ConfigureAwait(false);
         var result = new IReadOnlyList<MappingSuggestion>[mapped.Count];
-        var scores = model.Score(passages, context.DocType);
+        // The type probabilities of the classifier that typed these passages (a trained classifier remembers them);
+        // without them, the decided type at its confidence.
+        var scores = model.Score(passages, context.DocType, DocumentTypeSignals.RecallDecided(passages) ?? PolarityModel.TypeProbabilities(context.DocType, context.DocTypeConfidence));
         for (var i = 0; i < mapped.Count; i++)
         {
             // Reviews may later raise an entry of a passage without suggestions: with a sink, its polarity is decided now too.

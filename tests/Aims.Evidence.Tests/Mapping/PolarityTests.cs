@@ -27,6 +27,9 @@ public sealed class PolarityTests
         { "Follow-up of actions", "Action 4 (supplier reassessment of the speech vendor) is overdue since June and remains open." },
     };
 
+    /// <summary>How the product sees a document typed audit report at 0.5 confidence (the model reads type probabilities).</summary>
+    private static double[] AuditReport => PolarityModel.TypeProbabilities("audit-report", 0.5);
+
     public static TheoryData<string, string> Supports => new()
     {
         { "Management review", "Top management reviews the AI management system twice a year; the minutes record decisions on objectives, resources and improvement actions." },
@@ -39,7 +42,7 @@ public sealed class PolarityTests
     public void Passages_stating_a_control_is_absent_or_failed_are_findings(string heading, string text)
     {
         var model = Model();
-        var p = model.Probability([heading], text, "audit-report");
+        var p = model.Probability([heading], text, "audit-report", AuditReport);
         Assert.True(p >= model.Threshold, $"{p:0.000} < {model.Threshold:0.00}");
     }
 
@@ -48,7 +51,7 @@ public sealed class PolarityTests
     public void Passages_showing_a_control_in_place_support_it(string heading, string text)
     {
         var model = Model();
-        var p = model.Probability([heading], text, "audit-report");
+        var p = model.Probability([heading], text, "audit-report", AuditReport);
         Assert.True(p < model.Threshold, $"{p:0.000} >= {model.Threshold:0.00}");
     }
 
@@ -127,7 +130,7 @@ public sealed class PolarityTests
     {
         var model = Model();
         var passages = Review();
-        var p = model.Probabilities(passages, "audit-report");
+        var p = model.Probabilities(passages, "audit-report", AuditReport);
 
         Assert.True(p[1] >= model.Threshold, $"write-up {p[1]:0.000} < {model.Threshold:0.00}");
         Assert.True(p[2] >= model.Threshold, $"code listing {p[2]:0.000} < {model.Threshold:0.00}");
@@ -137,7 +140,7 @@ public sealed class PolarityTests
     [Fact]
     public void A_passage_raised_by_its_record_names_the_record_in_its_reason()
     {
-        var scores = Model().Score(Review(), "audit-report");
+        var scores = Model().Score(Review(), "audit-report", AuditReport);
         var raised = scores.Select((s, i) => (s, i)).Where(x => x.s.Record is not null).ToArray();
 
         Assert.Contains(raised, x => x.i == 2 && x.s.Record == "LRK-01: Jobs run as cluster administrator"); // the code listing

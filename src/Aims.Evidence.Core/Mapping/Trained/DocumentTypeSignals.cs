@@ -14,28 +14,50 @@ public static class DocumentTypeSignals
 {
     private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, double[]> Known = [];
 
+    private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, double[]> Decided = [];
+
     /// <summary>
     /// The written classifier's view (<see cref="EmbeddingDocumentClassifier"/>: lexical cues and prototype
     /// similarity over MiniLM) as probabilities over <paramref name="docTypes"/>, lexical and embedding parts side by
-    /// side, and the vocabulary's unrelated verdict.
+    /// side, the vocabulary's unrelated verdict, its decision, and the combined probability per type that decision is
+    /// the most likely of (all mass on unrelated when the vocabulary says so).
     /// </summary>
-    public static async Task<(bool Unrelated, double[] Probabilities, Classification.Classification Decision)> WrittenAsync(EmbeddingDocumentClassifier classifier, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<string> docTypes, CancellationToken cancellationToken = default)
+    public static async Task<(bool Unrelated, double[] Probabilities, Classification.Classification Decision, double[] Combined)> WrittenAsync(EmbeddingDocumentClassifier classifier, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<string> docTypes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(docTypes);
         var analysis = await classifier.AnalyzeAsync(document, passages, cancellationToken).ConfigureAwait(false);
-        var (unrelated, _, lexical, embedding) = analysis;
+        var (unrelated, combined, lexical, embedding) = analysis;
         var p = new double[2 * docTypes.Count];
+        var c = new double[docTypes.Count];
         if (unrelated is null)
         {
             for (var i = 0; i < docTypes.Count; i++)
             {
                 p[i] = lexical.GetValueOrDefault(docTypes[i]);
                 p[docTypes.Count + i] = embedding.GetValueOrDefault(docTypes[i]);
+                c[i] = combined.GetValueOrDefault(docTypes[i]);
+            }
+        }
+        else
+        {
+            c[IndexOf(docTypes, DocumentTypes.Unrelated)] = 1;
+        }
+
+        return (unrelated is not null, p, EmbeddingDocumentClassifier.Decide(analysis), c);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.Equals(values[i], value, StringComparison.Ordinal))
+            {
+                return i;
             }
         }
 
-        return (unrelated is not null, p, EmbeddingDocumentClassifier.Decide(analysis));
+        throw new ArgumentException($"no type {value}", nameof(values));
     }
 
     /// <summary>Mean scores of the passage-level document-type model over the document's passages.</summary>
@@ -61,24 +83,31 @@ public static class DocumentTypeSignals
 
     /// <summary>
     /// Probabilities over the model's types for a document (unrelated by vocabulary: all mass on unrelated), and the
-    /// written classifier's decision from the same analysis.
+    /// written classifier's decision and probabilities from the same analysis.
     /// </summary>
-    public static async Task<(double[] Probabilities, Classification.Classification Written)> ProbabilitiesAsync(TrainedModel model, EmbeddingDocumentClassifier written, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors, CancellationToken cancellationToken = default)
+    public static async Task<(double[] Probabilities, Classification.Classification Written, double[] WrittenProbabilities)> ProbabilitiesAsync(TrainedModel model, EmbeddingDocumentClassifier written, ExtractedDocument document, IReadOnlyList<Passage> passages, IReadOnlyList<(float[] MiniLM, float[] Arctic)> vectors, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var (unrelated, lexical, decision) = await WrittenAsync(written, document, passages, model.DocTypes, cancellationToken).ConfigureAwait(false);
+        var (unrelated, lexical, decision, combined) = await WrittenAsync(written, document, passages, model.DocTypes, cancellationToken).ConfigureAwait(false);
         if (unrelated)
         {
-            var p = new double[model.DocTypes.Length];
-            p[Array.IndexOf(model.DocTypes, DocumentTypes.Unrelated)] = 1;
-            return (p, decision);
+            return (combined, decision, combined);
         }
 
-        return (model.DocTypeCombiner.Probabilities(CombinerInput(MeanPassageScores(model.DocTypeModel, vectors), lexical)), decision);
+        return (model.DocTypeCombiner.Probabilities(CombinerInput(MeanPassageScores(model.DocTypeModel, vectors), lexical)), decision, combined);
     }
 
     /// <summary>Remembers the probabilities computed for a document's passages, for the mapper of the same ingestion.</summary>
     public static void Remember(IReadOnlyList<Passage> passages, double[] probabilities) => Known.AddOrUpdate(passages, probabilities);
 
     public static double[]? Recall(IReadOnlyList<Passage> passages) => Known.TryGetValue(passages, out var p) ? p : null;
+
+    /// <summary>
+    /// Remembers the probabilities over <see cref="DocumentTypes.All"/> of the classifier whose decision is the
+    /// document's type (the written classifier's or the trained combiner's), for the polarity model of the same ingestion.
+    /// </summary>
+    public static void RememberDecided(IReadOnlyList<Passage> passages, double[] probabilities) => Decided.AddOrUpdate(passages, probabilities);
+
+    /// <summary>The deciding classifier's type probabilities for these passages, or null when no trained classifier typed them.</summary>
+    public static double[]? RecallDecided(IReadOnlyList<Passage> passages) => Decided.TryGetValue(passages, out var p) ? p : null;
 }

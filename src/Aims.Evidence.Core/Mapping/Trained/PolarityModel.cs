@@ -108,14 +108,14 @@ public sealed partial class PolarityModel
     }
 
     /// <summary>The probability that each passage of one document (in order) states a finding: features with the document's records, then <see cref="Pool"/>.</summary>
-    public double[] Probabilities(IReadOnlyList<Passage> passages, string? docType) => [.. Score(passages, docType).Select(s => s.Probability)];
+    public double[] Probabilities(IReadOnlyList<Passage> passages, string? docType, IReadOnlyList<double>? typeProbabilities = null) => [.. Score(passages, docType, typeProbabilities).Select(s => s.Probability)];
 
     /// <summary><see cref="Probabilities"/> with, for a passage whose record's mean raised its probability, the record's heading (for the rationale).</summary>
-    public IReadOnlyList<PolarityScore> Score(IReadOnlyList<Passage> passages, string? docType)
+    public IReadOnlyList<PolarityScore> Score(IReadOnlyList<Passage> passages, string? docType, IReadOnlyList<double>? typeProbabilities = null)
     {
         ArgumentNullException.ThrowIfNull(passages);
         var records = Records([.. passages.Select(p => (p.Headings, p.Text))]);
-        var raw = passages.Select((p, i) => Linear.Probabilities(Features(p.Headings, p.Text, docType, records[i] >= 0))[0]).ToArray();
+        var raw = passages.Select((p, i) => Linear.Probabilities(Features(p.Headings, p.Text, docType, records[i] >= 0, typeProbabilities))[0]).ToArray();
         var pooled = Pool(records, raw);
         var headings = Enumerable.Range(0, passages.Count).Where(i => records[i] >= 0).GroupBy(i => records[i])
             .ToDictionary(g => g.Key, g => RecordHeading([.. g.Select(i => passages[i].Headings)]));
@@ -203,18 +203,32 @@ public sealed partial class PolarityModel
     /// <summary>Probability from which a passage is a finding (best out-of-fold F1 on the training corpus).</summary>
     public required double Threshold { get; init; }
 
+    /// <summary>
+    /// Type probabilities when only the decided type and its confidence are known (a classifier that keeps no
+    /// probabilities): the confidence on the decided type, the rest spread evenly over the others.
+    /// </summary>
+    public static double[] TypeProbabilities(string docType, double confidence)
+    {
+        var n = DocumentTypes.All.Count;
+        var c = Math.Clamp(confidence, 1.0 / n, 1);
+        var i = IndexOf(DocumentTypes.All, docType);
+        return [.. Enumerable.Range(0, n).Select(t => i < 0 ? 1.0 / n : t == i ? c : (1 - c) / (n - 1))];
+    }
+
     /// <summary>The probability for a passage read alone (a one-passage document: no record around it).</summary>
-    public double Probability(IReadOnlyList<string> headings, string text, string? docType) => Linear.Probabilities(Features(headings, text, docType))[0];
+    public double Probability(IReadOnlyList<string> headings, string text, string? docType, IReadOnlyList<double>? typeProbabilities = null) => Linear.Probabilities(Features(headings, text, docType, false, typeProbabilities))[0];
 
     /// <summary>
     /// The model input. Hashed binary features, L2-normalised: "w:" words and "b:" consecutive word pairs of the text,
     /// "h:" words of the last two headings, "hb:" the last heading word with the first text word, "short:" the whole
     /// text when it has at most three words ("No" under a heading "Implemented"). Then the cue block: log(1 + count) of
     /// each cue word in the text and whether the headings have it, whether each phrase occurs in the text and in the
-    /// headings, the log length, and the document's type (one-hot; an audit report states findings more often than a
-    /// policy). Words are lower-case letter/digit runs; "n't" reads as " not".
+    /// headings, the log length, and the document's type (an audit report states findings more often than a policy):
+    /// the deciding classifier's probability per type (<paramref name="typeProbabilities"/>, over
+    /// <see cref="DocumentTypes.All"/>) when given, so a report the classifier hesitates over keeps part of its audit
+    /// signal; else one-hot of <paramref name="docType"/>. Words are lower-case letter/digit runs; "n't" reads as " not".
     /// </summary>
-    public static double[] Features(IReadOnlyList<string> headings, string text, string? docType, bool inRecord = false)
+    public static double[] Features(IReadOnlyList<string> headings, string text, string? docType, bool inRecord = false, IReadOnlyList<double>? typeProbabilities = null)
     {
         ArgumentNullException.ThrowIfNull(headings);
         ArgumentNullException.ThrowIfNull(text);
@@ -275,7 +289,14 @@ public sealed partial class PolarityModel
 
         x[o++] = Math.Log(1 + words.Count) / 6;
         var type = docType is null ? -1 : IndexOf(DocumentTypes.All, docType);
-        if (type >= 0)
+        if (typeProbabilities is not null)
+        {
+            for (var t = 0; t < DocumentTypes.All.Count; t++)
+            {
+                x[o + t] = typeProbabilities[t];
+            }
+        }
+        else if (type >= 0)
         {
             x[o + type] = 1;
         }
@@ -284,7 +305,14 @@ public sealed partial class PolarityModel
         if (inRecord)
         {
             x[o] = 1;
-            if (type >= 0)
+            if (typeProbabilities is not null)
+            {
+                for (var t = 0; t < DocumentTypes.All.Count; t++)
+                {
+                    x[o + 1 + t] = typeProbabilities[t];
+                }
+            }
+            else if (type >= 0)
             {
                 x[o + 1 + type] = 1;
             }
