@@ -363,8 +363,7 @@ public static partial class AimsCli
     private static async Task<(PolarityCounts Total, IReadOnlyList<(string File, string? DocType, PolarityCounts Counts)> Documents)> ScorePolarityByDocumentAsync(Sqlite.SqliteEvidenceStore store, IReadOnlyList<Training.PolarityDocument> judged, TextWriter error, CancellationToken ct)
     {
         var documents = (await store.ListDocumentsAsync(false, ct).ConfigureAwait(false)).Where(d => d.Status == DocumentStatus.Processed).ToDictionary(d => d.Name, StringComparer.Ordinal);
-        var scored = new List<(IReadOnlyList<PolarityLabel>, IReadOnlyList<PolarityPrediction>)>();
-        var perDocument = new List<(string, string?, PolarityCounts)>();
+        var perDocument = new List<(string File, string? DocType, PolarityCounts Counts)>();
         foreach (var doc in judged)
         {
             if (!documents.TryGetValue(doc.File, out var stored))
@@ -379,15 +378,15 @@ public static partial class AimsCli
             }
 
             var passages = await store.GetPassagesAsync(stored.Id, ct).ConfigureAwait(false);
-            scored.Add((
+            var counts = PolarityEvaluation.Score([(
                 [.. doc.Spans.Select(s => new PolarityLabel(s.Start, s.Length, s.IsFinding))],
                 [.. passages.Select(p => new PolarityPrediction(p.Passage.Start, p.Passage.Length, PolarityEvaluation.Decided(
                     p.Passage.Candidates?.Finding is not null ? p.Passage.Candidates.IsFinding : null,
-                    [.. p.Mappings.Select(m => (m.Method, m.Polarity))])))]));
-            perDocument.Add((doc.File, stored.DocType, PolarityEvaluation.Score([scored[^1]])));
+                    [.. p.Mappings.Select(m => (m.Method, m.Polarity))])))])]);
+            perDocument.Add((doc.File, stored.DocType, counts));
         }
 
-        return (PolarityEvaluation.Score(scored), perDocument);
+        return (PolarityCounts.Sum(perDocument.Select(d => d.Counts)), perDocument);
     }
 
     /// <summary>The produced result per current document name: predicted type and passages (document order) with suggested ids, score-descending.</summary>

@@ -12,6 +12,13 @@ public sealed record PolarityCounts(int Passages, int Findings, int TruePositive
     public double Precision => TruePositives + FalsePositives == 0 ? 0 : TruePositives / (double)(TruePositives + FalsePositives);
 
     public double Recall => Findings == 0 ? 0 : TruePositives / (double)Findings;
+
+    /// <summary>The counts over several sets of passages (each passage counts once, so counts add up).</summary>
+    public static PolarityCounts Sum(IEnumerable<PolarityCounts> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        return parts.Aggregate(new PolarityCounts(0, 0, 0, 0, 0), (a, b) => new PolarityCounts(a.Passages + b.Passages, a.Findings + b.Findings, a.TruePositives + b.TruePositives, a.FalsePositives + b.FalsePositives, a.Undecided + b.Undecided));
+    }
 }
 
 /// <summary>

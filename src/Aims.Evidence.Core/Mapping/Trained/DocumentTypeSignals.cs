@@ -30,34 +30,21 @@ public static class DocumentTypeSignals
         var (unrelated, combined, lexical, embedding) = analysis;
         var p = new double[2 * docTypes.Count];
         var c = new double[docTypes.Count];
-        if (unrelated is null)
+        for (var i = 0; i < docTypes.Count; i++)
         {
-            for (var i = 0; i < docTypes.Count; i++)
+            if (unrelated is null)
             {
                 p[i] = lexical.GetValueOrDefault(docTypes[i]);
                 p[docTypes.Count + i] = embedding.GetValueOrDefault(docTypes[i]);
                 c[i] = combined.GetValueOrDefault(docTypes[i]);
             }
-        }
-        else
-        {
-            c[IndexOf(docTypes, DocumentTypes.Unrelated)] = 1;
-        }
-
-        return (unrelated is not null, p, EmbeddingDocumentClassifier.Decide(analysis), c);
-    }
-
-    private static int IndexOf(IReadOnlyList<string> values, string value)
-    {
-        for (var i = 0; i < values.Count; i++)
-        {
-            if (string.Equals(values[i], value, StringComparison.Ordinal))
+            else
             {
-                return i;
+                c[i] = docTypes[i] == DocumentTypes.Unrelated ? 1 : 0;
             }
         }
 
-        throw new ArgumentException($"no type {value}", nameof(values));
+        return (unrelated is not null, p, EmbeddingDocumentClassifier.Decide(analysis), c);
     }
 
     /// <summary>Mean scores of the passage-level document-type model over the document's passages.</summary>
