@@ -259,11 +259,14 @@ public sealed class TrainingTests
         Assert.Empty(labels.Select(l => l.File).Intersect(synthetic.Select(l => l.File)));
     }
 
-    [Fact]
-    public void Held_out_polarity_reports_match_their_labels_and_stay_out_of_training()
+    [Theory]
+    [InlineData("polarity-heldout", "polarity-hard-supports")]
+    [InlineData("polarity-hard-supports", "polarity-heldout")]
+    public void Held_out_polarity_reports_match_their_labels_and_stay_out_of_training(string set, string otherSet)
     {
-        var folder = Path.Combine(TestPaths.RepoRoot, "tests", "eval", "polarity-heldout");
-        var judged = PolarityDocument.Read(Path.Combine(TestPaths.RepoRoot, "tests", "eval", "polarity-heldout.jsonl"));
+        var folder = Path.Combine(TestPaths.RepoRoot, "tests", "eval", set);
+        var judged = PolarityDocument.Read(Path.Combine(TestPaths.RepoRoot, "tests", "eval", set + ".jsonl"));
+        Assert.DoesNotContain(judged, d => File.Exists(Path.Combine(TestPaths.RepoRoot, "tests", "eval", otherSet, d.File)));
         Assert.Equal(Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal), judged.Select(d => d.File).Order(StringComparer.Ordinal));
         foreach (var doc in judged)
         {
