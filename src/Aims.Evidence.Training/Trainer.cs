@@ -335,17 +335,15 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
                 continue;
             }
 
-            var signals = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
-            if (docTypeDecision == "written" || signals.Unrelated)
-            {
-                polarityTypes[d.Index] = signals.Combined;
-                continue;
-            }
+            polarityTypes[d.Index] = await IngestionTypesAsync(d, written, docTypes, docTypeDecision == "written" ? null : CombineAsync, cancellationToken).ConfigureAwait(false);
+        }
 
+        async Task<double[]> CombineAsync(TrainingDocument d, double[] writtenProbabilities)
+        {
             var passageTexts = d.Passages.Select(PassageEncoder.Text).ToArray();
             var (dm, da) = (await miniLM(passageTexts, cancellationToken).ConfigureAwait(false), await arctic(passageTexts, cancellationToken).ConfigureAwait(false));
             var scores = DocumentTypeSignals.MeanPassageScores(finalDocType, [.. dm.Zip(da)]);
-            polarityTypes[d.Index] = finalCombiner.Probabilities(DocumentTypeSignals.CombinerInput(scores, signals.Probabilities));
+            return finalCombiner.Probabilities(DocumentTypeSignals.CombinerInput(scores, writtenProbabilities));
         }
 
         var polarity = TrainPolarity(corpus.Documents, polarityTypes, PolarityFolds(corpus.Documents, options.Folds), options, metrics, log);
@@ -406,12 +404,23 @@ public sealed partial class Trainer(EmbedTexts miniLM, EmbedTexts arctic, IsoCat
         var types = new double[corpus.Documents.Count][];
         foreach (var d in corpus.Documents)
         {
-            types[d.Index] = (await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false)).Combined;
+            types[d.Index] = await IngestionTypesAsync(d, written, docTypes, null, cancellationToken).ConfigureAwait(false);
         }
 
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         var model = TrainPolarity(corpus.Documents, types, PolarityFolds(corpus.Documents, options.Folds), options, metrics, options.Log ?? (_ => { }));
         return (model, metrics);
+    }
+
+    /// <summary>
+    /// The type probabilities ingestion gives a document that no document-type model was trained on: the written
+    /// classifier's, or, with <paramref name="combine"/> (the trained combiner decides), what it makes of the written
+    /// classifier's probabilities, unless the vocabulary calls the document unrelated.
+    /// </summary>
+    private static async Task<double[]> IngestionTypesAsync(TrainingDocument d, EmbeddingDocumentClassifier written, string[] docTypes, Func<TrainingDocument, double[], Task<double[]>>? combine, CancellationToken cancellationToken)
+    {
+        var signals = await DocumentTypeSignals.WrittenAsync(written, d.Extracted, d.Passages, docTypes, cancellationToken).ConfigureAwait(false);
+        return combine is null || signals.Unrelated ? signals.Combined : await combine(d, signals.Probabilities).ConfigureAwait(false);
     }
 
     /// <summary>

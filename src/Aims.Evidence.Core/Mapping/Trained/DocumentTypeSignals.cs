@@ -12,9 +12,14 @@ namespace Aims.Evidence.Core.Mapping.Trained;
 /// </summary>
 public static class DocumentTypeSignals
 {
-    private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, double[]> Known = [];
+    /// <summary>What the classifier computed for a document's passages, kept for the mappers of the same ingestion.</summary>
+    private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, Remembered> Known = [];
 
-    private static readonly ConditionalWeakTable<IReadOnlyList<Passage>, double[]> Decided = [];
+    /// <summary>
+    /// A document's type probabilities: the trained combiner's over the model's types (for the trained mapper), and the
+    /// deciding classifier's over <see cref="DocumentTypes.All"/> (for the polarity model).
+    /// </summary>
+    private sealed record Remembered(double[] Combiner, double[] Deciding);
 
     /// <summary>
     /// The written classifier's view (<see cref="EmbeddingDocumentClassifier"/>: lexical cues and prototype
@@ -84,17 +89,16 @@ public static class DocumentTypeSignals
         return (model.DocTypeCombiner.Probabilities(CombinerInput(MeanPassageScores(model.DocTypeModel, vectors), lexical)), decision, combined);
     }
 
-    /// <summary>Remembers the probabilities computed for a document's passages, for the mapper of the same ingestion.</summary>
-    public static void Remember(IReadOnlyList<Passage> passages, double[] probabilities) => Known.AddOrUpdate(passages, probabilities);
-
-    public static double[]? Recall(IReadOnlyList<Passage> passages) => Known.TryGetValue(passages, out var p) ? p : null;
-
     /// <summary>
-    /// Remembers the probabilities over <see cref="DocumentTypes.All"/> of the classifier whose decision is the
-    /// document's type (the written classifier's or the trained combiner's), for the polarity model of the same ingestion.
+    /// Remembers, for the mappers of the same ingestion, the combiner's probabilities over the model's types and those
+    /// over <see cref="DocumentTypes.All"/> of the classifier whose decision is the document's type (the written
+    /// classifier's or the trained combiner's).
     /// </summary>
-    public static void RememberDecided(IReadOnlyList<Passage> passages, double[] probabilities) => Decided.AddOrUpdate(passages, probabilities);
+    public static void Remember(IReadOnlyList<Passage> passages, double[] combiner, double[] deciding) => Known.AddOrUpdate(passages, new Remembered(combiner, deciding));
+
+    /// <summary>The combiner's probabilities for these passages, or null when no trained classifier typed them.</summary>
+    public static double[]? Recall(IReadOnlyList<Passage> passages) => Known.TryGetValue(passages, out var r) ? r.Combiner : null;
 
     /// <summary>The deciding classifier's type probabilities for these passages, or null when no trained classifier typed them.</summary>
-    public static double[]? RecallDecided(IReadOnlyList<Passage> passages) => Decided.TryGetValue(passages, out var p) ? p : null;
+    public static double[]? RecallDecided(IReadOnlyList<Passage> passages) => Known.TryGetValue(passages, out var r) ? r.Deciding : null;
 }

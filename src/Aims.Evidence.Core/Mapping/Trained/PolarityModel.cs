@@ -289,33 +289,27 @@ public sealed partial class PolarityModel
 
         x[o++] = Math.Log(1 + words.Count) / 6;
         var type = docType is null ? -1 : IndexOf(DocumentTypes.All, docType);
-        if (typeProbabilities is not null)
+        void WriteType(int at)
         {
-            for (var t = 0; t < DocumentTypes.All.Count; t++)
-            {
-                x[o + t] = typeProbabilities[t];
-            }
-        }
-        else if (type >= 0)
-        {
-            x[o + type] = 1;
-        }
-
-        o += DocumentTypes.All.Count;
-        if (inRecord)
-        {
-            x[o] = 1;
             if (typeProbabilities is not null)
             {
                 for (var t = 0; t < DocumentTypes.All.Count; t++)
                 {
-                    x[o + 1 + t] = typeProbabilities[t];
+                    x[at + t] = typeProbabilities[t];
                 }
             }
             else if (type >= 0)
             {
-                x[o + 1 + type] = 1;
+                x[at + type] = 1;
             }
+        }
+
+        WriteType(o);
+        o += DocumentTypes.All.Count;
+        if (inRecord)
+        {
+            x[o] = 1;
+            WriteType(o + 1);
         }
 
         o += 1 + DocumentTypes.All.Count;

@@ -22,9 +22,8 @@ public sealed class TrainedDocumentClassifier(TrainedModel model, PassageEncoder
 
         var vectors = await encoder.EncodeAsync(passages, cancellationToken).ConfigureAwait(false);
         var (p, decided, writtenProbabilities) = await DocumentTypeSignals.ProbabilitiesAsync(model, written, document, passages, vectors, cancellationToken).ConfigureAwait(false);
-        DocumentTypeSignals.Remember(passages, p);
         var deciding = model.DocTypeDecision == "written" ? writtenProbabilities : p;
-        DocumentTypeSignals.RememberDecided(passages, [.. DocumentTypes.All.Select(t => Array.IndexOf(model.DocTypes, t) is var i and >= 0 ? deciding[i] : 0)]);
+        DocumentTypeSignals.Remember(passages, p, [.. DocumentTypes.All.Select(t => Array.IndexOf(model.DocTypes, t) is var i and >= 0 ? deciding[i] : 0)]);
         var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ToArray();
         var best = order[0];
         if (model.DocTypeDecision == "written")
