@@ -17,9 +17,10 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
     private const string DocumentColumns = "d.id, d.name, d.sha256, d.size, d.media_type, d.doc_type, d.doc_type_confidence, d.status, d.reason, d.version, d.is_current, d.page_count, d.passage_count, d.ingested_at, d.effective_date, d.run_id, d.stated_date, d.stated_date_source";
     private const string PassageColumns = "p.id, p.document_id, p.ordinal, p.page, p.headings, p.text, p.start, p.length, p.kind, p.row_start, p.row_end";
 
-    /// <summary>Column counts of <see cref="DocumentColumns"/> and <see cref="PassageColumns"/>: where the next group starts in a joined row.</summary>
+    /// <summary>Column counts of <see cref="DocumentColumns"/>, <see cref="PassageColumns"/> and <see cref="MappingColumns"/>: where the next group starts in a joined row.</summary>
     private const int DocumentColumnCount = 18;
     private const int PassageColumnCount = 11;
+    private const int MappingColumnCount = 11;
     private const string MappingColumns = "m.id, m.passage_id, m.control_id, m.score, m.method, m.rationale, m.model, m.prompt_version, m.profile_version, m.review, m.polarity";
 
     private readonly string _connectionString;
@@ -246,7 +247,8 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
     /// <summary>Non-rejected links of current, processed documents, narrowed by <paramref name="where"/> (an "AND ..." clause).</summary>
     private static async Task<List<EvidenceLink>> ReadLinksAsync(SqliteConnection connection, SqliteTransaction? tx, string where, object[] parameters, CancellationToken cancellationToken)
     {
-        var sql = $"SELECT {DocumentColumns}, {PassageColumns}, {MappingColumns} FROM mappings m " +
+        // A finding's passage keeps its stored candidates: they hold the polarity model's probability that decided it.
+        var sql = $"SELECT {DocumentColumns}, {PassageColumns}, {MappingColumns}, CASE WHEN m.polarity = 'finding' THEN p.candidates END FROM mappings m " +
                   "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id " +
                   "WHERE d.is_current = 1 AND d.status = 'processed' AND m.review <> 'rejected'" + where +
                   " ORDER BY m.control_id, m.score DESC";
@@ -263,7 +265,14 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
                 docs[docId] = doc = ReadDocument(reader, 0);
             }
 
-            links.Add(new EvidenceLink(doc, ReadPassage(reader, DocumentColumnCount), ReadMapping(reader, DocumentColumnCount + PassageColumnCount)));
+            var passage = ReadPassage(reader, DocumentColumnCount);
+            var candidates = DocumentColumnCount + PassageColumnCount + MappingColumnCount;
+            if (!reader.IsDBNull(candidates))
+            {
+                passage = passage with { Candidates = PassageCandidates.Parse(reader.GetString(candidates)) };
+            }
+
+            links.Add(new EvidenceLink(doc, passage, ReadMapping(reader, DocumentColumnCount + PassageColumnCount)));
         }
 
         return links;

@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Catalog;
+using Aims.Evidence.Core.Mapping;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Core.Gaps;
@@ -266,13 +267,28 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
         var day = Day(finding.Document.EvidenceDate);
         var reason = string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"open finding in {CitationText.Of(finding.Document, finding.Passage)} ({day:yyyy-MM-dd}, probability {Truncate(finding.Mapping.Score):0.000}): no supporting evidence of the entry is dated after it");
+            $"open finding in {CitationText.Of(finding.Document, finding.Passage)} ({day:yyyy-MM-dd}, mapping probability {Truncate(finding.Mapping.Score):0.000}{FindingWhy(finding)}): no supporting evidence of the entry is dated after it");
         var citation = CitationOf(finding);
         return new ControlGap(entry, GapStatus.Nonconformity, reason, support?.BestScore ?? 0, support?.Passages ?? 0, support?.Documents ?? 0, citation, [], support?.Newest ?? finding.Document.EvidenceDate)
         {
             Findings = findings,
         };
     }
+
+    /// <summary>
+    /// What made the mapping a finding: a reviewer (a manual finding), the LLM judge, or the polarity model's
+    /// probability for the passage against its threshold (kept with the passage's candidates), so a finding barely over
+    /// the threshold reads as one.
+    /// </summary>
+    private static string FindingWhy(EvidenceLink finding) => finding.Mapping.Method switch
+    {
+        MappingMethods.Manual => "; recorded as a finding by a reviewer",
+        MappingMethods.Llm => "; the LLM judge read it as a finding",
+        _ when finding.Passage.Candidates is { Finding: { } p } c => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"; it states a finding with probability {Truncate(p):0.000}, threshold {c.FindingThreshold:0.00##}"),
+        _ => string.Empty,
+    };
 
     private static Citation CitationOf(EvidenceLink link) =>
         new(link.Document.Id, link.Document.Name, link.Document.DocType, link.Passage.Page, link.Passage.Headings, link.Passage.Id, link.Passage.Text, link.Mapping.Id, link.Mapping.Score, link.Mapping.Method, link.Mapping.Rationale, link.Mapping.Review)

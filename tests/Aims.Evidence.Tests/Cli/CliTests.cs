@@ -47,6 +47,13 @@ public class CliTests
             Assert.True(status[id] == "nonconformity", $"{id} is {status[id]}, not a nonconformity");
         }
 
+        // Each says what made its passage a finding: the polarity model's probability against its threshold, which the
+        // SQLite store keeps with the passage's candidates.
+        foreach (var e in report.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("status").GetString() == "nonconformity"))
+        {
+            Assert.Matches(@"; it states a finding with probability 0\.\d{3}, threshold 0\.\d+\): ", e.GetProperty("reason").GetString());
+        }
+
         // Nonconformities come first.
         var order = report.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("status").GetString()).ToArray();
         Assert.Equal(order.OrderBy(s => s == "nonconformity" ? 0 : 1), order);

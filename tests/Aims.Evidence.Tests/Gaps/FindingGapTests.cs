@@ -2,6 +2,7 @@ using Aims.Evidence.Core.Catalog;
 using Aims.Evidence.Core.Classification;
 using Aims.Evidence.Core.Gaps;
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.Tests.Gaps;
@@ -25,12 +26,32 @@ public sealed class FindingGapTests
         Assert.Equal(0, gap.PassageCount);
         Assert.Equal(1, gap.Findings);
         Assert.Equal(MappingPolarity.Finding, gap.BestEvidence!.Polarity);
-        Assert.StartsWith("open finding in audit.pdf, p. 1 (2026-11-18, probability 0.990)", gap.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("open finding in audit.pdf, p. 1 (2026-11-18, mapping probability 0.990)", gap.Reason, StringComparison.Ordinal);
 
         // Its container (9.3) carries the child's finding; the coverage groups count it.
         Assert.Equal(GapStatus.Nonconformity, Entry(report, "9.3").Status);
         Assert.Equal(1, report.Overall.Nonconformity);
         Assert.Equal(0, report.Overall.Covered);
+    }
+
+    [Fact]
+    public void A_nonconformity_says_what_made_its_passage_a_finding()
+    {
+        // The polarity model's probability, kept with the passage's candidates, against its threshold: truncated, so
+        // a finding barely over the threshold never reads as under it.
+        var model = Link("audit", DocumentTypes.AuditReport, -10, "p1", "9.2.1", 0.41, MappingPolarity.Finding);
+        model = model with { Passage = model.Passage with { Candidates = new PassageCandidates { Threshold = 0.4, MaxSuggestions = 3, Method = MappingMethods.Trained, Finding = 0.25379, FindingThreshold = 0.18 } } };
+        Assert.Equal(
+            "open finding in audit.pdf, p. 1 (2026-11-18, mapping probability 0.410; it states a finding with probability 0.253, threshold 0.18): no supporting evidence of the entry is dated after it",
+            Entry(Analyzer.Analyze([model], Present), "9.2.1").Reason);
+
+        var manual = Link("audit", DocumentTypes.AuditReport, -10, "p1", "9.2.1", 1, MappingPolarity.Finding, ReviewState.Accepted);
+        manual = manual with { Mapping = manual.Mapping with { Method = MappingMethods.Manual } };
+        Assert.Contains("mapping probability 1.000; recorded as a finding by a reviewer)", Entry(Analyzer.Analyze([manual], Present), "9.2.1").Reason, StringComparison.Ordinal);
+
+        var judged = Link("audit", DocumentTypes.AuditReport, -10, "p1", "9.2.1", 0.7, MappingPolarity.Finding);
+        judged = judged with { Mapping = judged.Mapping with { Method = MappingMethods.Llm } };
+        Assert.Contains("mapping probability 0.700; the LLM judge read it as a finding)", Entry(Analyzer.Analyze([judged], Present), "9.2.1").Reason, StringComparison.Ordinal);
     }
 
     [Fact]
