@@ -1,4 +1,5 @@
 using Aims.Evidence.Core.Mapping;
+using Aims.Evidence.Core.Mapping.Feedback;
 using Aims.Evidence.Core.Storage;
 
 namespace Aims.Evidence.TestSupport;
@@ -122,6 +123,26 @@ public abstract class EvidenceStoreContract
         Assert.All(all, e => Assert.Equal(stored, e.Document));
         Assert.All(all, e => Assert.Equal(e.Passage.Id, e.Mapping.PassageId));
         Assert.Equal(3, all.Count(e => e.Mapping.Polarity == MappingPolarity.Finding));
+    }
+
+    [Fact]
+    public async Task A_finding_link_keeps_the_polarity_probability_that_decided_it()
+    {
+        // The gap report says why a passage is a finding: the polarity model's probability and threshold, stored with
+        // the passage's candidates, must come back with every finding the store lists.
+        var s = await NewStoreAsync();
+        var write = Write("doc-f1", "audit.md", "sha-f1", 3, "5.2", "A.2.2", "6.1.2");
+        var candidates = new PassageCandidates { Threshold = 0.4, MaxSuggestions = 3, Method = MappingMethods.Trained, Finding = 0.25379, FindingThreshold = 0.18 };
+        write = write with { Passages = [.. write.Passages.Select(p => p with { Passage = p.Passage with { Candidates = candidates } })] };
+        await s.Evidence.WriteDocumentAsync(write, Ct);
+
+        var findings = (await s.Evidence.GetEvidenceAsync("6.1.2", Ct)).Where(e => e.Mapping.Polarity == MappingPolarity.Finding).ToList();
+        Assert.Equal(3, findings.Count);
+        Assert.All(findings, f =>
+        {
+            Assert.Equal(0.25379, f.Passage.Candidates?.Finding);
+            Assert.Equal(0.18, f.Passage.Candidates?.FindingThreshold);
+        });
     }
 
     [Fact]
