@@ -366,7 +366,7 @@ public static partial class AimsEvidenceApi
     }
 
     private static async Task<IResult> ReviewMapping(HttpContext context, IReviewStore reviews, string id, ReviewRequest? body, CancellationToken ct) =>
-        LearnFrom(context, await ReviewMappingAsync(id, body, Actor(context.User), reviews.ReviewMappingAsync, ct).ConfigureAwait(false), StatusCodes.Status200OK);
+        LearnFrom(context, await ReviewMappingAsync(id, body, Actor(context.User), reviews, ct).ConfigureAwait(false), StatusCodes.Status200OK);
 
     /// <summary>After a successful decision, the background re-scoring of similar passages (see <see cref="ReviewLearningService"/>).</summary>
     private static IResult LearnFrom(HttpContext context, IResult result, int success)
@@ -381,17 +381,18 @@ public static partial class AimsEvidenceApi
     }
 
     /// <summary>
-    /// <c>POST /mappings/{id}/review</c> in any host: checks the decision and comment, applies the review through
-    /// <paramref name="review"/> (the host's store) and answers with the mapping, a 400 or a 404 problem.
+    /// <c>POST /mappings/{id}/review</c> in any host: checks the decision, the polarity (only with "accept": the reviewer
+    /// says whether the passage supports the entry or states a finding against it) and the comment, applies the review
+    /// through the host's store and answers with the mapping, a 400 or a 404 problem.
     /// </summary>
     public static async Task<IResult> ReviewMappingAsync(
         string id,
         ReviewRequest? body,
         string actor,
-        Func<string, ReviewState, string, string?, CancellationToken, Task<MappingRecord?>> review,
+        IReviewStore reviews,
         CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(review);
+        ArgumentNullException.ThrowIfNull(reviews);
         var state = body?.Decision?.Trim().ToLowerInvariant() switch
         {
             "accept" => ReviewState.Accepted,
@@ -408,7 +409,26 @@ public static partial class AimsEvidenceApi
             return ApiResults.Problem(400, "Comment too long", "comment is limited to 2000 characters.");
         }
 
-        var mapping = await review(id, state.Value, actor, body.Comment, ct).ConfigureAwait(false);
+        var polarityText = body.Polarity?.Trim().ToLowerInvariant();
+        MappingPolarity? polarity = polarityText switch
+        {
+            "supports" => MappingPolarity.Supports,
+            "finding" => MappingPolarity.Finding,
+            _ => null,
+        };
+        if (polarity is null && !string.IsNullOrEmpty(polarityText))
+        {
+            return ApiResults.Problem(400, "Unknown polarity", "polarity must be \"supports\" or \"finding\".");
+        }
+
+        if (polarity is not null && state != ReviewState.Accepted)
+        {
+            return ApiResults.Problem(400, "Polarity needs accept", "polarity goes with decision \"accept\": a rejected mapping has none.");
+        }
+
+        var mapping = polarity is { } p
+            ? await reviews.AcceptWithPolarityAsync(id, p, actor, body.Comment, ct).ConfigureAwait(false)
+            : await reviews.ReviewMappingAsync(id, state.Value, actor, body.Comment, ct).ConfigureAwait(false);
         return mapping is null ? ApiResults.NotFound("mapping", id) : Results.Ok(MappingView.From(mapping));
     }
 

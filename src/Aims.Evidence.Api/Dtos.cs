@@ -197,7 +197,10 @@ public sealed record CoverageView(string Group, int Total, int Covered, int Sugg
 
 public sealed record CoverageReport(CoverageView Overall, IReadOnlyList<CoverageView> Clauses, IReadOnlyList<CoverageView> Objectives);
 
-public sealed record ReviewRequest(string? Decision, string? Comment);
+/// <param name="Decision">"accept" or "reject".</param>
+/// <param name="Comment">Optional, at most 2000 characters.</param>
+/// <param name="Polarity">With "accept" only: "supports" or "finding", the reviewer's reading of the passage (a finding the model missed, or a passage it wrongly read as one); omitted: the polarity stays.</param>
+public sealed record ReviewRequest(string? Decision, string? Comment, string? Polarity = null);
 
 /// <param name="Polarity">"supports" (default) or "finding": the passage states the control is absent or failed.</param>
 public sealed record ManualMappingRequest(string? ControlId, string? Rationale, string? Polarity = null);

@@ -123,7 +123,7 @@ public sealed class WriteApiFunctions(
         return await AuthorizedAsync(request, ApiRole.Reviewer, async key =>
         {
             var body = await ReadJsonAsync<ReviewRequest>(request, cancellationToken).ConfigureAwait(false);
-            var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key.Id, reviews.ReviewMappingAsync, cancellationToken).ConfigureAwait(false);
+            var result = await AimsEvidenceApi.ReviewMappingAsync(id, body, key.Id, reviews, cancellationToken).ConfigureAwait(false);
             LearnFrom(result, StatusCodes.Status200OK);
 
             // The index carries the passage's control ids and mappings: keep it in step with the review.

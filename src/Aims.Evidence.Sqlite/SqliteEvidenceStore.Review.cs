@@ -33,6 +33,13 @@ public sealed partial class SqliteEvidenceStore
     }
 
     public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        ReviewAsync(mappingId, state, null, actor, comment, cancellationToken);
+
+    public Task<MappingRecord?> AcceptWithPolarityAsync(string mappingId, MappingPolarity polarity, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        ReviewAsync(mappingId, ReviewState.Accepted, polarity, actor, comment, cancellationToken);
+
+    /// <summary>Sets a mapping's review state and, when given, its polarity; the gap read model follows by trigger.</summary>
+    private Task<MappingRecord?> ReviewAsync(string mappingId, ReviewState state, MappingPolarity? polarity, string actor, string? comment, CancellationToken cancellationToken) =>
         WriteAsync<MappingRecord>(
             async (connection, tx) =>
             {
@@ -42,14 +49,14 @@ public sealed partial class SqliteEvidenceStore
                     return null;
                 }
 
+                var after = before with { Review = state, Polarity = polarity ?? before.Polarity };
                 await ExecuteAsync(
                     connection,
-                    "UPDATE mappings SET review = $p0, reviewed_by = $p1, reviewed_at = $p2, review_comment = $p3 WHERE id = $p4",
+                    "UPDATE mappings SET review = $p0, reviewed_by = $p1, reviewed_at = $p2, review_comment = $p3, polarity = $p4 WHERE id = $p5",
                     cancellationToken,
                     tx,
-                    ReviewText(state), actor, Now(), comment, mappingId).ConfigureAwait(false);
-                var after = before with { Review = state };
-                await AuditAsync(connection, tx, actor, "mapping.review", mappingId, before, new { after.Review, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
+                    ReviewText(state), actor, Now(), comment, PolarityText(after.Polarity), mappingId).ConfigureAwait(false);
+                await AuditAsync(connection, tx, actor, "mapping.review", mappingId, before, new { after.Review, after.Polarity, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
                 return after;
             },
             cancellationToken);

@@ -271,6 +271,49 @@ public sealed class ApiTests(ApiFixture fx) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_reviewer_corrects_polarity_a_finding_read_as_support_closes_the_nonconformity_and_the_reverse_opens_one()
+    {
+        using var reader = fx.Client(fx.ReaderKey);
+        using var reviewer = fx.Client(fx.ReviewerKey);
+        var gaps = await Json(await reader.GetAsync("/api/v1/gaps?limit=500", Ct));
+        var items = gaps["items"]!.AsArray().Where(i => !i!["container"]!.GetValue<bool>()).ToList();
+        var nonconformity = items.First(i => i!["status"]!.GetValue<string>() == "nonconformity")!["id"]!.GetValue<string>();
+        var findings = (await Json(await reader.GetAsync($"/api/v1/controls/{nonconformity}", Ct)))["evidence"]!.AsArray()
+            .Where(e => e!["controlId"]!.GetValue<string>() == nonconformity && e["polarity"]!.GetValue<string>() == "finding")
+            .Select(e => e!["mappingId"]!.GetValue<string>()).ToList();
+        Assert.NotEmpty(findings);
+
+        var url = $"/api/v1/mappings/{findings[0]}/review";
+        await AssertProblem(await reviewer.PostAsJsonAsync(url, new { decision = "reject", polarity = "supports" }, Ct), HttpStatusCode.BadRequest);
+        await AssertProblem(await reviewer.PostAsJsonAsync(url, new { decision = "accept", polarity = "maybe" }, Ct), HttpStatusCode.BadRequest);
+        foreach (var id in findings)
+        {
+            var ok = await reviewer.PostAsJsonAsync($"/api/v1/mappings/{id}/review", new { decision = "accept", polarity = "supports", comment = "a limitation disclosed, not a gap" }, Ct);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            var mapping = await Json(ok);
+            Assert.Equal(("accepted", "supports"), (mapping["review"]!.GetValue<string>(), mapping["polarity"]!.GetValue<string>()));
+        }
+
+        var closed = await Json(await reader.GetAsync($"/api/v1/controls/{nonconformity}", Ct));
+        // Accepted support: covered, or stale when the fixture's document is older than the review period.
+        Assert.Contains(closed["control"]!["status"]!.GetValue<string>(), new[] { "covered", "stale" });
+
+        var audit = await Json(await reader.GetAsync("/api/v1/audit-log?limit=500", Ct));
+        var entry = audit["items"]!.AsArray().Last(a => a!["target"]!.GetValue<string>() == findings[^1])!;
+        Assert.Contains("\"polarity\":\"finding\"", entry["before"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("\"polarity\":\"supports\"", entry["after"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The reverse: a supporting suggestion a reviewer reads as a finding makes its entry a nonconformity.
+        var covered = items.First(i => i!["status"]!.GetValue<string>() is "weak" or "suggested" && i["id"]!.GetValue<string>() != nonconformity)!["id"]!.GetValue<string>();
+        var support = (await Json(await reader.GetAsync($"/api/v1/controls/{covered}", Ct)))["evidence"]!.AsArray()
+            .First(e => e!["controlId"]!.GetValue<string>() == covered && e["polarity"]!.GetValue<string>() == "supports")!["mappingId"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, (await reviewer.PostAsJsonAsync($"/api/v1/mappings/{support}/review", new { decision = "accept", polarity = "finding" }, Ct)).StatusCode);
+        var opened = await Json(await reader.GetAsync($"/api/v1/controls/{covered}", Ct));
+        Assert.Equal("nonconformity", opened["control"]!["status"]!.GetValue<string>());
+        Assert.Contains("accepted as a finding by a reviewer", opened["control"]!["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Audit_log_pages_with_a_continuation_token()
     {
         using var reader = fx.Client(fx.ReaderKey);

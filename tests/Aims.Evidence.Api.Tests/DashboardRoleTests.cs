@@ -60,6 +60,7 @@ public sealed class DashboardRoleTests(ServerFixture fx) : IClassFixture<ServerF
             await Assertions.Expect(page.Locator("#detail-evidence .meta", new() { HasTextString = "review: unreviewed" }).First).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#detail-evidence button.accept")).ToHaveCountAsync(canReview ? await page.Locator("#detail-evidence .meta", new() { HasTextString = "review: unreviewed" }).CountAsync() : 0);
             await Assertions.Expect(page.Locator("#detail-evidence button.reject")).ToHaveCountAsync(canReview ? await page.Locator("#detail-evidence button.accept").CountAsync() : 0);
+            await Assertions.Expect(page.Locator("#detail-evidence button.polarity")).ToHaveCountAsync(canReview ? await page.Locator("#detail-evidence button.accept").CountAsync() : 0);
             if (canReview)
             {
                 await Assertions.Expect(page.Locator("#owner-form")).ToBeVisibleAsync();

@@ -157,6 +157,25 @@ public sealed class ServeTests(ServerFixture fx) : IClassFixture<ServerFixture>
         await Assertions.Expect(page.Locator("#detail-status")).ToHaveAttributeAsync("data-status", "covered");
         await Assertions.Expect(page.Locator($"#heatmap .cell[data-id='{id}']")).ToHaveAttributeAsync("data-status", "covered");
 
+        // A finding the model misread: the reviewer accepts it as support and the entry stops being a nonconformity.
+        string? ncId = null;
+        foreach (var nc in await page.Locator("#heatmap .cell:not(.container)[data-status=nonconformity]").AllAsync())
+        {
+            var candidate = await nc.GetAttributeAsync("data-id");
+            await nc.ClickAsync();
+            await Assertions.Expect(page.Locator("#detail-title")).ToContainTextAsync(candidate!);
+            if (await page.Locator("#detail-evidence button.polarity", new() { HasTextString = "Accept as support, not a finding" }).CountAsync() == 1)
+            {
+                ncId = candidate;
+                break;
+            }
+        }
+
+        Assert.NotNull(ncId);
+        await page.Locator("#detail-evidence button.polarity", new() { HasTextString = "Accept as support, not a finding" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#message")).ToHaveTextAsync("Mapping accepted as support.");
+        await Assertions.Expect(page.Locator($"#heatmap .cell[data-id='{ncId}']")).Not.ToHaveAttributeAsync("data-status", "nonconformity");
+
         // Owners: a reviewer assigns a missing entry with a past due date; it shows in the detail, the gaps table and
         // the overdue tasks; cleared again, it leaves the overdue list.
         var missing = page.Locator("#heatmap .cell:not(.container)[data-status=missing]").First;

@@ -265,6 +265,8 @@ public sealed partial class HttpContractTests(AzuriteFixture azurite)
 
         public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+        public Task<MappingRecord?> AcceptWithPolarityAsync(string mappingId, MappingPolarity polarity, string actor, string? comment, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public Task<IReadOnlyList<Core.Mapping.Feedback.ReviewDecision>> ListReviewDecisionsAsync(CancellationToken cancellationToken = default) => throw new NotSupportedException();

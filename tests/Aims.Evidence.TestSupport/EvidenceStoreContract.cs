@@ -221,6 +221,33 @@ public abstract class EvidenceStoreContract
     }
 
     [Fact]
+    public async Task A_reviewer_accepts_a_mapping_with_the_polarity_they_read_and_it_is_audited()
+    {
+        var s = await NewStoreAsync();
+        await s.Evidence.WriteDocumentAsync(Write("d1", "audit.md", "sha-1", 3, "5.2", "A.2.2", "6.1.2"), Ct);
+
+        // A support read as a finding, and a finding (every third mapping) read as a support.
+        var finding = await s.Review.AcceptWithPolarityAsync("d1-p1-m0", MappingPolarity.Finding, "reviewer-1", "states the gap", Ct);
+        var support = await s.Review.AcceptWithPolarityAsync("d1-p1-m2", MappingPolarity.Supports, "reviewer-1", null, Ct);
+        Assert.Equal((ReviewState.Accepted, MappingPolarity.Finding), (finding?.Review, finding?.Polarity));
+        Assert.Equal((ReviewState.Accepted, MappingPolarity.Supports), (support?.Review, support?.Polarity));
+        Assert.Equal(finding, await s.Review.GetMappingAsync("d1-p1-m0", Ct));
+        Assert.Equal(support, await s.Review.GetMappingAsync("d1-p1-m2", Ct));
+        Assert.Null(await s.Review.AcceptWithPolarityAsync("d1-p9-m0", MappingPolarity.Finding, "reviewer-1", null, Ct));
+
+        var evidence = await s.Evidence.GetEvidenceAsync(cancellationToken: Ct);
+        Assert.Equal(MappingPolarity.Finding, evidence.Single(e => e.Mapping.Id == "d1-p1-m0").Mapping.Polarity);
+        Assert.Equal(MappingPolarity.Supports, evidence.Single(e => e.Mapping.Id == "d1-p1-m2").Mapping.Polarity);
+
+        var audit = (await s.Review.ListAuditAsync(0, 100, Ct)).Where(a => a.Target == "d1-p1-m0").ToList();
+        Assert.Equal("mapping.review", Assert.Single(audit).Action);
+        Assert.Contains("\"polarity\":\"finding\"", audit[0].After, StringComparison.Ordinal);
+
+        // A plain review keeps the polarity.
+        Assert.Equal(MappingPolarity.Finding, (await s.Review.ReviewMappingAsync("d1-p1-m0", ReviewState.Accepted, "reviewer-2", null, Ct))?.Polarity);
+    }
+
+    [Fact]
     public async Task Reviews_change_the_mapping_are_audited_and_a_rejected_mapping_stops_counting()
     {
         var s = await NewStoreAsync();

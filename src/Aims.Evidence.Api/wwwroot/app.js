@@ -99,15 +99,24 @@
     $('heatmap').replaceChildren(...rows);
   }
 
-  function reviewButtons(mappingId) {
+  // Accept, reject, or accept with the other polarity: a finding that in fact supports the entry, or the reverse.
+  function reviewButtons(mappingId, polarity) {
     const wrap = el('span');
-    for (const decision of ['accept', 'reject']) {
-      const b = el('button', { className: decision, type: 'button', textContent: decision === 'accept' ? 'Accept' : 'Reject' });
+    const flip = polarity === 'finding' ? 'supports' : 'finding';
+    const actions = [
+      { decision: 'accept', label: 'Accept', done: 'accepted' },
+      { decision: 'reject', label: 'Reject', done: 'rejected' },
+      { decision: 'accept', polarity: flip, label: flip === 'supports' ? 'Accept as support, not a finding' : 'Accept as a finding', done: `accepted as ${flip === 'supports' ? 'support' : 'a finding'}` }
+    ];
+    for (const a of actions) {
+      const b = el('button', { className: a.polarity ? 'polarity' : a.decision, type: 'button', textContent: a.label });
       b.dataset.mapping = mappingId;
       b.addEventListener('click', async () => {
         try {
-          await api(`mappings/${encodeURIComponent(mappingId)}/review`, { method: 'POST', body: { decision, comment: 'dashboard' } });
-          message(`Mapping ${decision}ed.`);
+          const body = { decision: a.decision, comment: 'dashboard' };
+          if (a.polarity) body.polarity = a.polarity;
+          await api(`mappings/${encodeURIComponent(mappingId)}/review`, { method: 'POST', body });
+          message(`Mapping ${a.done}.`);
           await refresh();
         } catch (e) { message(e.message); }
       });
@@ -133,7 +142,7 @@
           e.polarity === 'finding' ? el('span', { className: 'finding', textContent: ' · finding (states the control is absent or failed)' }) : ''),
         el('div', { className: 'meta', textContent: `score ${e.score} · ${e.method} · review: ${e.review} · ${e.rationale}` }),
         el('blockquote', { className: 'passage', textContent: e.text }),
-        e.review === 'unreviewed' && allows('reviewer') ? reviewButtons(e.mappingId) : el('span')));
+        e.review === 'unreviewed' && allows('reviewer') ? reviewButtons(e.mappingId, e.polarity) : el('span')));
       $('detail-evidence').replaceChildren(...(items.length ? items : [el('li', { textContent: 'No evidence found.' })]));
     } catch (e) { message(e.message); }
   }

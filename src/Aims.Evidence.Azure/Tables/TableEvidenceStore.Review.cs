@@ -32,7 +32,13 @@ public sealed partial class TableEvidenceStore
     /// Sets the review state of a mapping the pipeline wrote (id <c>{passageId}-{n}</c>, passage id
     /// <c>{documentId}-{ordinal}</c>). Returns the mapping after the change, or null when it does not exist.
     /// </summary>
-    public async Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default)
+    public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        ReviewAsync(mappingId, state, null, actor, comment, cancellationToken);
+
+    public Task<MappingRecord?> AcceptWithPolarityAsync(string mappingId, MappingPolarity polarity, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        ReviewAsync(mappingId, ReviewState.Accepted, polarity, actor, comment, cancellationToken);
+
+    private async Task<MappingRecord?> ReviewAsync(string mappingId, ReviewState state, MappingPolarity? polarity, string actor, string? comment, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(actor);
         if (!TrySplitMappingId(mappingId, out var passageId, out var documentId))
@@ -56,12 +62,13 @@ public sealed partial class TableEvidenceStore
             }
 
             var before = mappings[index];
-            var after = before with { Review = state };
+            var after = before with { Review = state, Polarity = polarity ?? before.Polarity };
             mappings[index] = after;
 
             var evidence = new TableEntity(TableKeys.Key(after.ControlId), TableKeys.Key(documentId) + "|" + TableKeys.Key(after.Id))
             {
                 ["Review"] = state.ToString().ToLowerInvariant(),
+                ["Polarity"] = after.Polarity.ToString().ToLowerInvariant(),
             };
             await _mappings.UpdateEntityAsync(evidence, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
 
@@ -75,7 +82,7 @@ public sealed partial class TableEvidenceStore
                 continue; // another review of the same passage meanwhile: read again
             }
 
-            await AppendAuditAsync(actor, "mapping.review", mappingId, before, new { after.Review, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
+            await AppendAuditAsync(actor, "mapping.review", mappingId, before, new { after.Review, after.Polarity, after.ControlId, after.PassageId, comment }, cancellationToken).ConfigureAwait(false);
             return after;
         }
     }

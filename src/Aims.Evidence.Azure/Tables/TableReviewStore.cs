@@ -18,6 +18,9 @@ public sealed class TableReviewStore(TableEvidenceStore store, TableApiKeyStore 
     public Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default) =>
         store.ReviewMappingAsync(mappingId, state, actor, comment, cancellationToken);
 
+    public Task<MappingRecord?> AcceptWithPolarityAsync(string mappingId, MappingPolarity polarity, string actor, string? comment, CancellationToken cancellationToken = default) =>
+        store.AcceptWithPolarityAsync(mappingId, polarity, actor, comment, cancellationToken);
+
     public Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default) =>
         store.AddManualMappingAsync(passageId, controlId, rationale, actor, polarity, cancellationToken);
 

@@ -276,14 +276,15 @@ public sealed class GapAnalyzer(IsoCatalog catalog, GapOptions? options = null)
     }
 
     /// <summary>
-    /// What made the mapping a finding: a reviewer (a manual finding), the LLM judge, or the polarity model's
-    /// probability for the passage against its threshold (kept with the passage's candidates), so a finding barely over
-    /// the threshold reads as one.
+    /// What made the mapping a finding: a reviewer (a manual finding, or a mapping accepted as a finding), the LLM
+    /// judge, or the polarity model's probability for the passage against its threshold (kept with the passage's
+    /// candidates), so a finding barely over the threshold reads as one.
     /// </summary>
-    private static string FindingWhy(EvidenceLink finding) => finding.Mapping.Method switch
+    private static string FindingWhy(EvidenceLink finding) => finding.Mapping switch
     {
-        MappingMethods.Manual => "; recorded as a finding by a reviewer",
-        MappingMethods.Llm => "; the LLM judge read it as a finding",
+        { Method: MappingMethods.Manual } => "; recorded as a finding by a reviewer",
+        { Review: ReviewState.Accepted } => "; accepted as a finding by a reviewer",
+        { Method: MappingMethods.Llm } => "; the LLM judge read it as a finding",
         _ when finding.Passage.Candidates is { Finding: { } p } c => string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
             $"; it states a finding with probability {Truncate(p):0.000}, threshold {c.FindingThreshold:0.00##}"),

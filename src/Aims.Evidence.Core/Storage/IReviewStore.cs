@@ -16,6 +16,13 @@ public interface IReviewStore
     /// <summary>Sets a mapping's review state; returns the mapping after the change, or null when it does not exist.</summary>
     Task<MappingRecord?> ReviewMappingAsync(string mappingId, ReviewState state, string actor, string? comment, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Accepts a mapping with the polarity a reviewer gives it: a passage the model read as a finding that in fact
+    /// supports the entry, or the reverse. Audited as <c>mapping.review</c> with the polarity before and after; null
+    /// when the mapping does not exist.
+    /// </summary>
+    Task<MappingRecord?> AcceptWithPolarityAsync(string mappingId, MappingPolarity polarity, string actor, string? comment, CancellationToken cancellationToken = default);
+
     /// <summary>Adds a reviewer's mapping (method "manual", score 1, accepted) of a passage to a control; null when the passage does not exist.</summary>
     Task<MappingRecord?> AddManualMappingAsync(string passageId, string controlId, string rationale, string actor, MappingPolarity polarity, CancellationToken cancellationToken = default);
 

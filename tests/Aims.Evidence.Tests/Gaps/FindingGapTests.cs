@@ -26,7 +26,7 @@ public sealed class FindingGapTests
         Assert.Equal(0, gap.PassageCount);
         Assert.Equal(1, gap.Findings);
         Assert.Equal(MappingPolarity.Finding, gap.BestEvidence!.Polarity);
-        Assert.StartsWith("open finding in audit.pdf, p. 1 (2026-11-18, mapping probability 0.990)", gap.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("open finding in audit.pdf, p. 1 (2026-11-18, mapping probability 0.990; accepted as a finding by a reviewer)", gap.Reason, StringComparison.Ordinal);
 
         // Its container (9.3) carries the child's finding; the coverage groups count it.
         Assert.Equal(GapStatus.Nonconformity, Entry(report, "9.3").Status);
@@ -48,6 +48,9 @@ public sealed class FindingGapTests
         var manual = Link("audit", DocumentTypes.AuditReport, -10, "p1", "9.2.1", 1, MappingPolarity.Finding, ReviewState.Accepted);
         manual = manual with { Mapping = manual.Mapping with { Method = MappingMethods.Manual } };
         Assert.Contains("mapping probability 1.000; recorded as a finding by a reviewer)", Entry(Analyzer.Analyze([manual], Present), "9.2.1").Reason, StringComparison.Ordinal);
+
+        var accepted = model with { Mapping = model.Mapping with { Review = ReviewState.Accepted } };
+        Assert.Contains("mapping probability 0.410; accepted as a finding by a reviewer)", Entry(Analyzer.Analyze([accepted], Present), "9.2.1").Reason, StringComparison.Ordinal);
 
         var judged = Link("audit", DocumentTypes.AuditReport, -10, "p1", "9.2.1", 0.7, MappingPolarity.Finding);
         judged = judged with { Mapping = judged.Mapping with { Method = MappingMethods.Llm } };
