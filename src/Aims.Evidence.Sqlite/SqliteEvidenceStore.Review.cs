@@ -100,7 +100,7 @@ public sealed partial class SqliteEvidenceStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = Command(
             connection,
-            "SELECT p.id, d.name, p.page, p.headings, p.text, m.control_id, m.review, m.method, p.candidates FROM mappings m " +
+            "SELECT p.id, d.name, p.page, p.headings, p.text, m.control_id, m.review, m.method, p.candidates, m.polarity FROM mappings m " +
             "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id " +
             "WHERE (m.review <> 'unreviewed' OR m.method = 'manual') ORDER BY m.rowid");
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -118,6 +118,7 @@ public sealed partial class SqliteEvidenceStore
             {
                 Manual = reader.GetString(7) == MappingMethods.Manual,
                 Candidates = reader.IsDBNull(8) ? null : PassageCandidates.Parse(reader.GetString(8)),
+                Polarity = reader.GetString(6) == ReviewText(ReviewState.Rejected) ? null : Enum.Parse<MappingPolarity>(reader.GetString(9), ignoreCase: true),
             });
         }
 

@@ -243,8 +243,11 @@ public abstract class EvidenceStoreContract
         Assert.Equal("mapping.review", Assert.Single(audit).Action);
         Assert.Contains("\"polarity\":\"finding\"", audit[0].After, StringComparison.Ordinal);
 
-        // A plain review keeps the polarity.
+        // A plain review keeps the polarity; the decisions that teach the mapper carry it.
         Assert.Equal(MappingPolarity.Finding, (await s.Review.ReviewMappingAsync("d1-p1-m0", ReviewState.Accepted, "reviewer-2", null, Ct))?.Polarity);
+        var decisions = await s.Review.ListReviewDecisionsAsync(Ct);
+        Assert.Equal(MappingPolarity.Finding, decisions.Single(d => d.PassageId == "d1-p1" && d.ControlId == "5.2").Polarity);
+        Assert.Equal(MappingPolarity.Supports, decisions.Single(d => d.PassageId == "d1-p1" && d.ControlId == "6.1.2").Polarity);
     }
 
     [Fact]

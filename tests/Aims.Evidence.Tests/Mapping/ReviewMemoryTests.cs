@@ -38,6 +38,31 @@ public sealed class ReviewMemoryTests
     }
 
     [Fact]
+    public void A_reviewers_reading_of_a_passage_as_support_or_finding_holds_for_the_same_text_and_not_for_a_similar_one()
+    {
+        const string Limitation = "The model has not been tested on applicants who are self-employed; their scores are reviewed by hand.";
+        var c = Candidates(("A.8.2", 0.6), ("A.6.2.4", 0.5));
+        IReadOnlyList<MappingSuggestion> Findings() => [.. Base(c).Select(s => s with { Polarity = MappingPolarity.Finding, Rationale = s.Rationale + PolarityMapper.FindingReason(0.56) })];
+
+        // The reviewer accepted A.8.2 as support (a disclosed limitation), and kept A.6.2.4 a finding.
+        var memory = ReviewMemory.Build([D(Limitation, "A.8.2", accepted: true) with { Polarity = MappingPolarity.Supports }, D(Limitation, "A.6.2.4", accepted: true) with { Polarity = MappingPolarity.Finding }]);
+        var result = memory.Apply(["Limitations"], Limitation, c, Findings(), Catalog);
+        var support = Assert.Single(result, s => s.ControlId == "A.8.2");
+        Assert.Equal(MappingPolarity.Supports, support.Polarity);
+        Assert.DoesNotContain("A finding:", support.Rationale, StringComparison.Ordinal);
+        Assert.Contains("accepted as support, not a finding, for a passage with the same text", support.Rationale, StringComparison.Ordinal);
+        Assert.Equal(MappingPolarity.Finding, Assert.Single(result, s => s.ControlId == "A.6.2.4").Polarity);
+
+        // The reverse: a support read as a finding.
+        var flipped = ReviewMemory.Build([D(Supplier, "A.10.3", accepted: true) with { Polarity = MappingPolarity.Finding }]);
+        var s2 = Candidates(("A.10.3", 0.7));
+        Assert.Equal(MappingPolarity.Finding, Assert.Single(flipped.Apply(["Suppliers"], Supplier, s2, Base(s2), Catalog)).Polarity);
+
+        // A merely similar passage keeps the model's polarity: the reading was of that text.
+        Assert.Equal(MappingPolarity.Supports, Assert.Single(flipped.Apply(["Suppliers"], SupplierLike, s2, Base(s2), Catalog), s => s.ControlId == "A.10.3").Polarity);
+    }
+
+    [Fact]
     public void A_rejected_pairing_is_never_suggested_again_for_the_same_text()
     {
         var memory = ReviewMemory.Build([D(Supplier, "A.10.3", accepted: false)]);

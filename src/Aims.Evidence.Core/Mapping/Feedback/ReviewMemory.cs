@@ -15,6 +15,9 @@ public sealed record ReviewDecision(string PassageId, string DocumentName, int P
 
     /// <summary>The reviewed passage's stored candidates (with its vectors, when the trained mapper kept them).</summary>
     public PassageCandidates? Candidates { get; init; }
+
+    /// <summary>An accepted mapping's polarity: whether the reviewer took the passage as support or as a finding; null when rejected.</summary>
+    public MappingPolarity? Polarity { get; init; }
 }
 
 /// <summary>A reviewed passage like another one, with what its reviewers decided: shown to an LLM judge as this deployment's convention.</summary>
@@ -99,17 +102,21 @@ public sealed class ReviewMemory
     {
         ArgumentNullException.ThrowIfNull(decisions);
         options ??= ReviewMemoryOptions.Default;
-        var byPassage = new Dictionary<string, (ReviewDecision First, HashSet<string> Accepted, HashSet<string> Rejected, HashSet<string> Manual)>(StringComparer.Ordinal);
+        var byPassage = new Dictionary<string, (ReviewDecision First, HashSet<string> Accepted, HashSet<string> Rejected, HashSet<string> Manual, Dictionary<string, MappingPolarity> Polarities)>(StringComparer.Ordinal);
         var entries = new Dictionary<string, (int, int)>(StringComparer.Ordinal);
         foreach (var d in decisions)
         {
             if (!byPassage.TryGetValue(d.PassageId, out var p))
             {
-                p = (d, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
+                p = (d, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, MappingPolarity>(StringComparer.Ordinal));
                 byPassage[d.PassageId] = p;
             }
 
             (d.Accepted ? p.Accepted : p.Rejected).Add(d.ControlId);
+            if (d.Accepted && d.Polarity is { } polarity)
+            {
+                p.Polarities[d.ControlId] = polarity;
+            }
             if (d.Manual && d.Accepted)
             {
                 p.Manual.Add(d.ControlId);
@@ -144,7 +151,7 @@ public sealed class ReviewMemory
                 entries[e] = (c.Item1, c.Item2 + 1);
             }
 
-            return new Reviewed(p.First, TextKey(p.First.Text), Weigh(terms[i], idf), p.Accepted, p.Rejected);
+            return new Reviewed(p.First, TextKey(p.First.Text), Weigh(terms[i], idf), p.Accepted, p.Rejected, p.Polarities);
         }).ToArray();
         return new ReviewMemory(reviewed, entries, idf, options);
     }
@@ -199,12 +206,21 @@ public sealed class ReviewMemory
         return [.. candidates.Select(moved.Select(m => m.Score)).Select(e =>
         {
             var why = byId[e.ControlId];
+
+            // A reviewer's reading of a passage with this very text (support or finding) holds for this one too.
+            var decided = same?.Polarities.GetValueOrDefault(e.ControlId);
+            if (decided is { } d && d != (originals.TryGetValue(e.ControlId, out var before) ? before.Polarity : findingPolarity))
+            {
+                var note = d == MappingPolarity.Finding ? "accepted as a finding for a passage with the same text" : "accepted as support, not a finding, for a passage with the same text";
+                why = why is null ? note : why + "; " + note;
+            }
+
             if (why is null && originals.TryGetValue(e.ControlId, out var kept) && !kept.Rationale.Contains(RationaleMark, StringComparison.Ordinal))
             {
                 return kept;
             }
 
-            var baseRationale = originals.TryGetValue(e.ControlId, out var o) ? StripReviews(o.Rationale)
+            var baseRationale = originals.TryGetValue(e.ControlId, out var o) ? StripReviews(decided == MappingPolarity.Supports ? StripFinding(o.Rationale) : o.Rationale)
                 : catalog.TryGet(e.ControlId, out var entry) ? $"{entry!.Id} \"{entry.Title}\": scored {Probability(candidates, e.ControlId)} by the model." : e.ControlId + ".";
             var finding = findingPolarity == MappingPolarity.Finding && o is null
                 ? PolarityMapper.FindingReason(candidates.Finding ?? 0)
@@ -213,7 +229,7 @@ public sealed class ReviewMemory
             {
                 Model = o?.Model ?? candidates.Model,
                 PromptVersion = o?.PromptVersion,
-                Polarity = o?.Polarity ?? findingPolarity,
+                Polarity = decided ?? o?.Polarity ?? findingPolarity,
             };
         })];
     }
@@ -246,6 +262,13 @@ public sealed class ReviewMemory
     {
         ArgumentNullException.ThrowIfNull(rationale);
         var at = rationale.IndexOf(RationaleMark, StringComparison.Ordinal);
+        return at < 0 ? rationale : rationale[..at];
+    }
+
+    /// <summary>The rationale without the polarity model's closing finding sentence (<see cref="PolarityMapper.FindingReason"/>).</summary>
+    private static string StripFinding(string rationale)
+    {
+        var at = rationale.IndexOf(" A finding: ", StringComparison.Ordinal);
         return at < 0 ? rationale : rationale[..at];
     }
 
@@ -376,5 +399,5 @@ public sealed class ReviewMemory
 
     private static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
 
-    private sealed record Reviewed(ReviewDecision Decision, string TextKey, (string Term, double Weight)[] Vector, HashSet<string> Accepted, HashSet<string> Rejected);
+    private sealed record Reviewed(ReviewDecision Decision, string TextKey, (string Term, double Weight)[] Vector, HashSet<string> Accepted, HashSet<string> Rejected, Dictionary<string, MappingPolarity> Polarities);
 }
