@@ -53,6 +53,14 @@ public sealed class ReviewMemoryTests
         Assert.Contains("accepted as support, not a finding, for a passage with the same text", support.Rationale, StringComparison.Ordinal);
         Assert.Equal(MappingPolarity.Finding, Assert.Single(result, s => s.ControlId == "A.6.2.4").Polarity);
 
+        // The model read a finding (its probability kept with the candidates); applied to its own output again, the
+        // reading and its reason stay.
+        var modelFinding = c with { Finding = 0.56, FindingThreshold = 0.18 };
+        var once = memory.Apply(["Limitations"], Limitation, modelFinding, Findings(), Catalog);
+        var twice = memory.Apply(["Limitations"], Limitation, modelFinding, once, Catalog);
+        Assert.Equal(once, twice);
+        Assert.Contains("accepted as support, not a finding", Assert.Single(twice, s => s.ControlId == "A.8.2").Rationale, StringComparison.Ordinal);
+
         // The reverse: a support read as a finding.
         var flipped = ReviewMemory.Build([D(Supplier, "A.10.3", accepted: true) with { Polarity = MappingPolarity.Finding }]);
         var s2 = Candidates(("A.10.3", 0.7));

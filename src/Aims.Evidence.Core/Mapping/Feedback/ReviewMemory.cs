@@ -203,13 +203,16 @@ public sealed class ReviewMemory
         var byId = moved.ToDictionary(m => m.Score.ControlId, m => m.Why, StringComparer.Ordinal);
         var originals = original.ToDictionary(o => o.ControlId, StringComparer.Ordinal);
         var findingPolarity = original.Count > 0 ? original[0].Polarity : candidates.IsFinding ? MappingPolarity.Finding : MappingPolarity.Supports;
+
+        // What the polarity model said of the passage (stable when this is applied to its own output again).
+        var modelPolarity = candidates.Finding is null ? findingPolarity : candidates.IsFinding ? MappingPolarity.Finding : MappingPolarity.Supports;
         return [.. candidates.Select(moved.Select(m => m.Score)).Select(e =>
         {
             var why = byId[e.ControlId];
 
             // A reviewer's reading of a passage with this very text (support or finding) holds for this one too.
             var decided = same?.Polarities.GetValueOrDefault(e.ControlId);
-            if (decided is { } d && d != (originals.TryGetValue(e.ControlId, out var before) ? before.Polarity : findingPolarity))
+            if (decided is { } d && d != modelPolarity)
             {
                 var note = d == MappingPolarity.Finding ? "accepted as a finding for a passage with the same text" : "accepted as support, not a finding, for a passage with the same text";
                 why = why is null ? note : why + "; " + note;
@@ -222,7 +225,7 @@ public sealed class ReviewMemory
 
             var baseRationale = originals.TryGetValue(e.ControlId, out var o) ? StripReviews(decided == MappingPolarity.Supports ? StripFinding(o.Rationale) : o.Rationale)
                 : catalog.TryGet(e.ControlId, out var entry) ? $"{entry!.Id} \"{entry.Title}\": scored {Probability(candidates, e.ControlId)} by the model." : e.ControlId + ".";
-            var finding = findingPolarity == MappingPolarity.Finding && o is null
+            var finding = decided is null && findingPolarity == MappingPolarity.Finding && o is null
                 ? PolarityMapper.FindingReason(candidates.Finding ?? 0)
                 : string.Empty;
             return new MappingSuggestion(e.ControlId, Math.Round(e.Probability, 4), o?.Method ?? candidates.Method, baseRationale + finding + (why is null ? string.Empty : RationaleMark + why + "."))
