@@ -118,7 +118,7 @@ public sealed partial class SqliteEvidenceStore
             {
                 Manual = reader.GetString(7) == MappingMethods.Manual,
                 Candidates = reader.IsDBNull(8) ? null : PassageCandidates.Parse(reader.GetString(8)),
-                Polarity = reader.GetString(6) == ReviewText(ReviewState.Rejected) ? null : Enum.Parse<MappingPolarity>(reader.GetString(9), ignoreCase: true),
+                Polarity = ParsePolarity(reader.GetString(9)),
             });
         }
 

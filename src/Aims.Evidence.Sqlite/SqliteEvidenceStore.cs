@@ -598,7 +598,7 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
         PromptVersion = r.IsDBNull(o + 7) ? null : r.GetString(o + 7),
         ProfileVersion = r.IsDBNull(o + 8) ? null : r.GetString(o + 8),
         Review = Enum.Parse<ReviewState>(r.GetString(o + 9), ignoreCase: true),
-        Polarity = Enum.Parse<MappingPolarity>(r.GetString(o + 10), ignoreCase: true),
+        Polarity = ParsePolarity(r.GetString(o + 10)),
     };
 
     private static string StatusText(DocumentStatus status) => status.ToString().ToLowerInvariant();
@@ -606,4 +606,6 @@ public sealed partial class SqliteEvidenceStore : IEvidenceStore, IPassageIndex,
     private static string ReviewText(ReviewState review) => review.ToString().ToLowerInvariant();
 
     private static string PolarityText(MappingPolarity polarity) => polarity.ToString().ToLowerInvariant();
+
+    private static MappingPolarity ParsePolarity(string text) => Enum.Parse<MappingPolarity>(text, ignoreCase: true);
 }

@@ -193,7 +193,7 @@ public sealed partial class TableEvidenceStore
 
             if (passage is not null && name is not null)
             {
-                result.Add(new ReviewDecision(passage.Id, name, passage.Page, passage.Headings, passage.Text, mapping.ControlId, mapping.Review != ReviewState.Rejected) { Manual = mapping.Method == MappingMethods.Manual, Candidates = passage.Candidates, Polarity = mapping.Review == ReviewState.Rejected ? null : mapping.Polarity });
+                result.Add(new ReviewDecision(passage.Id, name, passage.Page, passage.Headings, passage.Text, mapping.ControlId, mapping.Review != ReviewState.Rejected) { Manual = mapping.Method == MappingMethods.Manual, Candidates = passage.Candidates, Polarity = mapping.Polarity });
             }
         }
 

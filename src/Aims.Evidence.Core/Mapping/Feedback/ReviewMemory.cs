@@ -16,7 +16,10 @@ public sealed record ReviewDecision(string PassageId, string DocumentName, int P
     /// <summary>The reviewed passage's stored candidates (with its vectors, when the trained mapper kept them).</summary>
     public PassageCandidates? Candidates { get; init; }
 
-    /// <summary>An accepted mapping's polarity: whether the reviewer took the passage as support or as a finding; null when rejected.</summary>
+    /// <summary>
+    /// The mapping's polarity; for an accepted decision, whether the reviewer took the passage as support or as a
+    /// finding (a rejected mapping's is never read). Null where no mapping stands behind the decision.
+    /// </summary>
     public MappingPolarity? Polarity { get; init; }
 }
 
